@@ -45,6 +45,8 @@ export const SkypeErrorCode = {
   Aborted: "SKYPE_ABORTED",
   /** The server signed us out (`OUT`). */
   SignedOut: "SKYPE_SIGNED_OUT",
+  /** A caller passed an argument the client cannot use (bad MRI, bad callback name, bad saved state). */
+  InvalidArgument: "SKYPE_INVALID_ARGUMENT",
 } as const;
 export type SkypeErrorCode = (typeof SkypeErrorCode)[keyof typeof SkypeErrorCode];
 

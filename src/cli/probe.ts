@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * `skype-bridge probe`: signs in to the configured Skype servers without Matrix and prints what
+ * it sees as JSON, so an admin can check a server. Never prints a token or the password.
+ */
+import type { Config } from "../config/schema.js";
+import type { ParsedArgs } from "./args.js";
+import { runProbe } from "../skype/probe.js";
+import type { SkypeEndpoints } from "../skype/model.js";
+import { isSkypeError } from "../skype/errors.js";
+import { redactText } from "../skype/log.js";
+
+export function endpointsFromConfig(config: Config): SkypeEndpoints {
+  const e = config.skype.endpoints;
+  return {
+    login: e.login,
+    api: e.api,
+    skype_login: e.skype_login,
+    abch: e.abch,
+    activesync: e.activesync,
+    msnp: e.msnp,
+    msnpTls: config.skype.msnp_tls,
+  };
+}
+
+/** Reads the password: the first line of standard input. */
+export async function readPassword(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk as Buffer);
+    if (Buffer.concat(chunks).includes(10)) break;
+  }
+  return Buffer.concat(chunks).toString("utf8").split(/\r?\n/)[0] ?? "";
+}
+
+/** Runs the probe; returns the process exit code. */
+export async function runProbeCommand(config: Config, args: ParsedArgs): Promise<number> {
+  try {
+    const password = args.redirectUrl ? undefined : await readPassword();
+    if (!args.redirectUrl && !password) {
+      process.stderr.write("probe: no password on standard input (or pass --redirect-url for the browser flow)\n");
+      return 1;
+    }
+    const result = await runProbe({
+      endpoints: endpointsFromConfig(config),
+      user: args.user!,
+      password,
+      redirectUrl: args.redirectUrl,
+    });
+    process.stdout.write(JSON.stringify(result) + "\n");
+    return 0;
+  } catch (e) {
+    const what = isSkypeError(e) ? `${e.code}: ${e.message}` : e instanceof Error ? e.message : String(e);
+    process.stderr.write(`probe failed: ${redactText(what)}\n`);
+    return 1;
+  }
+}

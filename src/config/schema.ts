@@ -1,0 +1,272 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The configuration file's JSON schema (ajv 8) and the TypeScript `Config` type. The schema is the
+ * source of truth for keys, types and defaults; `Config` is written out so that it can carry
+ * documentation, and a compile-time check at the bottom of this file keeps the two identical.
+ * Semantic rules the schema cannot express (URL syntax, templates, the token key, …) live in
+ * `semantic.ts`.
+ */
+
+/** Environment variable that may hold the token-encryption key (it wins over the file). */
+export const TOKEN_KEY_ENV = "SKYPE_BRIDGE_TOKEN_KEY";
+
+/** What a Matrix user may do with the bridge. */
+export type PermissionLevel = "user" | "admin";
+/** Log verbosity. */
+export type LogLevel = "debug" | "info" | "warn" | "error";
+/** Log line format. */
+export type LogFormat = "text" | "json";
+
+/** `homeserver`: the Matrix homeserver the bridge belongs to. */
+export interface HomeserverConfig {
+  /** Client-server API base URL, http(s), without a trailing slash. */
+  url: string;
+  /** Server name: the part after `:` in user ids (`example.org`, `localhost:8448`). */
+  domain: string;
+}
+
+/** `appservice`: how the bridge listens and presents itself. */
+export interface AppserviceConfig {
+  /** Address the bridge's HTTP listener binds to. Default `127.0.0.1`. */
+  bind_address: string;
+  /** Port of that listener (0 = any free port, for tests). Default 29330. */
+  port: number;
+  /** Appservice id in the registration. Default `skype`. */
+  id: string;
+  /** Localpart of the bridge bot. Default `skypebot`. */
+  bot_localpart: string;
+  /** Display name of the bridge bot. Default `Skype bridge bot`. */
+  bot_display_name: string;
+  /** Address the homeserver uses to reach the bridge (registration `url`), http(s), no trailing slash. */
+  url: string;
+}
+
+/** `puppets`: ghost users standing for Skype contacts. */
+export interface PuppetsConfig {
+  /** Localpart template containing `{id}` exactly once. Default `skype_{id}`. */
+  localpart_template: string;
+  /** Display name template containing `{name}`. Default `{name} (Skype)`. */
+  display_name_template: string;
+}
+
+/** `database`: the SQLite store. */
+export interface DatabaseConfig {
+  /** Path of the SQLite file (relative paths are relative to the working directory). */
+  path: string;
+}
+
+/** `secrets`, after loading: the token-encryption key, from the file or `SKYPE_BRIDGE_TOKEN_KEY`. */
+export interface SecretsConfig {
+  /**
+   * 64 hex digits (a raw 256-bit key) or a passphrase of at least 16 characters; see
+   * `tokenKeyKind()`. Never log it.
+   */
+  token_key: string;
+}
+
+/** `skype.endpoints`: the base addresses of PROFILE.md §1. */
+export interface SkypeEndpointsConfig {
+  /** Microsoft-account sign-in base URL, no trailing slash. */
+  login: string;
+  /** `api.skype.com`-style base URL (profile, user map), no trailing slash. */
+  api: string;
+  /** `login.skype.com`-style base URL (UIC), no trailing slash. */
+  skype_login: string;
+  /** Address-book (ABCH) SOAP base URL, no trailing slash. */
+  abch: string;
+  /** ActiveSync base URL, no trailing slash. */
+  activesync: string;
+  /** MSNP24 stream address as `host:port` (IPv6 hosts in brackets). */
+  msnp: string;
+}
+
+/** `skype`: where the Skype service lives. */
+export interface SkypeConfig {
+  endpoints: SkypeEndpointsConfig;
+  /** Use TLS on the MSNP stream. Default true. */
+  msnp_tls: boolean;
+  /** Re-read address book and contacts every this many seconds; unset = only when notified. */
+  contact_sync_interval_seconds?: number;
+}
+
+/** `encryption`: end-to-bridge encryption, not available in this build. */
+export interface EncryptionConfig {
+  /** Always false: true is refused when the configuration is loaded. */
+  enabled: false;
+}
+
+/** `logging`. */
+export interface LoggingConfig {
+  /** Default `info`. */
+  level: LogLevel;
+  /** Default `text`. */
+  format: LogFormat;
+}
+
+/** `limits`. */
+export interface LimitsConfig {
+  /** How many Skype sessions may be starting at once (at boot). Default 4. */
+  session_start_concurrency: number;
+}
+
+/** The validated configuration with every default applied. */
+export interface Config {
+  homeserver: HomeserverConfig;
+  appservice: AppserviceConfig;
+  puppets: PuppetsConfig;
+  database: DatabaseConfig;
+  secrets: SecretsConfig;
+  skype: SkypeConfig;
+  /** Keys: `*`, a server name (`example.org`) or an MXID; at least one entry. See `permissionFor`. */
+  permissions: Record<string, PermissionLevel>;
+  encryption: EncryptionConfig;
+  logging: LoggingConfig;
+  limits: LimitsConfig;
+}
+
+const str = { type: "string" } as const;
+const nonEmpty = { type: "string", minLength: 1 } as const;
+
+/** The JSON schema of the configuration file (snake_case keys, unknown keys refused everywhere). */
+export const configSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["homeserver", "appservice", "skype", "permissions"],
+  properties: {
+    homeserver: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url", "domain"],
+      properties: { url: str, domain: str },
+    },
+    appservice: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url"],
+      properties: {
+        bind_address: { ...nonEmpty, default: "127.0.0.1" },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 29330 },
+        id: { type: "string", pattern: "^[A-Za-z0-9._~-]+$", default: "skype" },
+        bot_localpart: { ...str, default: "skypebot" },
+        bot_display_name: { ...nonEmpty, default: "Skype bridge bot" },
+        url: str,
+      },
+    },
+    puppets: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        localpart_template: { ...str, default: "skype_{id}" },
+        display_name_template: { ...str, default: "{name} (Skype)" },
+      },
+    },
+    database: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: { path: { ...nonEmpty, default: "skype-bridge.db" } },
+    },
+    secrets: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: { token_key: str },
+    },
+    skype: {
+      type: "object",
+      additionalProperties: false,
+      required: ["endpoints"],
+      properties: {
+        endpoints: {
+          type: "object",
+          additionalProperties: false,
+          required: ["login", "api", "skype_login", "abch", "activesync", "msnp"],
+          properties: {
+            login: str,
+            api: str,
+            skype_login: str,
+            abch: str,
+            activesync: str,
+            msnp: str,
+          },
+        },
+        msnp_tls: { type: "boolean", default: true },
+        contact_sync_interval_seconds: { type: "integer", minimum: 1 },
+      },
+    },
+    permissions: {
+      type: "object",
+      minProperties: 1,
+      additionalProperties: { enum: ["user", "admin"] },
+    },
+    encryption: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: { enabled: { type: "boolean", default: false } },
+    },
+    logging: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        level: { enum: ["debug", "info", "warn", "error"], default: "info" },
+        format: { enum: ["text", "json"], default: "text" },
+      },
+    },
+    limits: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        session_start_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 4 },
+      },
+    },
+  },
+} as const;
+
+// ---- Compile-time link between the schema and `Config` -------------------------------------
+
+/** The TypeScript type of data valid against schema `S` once ajv has applied its defaults. */
+export type FromSchema<S> = S extends { readonly enum: readonly (infer E)[] }
+  ? E
+  : S extends { readonly type: "string" }
+    ? string
+    : S extends { readonly type: "integer" | "number" }
+      ? number
+      : S extends { readonly type: "boolean" }
+        ? boolean
+        : S extends { readonly type: "object"; readonly properties: infer P }
+          ? ObjectFromSchema<P, S extends { readonly required: readonly (infer R)[] } ? R : never>
+          : S extends { readonly type: "object"; readonly additionalProperties: infer A }
+            ? Record<string, FromSchema<A>>
+            : never;
+
+/** Keys that are required or have a default are always present; the others are optional. */
+type ObjectFromSchema<P, R> = {
+  -readonly [K in keyof P as K extends R ? K : P[K] extends { default: unknown } ? K : never]: FromSchema<
+    P[K]
+  >;
+} & {
+  -readonly [
+    K in keyof P as K extends R ? never : P[K] extends { default: unknown } ? never : K
+  ]?: FromSchema<P[K]>;
+};
+
+/** What the file yields after schema validation, before the semantic step resolves the key. */
+export type ValidatedFile = FromSchema<typeof configSchema>;
+
+type FileShapeOfConfig = Omit<Config, "secrets" | "encryption"> & {
+  secrets: { token_key?: string };
+  encryption: { enabled: boolean };
+};
+/** Flattens intersections recursively so that two equal shapes compare equal. */
+type Normalize<T> = T extends object ? { [K in keyof T]: Normalize<T[K]> } : T;
+/** True only when A and B are the same type (optional markers and extra keys included). */
+type Equal<A, B> =
+  (<T>() => T extends Normalize<A> ? 1 : 2) extends <T>() => T extends Normalize<B> ? 1 : 2 ? true : false;
+
+/** Fails to compile when `configSchema` and `Config` drift apart. */
+const schemaMatchesConfig: Equal<ValidatedFile, FileShapeOfConfig> = true;
+void schemaMatchesConfig;

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The multi-part body of `SDG`, `PUT MSGR\PRESENCE` and `NFY MSGR\PUT|DEL` (REFERENCE §3.3):
+ * Routing, Reliability and one content block (Messaging | Publication | Notification), each ended
+ * by an empty line, then the content itself.
+ */
+import { MsnpHeaders } from "./headers.js";
+
+/** The content block kinds. */
+export type ContentBlockKind = "Messaging" | "Publication" | "Notification";
+
+/** A parsed multi-part body. Missing blocks are empty header sets. */
+export interface MultipartBody {
+  routing: MsnpHeaders;
+  reliability: MsnpHeaders;
+  content: MsnpHeaders;
+  /** Which content block was found, if any. */
+  contentKind?: ContentBlockKind;
+  /** The content after the content block. */
+  body: Buffer;
+  /** True when a `Content-Length` disagreed with the bytes present (the smaller was used). */
+  lengthMismatch: boolean;
+}
+
+/** A body to build. `Content-Length` is appended to the content block unless already present. */
+export interface MultipartSpec {
+  routing: Iterable<readonly [string, string]>;
+  reliability?: Iterable<readonly [string, string]>;
+  content: Iterable<readonly [string, string]>;
+  body?: string | Buffer;
+}
+
+const CRLFCRLF = Buffer.from("\r\n\r\n");
+
+function kindOf(name: string | undefined): ContentBlockKind | undefined {
+  switch (name?.toLowerCase()) {
+    case "messaging":
+      return "Messaging";
+    case "publication":
+      return "Publication";
+    case "notification":
+      return "Notification";
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Parses a multi-part body. Liberal: blocks are recognised by their first header, so a missing
+ * Reliability block or an unknown extra block does not break parsing. Never throws.
+ */
+export function parseMultipart(buf: Buffer): MultipartBody {
+  const out: MultipartBody = {
+    routing: new MsnpHeaders(),
+    reliability: new MsnpHeaders(),
+    content: new MsnpHeaders(),
+    body: Buffer.alloc(0),
+    lengthMismatch: false,
+  };
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf[pos] === 0x0d && buf[pos + 1] === 0x0a) {
+      pos += 2; // stray empty line between blocks
+      continue;
+    }
+    const end = buf.indexOf(CRLFCRLF, pos);
+    const blockEnd = end < 0 ? buf.length : end;
+    const headers = MsnpHeaders.parse(buf.subarray(pos, blockEnd).toString("utf8"));
+    pos = end < 0 ? buf.length : end + 4;
+    const first = headers.firstName()?.toLowerCase();
+    if (first === "routing") out.routing = headers;
+    else if (first === "reliability") out.reliability = headers;
+    else {
+      out.content = headers;
+      out.contentKind = kindOf(first);
+      break;
+    }
+  }
+  let body = buf.subarray(Math.min(pos, buf.length));
+  const declared = out.content.get("Content-Length");
+  if (declared !== undefined && /^\d+$/.test(declared)) {
+    const n = Number(declared);
+    if (n !== body.length) out.lengthMismatch = true;
+    if (n < body.length) body = body.subarray(0, n);
+  }
+  out.body = Buffer.from(body);
+  return out;
+}
+
+/** Builds a multi-part body (without the MSNP24 top block). */
+export function buildMultipart(spec: MultipartSpec): Buffer {
+  const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : (spec.body ?? Buffer.alloc(0));
+  const content = new MsnpHeaders(spec.content);
+  if (!content.has("Content-Length")) content.append("Content-Length", String(body.length));
+  const reliability = new MsnpHeaders(spec.reliability ?? [["Reliability", "1.0"]]);
+  const text =
+    new MsnpHeaders(spec.routing).serialize() +
+    "\r\n" +
+    reliability.serialize() +
+    "\r\n" +
+    content.serialize() +
+    "\r\n";
+  return Buffer.concat([Buffer.from(text, "utf8"), body]);
+}

@@ -1,0 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Every schema migration, in order. Append new ones; never reorder or edit shipped ones. */
+import type { Migration } from "../migrate.js";
+import m001 from "./001-initial.js";
+
+export const MIGRATIONS: readonly Migration[] = [m001];

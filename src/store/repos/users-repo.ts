@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: Apache-2.0
+/** The `users` table: linked Matrix users and their encrypted refresh tokens. */
+import type { SecretBox } from "../crypto.js";
+import { type Db, transaction } from "../db.js";
+import { StoreError, StoreErrorCode } from "../errors.js";
+import type { UserPatch, UserRepo, UserRow } from "../types.js";
+import { type Clock, checkText, found, fromJson, patchParams, patchSql, toJson } from "./sql.js";
+
+interface RawUser {
+  mxid: string;
+  management_room_id: string | null;
+  account_email: string | null;
+  skype_name: string | null;
+  live_mri: string | null;
+  skype_mri: string | null;
+  epid: string | null;
+  login_state: string;
+  state_detail: string | null;
+  refresh_token_enc: string | null;
+  contact_sync_state: string | null;
+  created_ts: number;
+  updated_ts: number;
+}
+
+const PATCH_FIELDS = {
+  managementRoomId: "management_room_id",
+  accountEmail: "account_email",
+  skypeName: "skype_name",
+  liveMri: "live_mri",
+  skypeMri: "skype_mri",
+  epid: "epid",
+  loginState: "login_state",
+  stateDetail: "state_detail",
+  contactSyncState: "contact_sync_state",
+} as const;
+
+/** GCM additional data binding a refresh token to its user: a blob moved to another row fails. */
+const tokenContext = (mxid: string): string => `users.refresh_token|${mxid}`;
+
+export class SqliteUserRepo implements UserRepo {
+  readonly #get;
+  readonly #list;
+  readonly #byMri;
+  readonly #insert;
+  readonly #patch;
+  readonly #setToken;
+  readonly #getToken;
+  readonly #delete;
+
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox | undefined,
+    private readonly now: Clock,
+  ) {
+    this.#get = db.prepare<[string], RawUser>("SELECT * FROM users WHERE mxid = ?");
+    this.#list = db.prepare<[], RawUser>("SELECT * FROM users ORDER BY created_ts, mxid");
+    this.#byMri = db.prepare<[string, string], RawUser>(
+      "SELECT * FROM users WHERE live_mri = ? OR skype_mri = ? ORDER BY created_ts, mxid",
+    );
+    this.#insert = db.prepare<[string, number, number]>(
+      "INSERT INTO users (mxid, created_ts, updated_ts) VALUES (?, ?, ?) ON CONFLICT (mxid) DO NOTHING",
+    );
+    this.#patch = db.prepare<Record<string, unknown>, RawUser>(patchSql("users", "mxid = @key", PATCH_FIELDS));
+    this.#setToken = db.prepare<[string | null, number, string]>(
+      "UPDATE users SET refresh_token_enc = ?, updated_ts = ? WHERE mxid = ?",
+    );
+    this.#getToken = db
+      .prepare<[string], string | null>("SELECT refresh_token_enc FROM users WHERE mxid = ?")
+      .pluck();
+    this.#delete = db.prepare<[string]>("DELETE FROM users WHERE mxid = ?");
+  }
+
+  get(mxid: string): UserRow | undefined {
+    const raw = this.#get.get(mxid);
+    return raw && toUser(raw);
+  }
+
+  list(): UserRow[] {
+    return this.#list.all().map(toUser);
+  }
+
+  listByMri(mri: string): UserRow[] {
+    return this.#byMri.all(mri, mri).map(toUser);
+  }
+
+  upsert(mxid: string, patch: UserPatch = {}): UserRow {
+    checkText(mxid, "mxid");
+    if (patch.loginState !== undefined) checkText(patch.loginState, "loginState");
+    const { contactSyncState, ...rest } = patch;
+    const sync =
+      contactSyncState === undefined || contactSyncState === null
+        ? contactSyncState
+        : toJson(contactSyncState, "contactSyncState");
+    const params = { ...patchParams({ ...rest, contactSyncState: sync }, PATCH_FIELDS), key: mxid };
+    return transaction(this.db, () => {
+      const now = this.now();
+      this.#insert.run(mxid, now, now);
+      return toUser(found(this.#patch.get({ ...params, now }), "the user"));
+    });
+  }
+
+  setRefreshToken(mxid: string, token: string | null): void {
+    let blob: string | null = null;
+    if (token !== null) {
+      if (typeof token !== "string" || token.length === 0) {
+        throw new StoreError(StoreErrorCode.InvalidArgument, "a refresh token must be a non-empty string");
+      }
+      blob = this.#requireBox().encrypt(token, tokenContext(mxid));
+    }
+    if (this.#setToken.run(blob, this.now(), mxid).changes === 0) {
+      throw new StoreError(StoreErrorCode.NotFound, "cannot store a refresh token for an unknown user");
+    }
+  }
+
+  getRefreshToken(mxid: string): string | undefined {
+    const blob = this.#getToken.get(mxid);
+    if (blob === undefined || blob === null) return undefined;
+    try {
+      return this.#requireBox().decrypt(blob, tokenContext(mxid));
+    } catch (err) {
+      // The key was verified when the store opened, so a failing tag means the value was altered.
+      if (err instanceof StoreError && err.code === StoreErrorCode.BadKey) {
+        throw new StoreError(
+          StoreErrorCode.Corrupt,
+          "the stored refresh token failed its integrity check (altered or damaged); the user must sign in again",
+        );
+      }
+      throw err;
+    }
+  }
+
+  delete(mxid: string): boolean {
+    return this.#delete.run(mxid).changes > 0;
+  }
+
+  #requireBox(): SecretBox {
+    if (!this.box) {
+      throw new StoreError(StoreErrorCode.NoKey, "the store was opened without an encryption key; secrets cannot be used");
+    }
+    return this.box;
+  }
+}
+
+function toUser(r: RawUser): UserRow {
+  return {
+    mxid: r.mxid,
+    managementRoomId: r.management_room_id,
+    accountEmail: r.account_email,
+    skypeName: r.skype_name,
+    liveMri: r.live_mri,
+    skypeMri: r.skype_mri,
+    epid: r.epid,
+    loginState: r.login_state,
+    stateDetail: r.state_detail,
+    hasRefreshToken: r.refresh_token_enc !== null,
+    contactSyncState: fromJson(r.contact_sync_state, "contact-sync state"),
+    createdTs: r.created_ts,
+    updatedTs: r.updated_ts,
+  };
+}

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The bridge's logger: one per module, structured context passed separately from the message,
+ * text or JSON lines on stderr, secrets redacted. Adapts to the protocol client's SkypeLogger.
+ */
+import { redactContext, redactText, type SkypeLogger } from "../skype/log.js";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+interface Sink {
+  level: LogLevel;
+  format: "text" | "json";
+  write: (line: string) => void;
+}
+
+const sink: Sink = {
+  level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? "info",
+  format: "text",
+  write: (line) => process.stderr.write(line + "\n"),
+};
+
+/** Sets the global level and format (from config at start). */
+export function configureLogging(opts: { level?: LogLevel; format?: "text" | "json" }): void {
+  if (opts.level) sink.level = opts.level;
+  if (opts.format) sink.format = opts.format;
+}
+
+/** Replaces where lines go (tests capture them). Returns a function restoring the previous writer. */
+export function setLogWriter(write: (line: string) => void): () => void {
+  const prev = sink.write.bind(sink);
+  sink.write = write;
+  return () => {
+    sink.write = prev;
+  };
+}
+
+export class Logger implements SkypeLogger {
+  constructor(
+    readonly module: string,
+    private readonly base: Record<string, unknown> = {},
+  ) {}
+
+  /** A logger with extra context on every line (e.g. `{ user }`). */
+  child(context: Record<string, unknown>): Logger {
+    return new Logger(this.module, { ...this.base, ...context });
+  }
+
+  debug(message: string, context?: Record<string, unknown>): void {
+    this.log("debug", message, context);
+  }
+  info(message: string, context?: Record<string, unknown>): void {
+    this.log("info", message, context);
+  }
+  warn(message: string, context?: Record<string, unknown>): void {
+    this.log("warn", message, context);
+  }
+  error(message: string, context?: Record<string, unknown>): void {
+    this.log("error", message, context);
+  }
+
+  private log(level: LogLevel, message: string, context?: Record<string, unknown>): void {
+    if (ORDER[level] < ORDER[sink.level]) return;
+    const ctx = redactContext({ ...this.base, ...context });
+    const msg = redactText(message);
+    const ts = new Date().toISOString();
+    if (sink.format === "json") {
+      sink.write(JSON.stringify({ ts, level, module: this.module, msg, ...ctx }));
+      return;
+    }
+    const extra = Object.entries(ctx)
+      .map(([k, v]) => `${k}=${typeof v === "string" ? v : JSON.stringify(v)}`)
+      .join(" ");
+    sink.write(`${ts} ${level.toUpperCase().padEnd(5)} [${this.module}] ${msg}${extra ? " " + extra : ""}`);
+  }
+}
+
+/** Formats an unknown thrown value for a log context without leaking secrets. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return redactText(`${e.name}${typeof code === "string" ? ` ${code}` : ""}: ${e.message}`);
+  }
+  return redactText(String(e));
+}

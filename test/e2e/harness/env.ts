@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One end-to-end environment: the reference server (in this process), a real Synapse, the bridge
+ * as a child process (so it can be killed with SIGKILL and restarted), and human Matrix users
+ * driven by a real client library. `close()` always stops everything.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync, createWriteStream, type WriteStream } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import yaml from "js-yaml";
+import { startReferenceServer, type ReferenceServerOptions, type RunningReferenceServer } from "../../../refserver/index.js";
+import { HumanClient } from "./human.js";
+import { Synapse } from "./synapse.js";
+import { freePort, waitFor } from "./util.js";
+
+const ROOT = resolve(__dirname, "..", "..", "..");
+
+export interface E2EOptions {
+  refserver?: ReferenceServerOptions;
+  /** Extra config keys merged over the generated bridge config. */
+  config?: Record<string, unknown>;
+}
+
+export class E2EEnv {
+  readonly humans: HumanClient[] = [];
+  /** Every line the bridge process printed (stdout and stderr), across restarts. */
+  readonly bridgeLines: string[] = [];
+  private bridge?: ChildProcess;
+  private logStream?: WriteStream;
+
+  private constructor(
+    readonly dir: string,
+    readonly synapse: Synapse,
+    readonly skype: RunningReferenceServer,
+    readonly configPath: string,
+    readonly registrationPath: string,
+    readonly bridgePort: number,
+    private readonly tokenKey: string,
+  ) {}
+
+  static async create(opts: E2EOptions = {}): Promise<E2EEnv> {
+    const dir = mkdtempSync(join(tmpdir(), "skype-e2e-"));
+    const skype = await startReferenceServer(opts.refserver);
+    let synapse: Synapse | undefined;
+    try {
+      const bridgePort = await freePort();
+      const configPath = join(dir, "config.yaml");
+      const registrationPath = join(dir, "registration.yaml");
+      const config = {
+        homeserver: { url: "http://127.0.0.1:1", domain: "localhost" },
+        appservice: { bind_address: "127.0.0.1", port: bridgePort, url: `http://127.0.0.1:${bridgePort}` },
+        database: { path: join(dir, "bridge.db") },
+        skype: { endpoints: skype.endpoints, msnp_tls: false },
+        permissions: { "*": "user", "@admin:localhost": "admin" },
+        logging: { level: "debug", format: "text" },
+        ...opts.config,
+      };
+      const tokenKey = randomBytes(32).toString("hex");
+      writeFileSync(configPath, yaml.dump(config));
+      // Generate the registration through the real CLI, as an admin would.
+      const gen = spawnSync(
+        process.execPath,
+        ["--import", "tsx", join(ROOT, "src", "main.ts"), "-r", "-c", configPath, "-f", registrationPath, "-u", `http://127.0.0.1:${bridgePort}`],
+        { cwd: ROOT, encoding: "utf8", env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: tokenKey } },
+      );
+      if (gen.status !== 0) throw new Error(`registration generation failed: ${gen.stderr}${gen.stdout}`);
+      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles: [registrationPath] });
+      writeFileSync(
+        configPath,
+        yaml.dump({ ...config, homeserver: { url: synapse.url, domain: synapse.domain } }),
+      );
+      const env = new E2EEnv(dir, synapse, skype, configPath, registrationPath, bridgePort, tokenKey);
+      await env.startBridge();
+      return env;
+    } catch (e) {
+      await synapse?.stop();
+      await skype.close();
+      throw e;
+    }
+  }
+
+  /** Starts the bridge process and waits until its appservice answers and it has pinged Synapse. */
+  async startBridge(): Promise<void> {
+    const linesBefore = this.bridgeLines.length;
+    this.logStream ??= createWriteStream(join(this.dir, "bridge.log"), { flags: "a" });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", join(ROOT, "src", "main.ts"), "-c", this.configPath, "-f", this.registrationPath],
+      { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: this.tokenKey }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.bridge = child;
+    let partial = "";
+    const onData = (chunk: Buffer): void => {
+      this.logStream?.write(chunk);
+      partial += chunk.toString("utf8");
+      const lines = partial.split("\n");
+      partial = lines.pop() ?? "";
+      this.bridgeLines.push(...lines);
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    await waitFor(
+      () => {
+        if (child.exitCode !== null) throw new Error(`bridge exited:\n${this.bridgeLines.slice(-30).join("\n")}`);
+        return this.bridgeLines.slice(linesBefore).some((l) => l.includes("homeserver and bridge reach each other"));
+      },
+      { timeoutMs: 60_000, what: "the bridge to start and reach Synapse" },
+    );
+  }
+
+  /** Stops the bridge: SIGTERM (graceful) or SIGKILL (crash). */
+  async stopBridge(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<number | null> {
+    const child = this.bridge;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    const code = await exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  /** Registers a human user and starts their syncing client. */
+  async human(localpart: string): Promise<HumanClient> {
+    const login = await this.synapse.registerUser(localpart);
+    const client = new HumanClient(this.synapse.url, login.accessToken, login.userId);
+    await client.start();
+    this.humans.push(client);
+    return client;
+  }
+
+  get botUserId(): string {
+    return `@skypebot:${this.synapse.domain}`;
+  }
+
+  /** Opens a DM with the bot and waits for the greeting; returns the room id. */
+  async openManagementRoom(human: HumanClient): Promise<string> {
+    const roomId = await human.createRoom({ invite: [this.botUserId], is_direct: true, preset: "trusted_private_chat" });
+    await human.waitForEvent(
+      (e) => e.room_id === roomId && e.sender === this.botUserId && e.type === "m.room.message",
+      "the bot's greeting",
+    );
+    return roomId;
+  }
+
+  /** Sends a command and returns the bot's next reply in that room. */
+  async command(human: HumanClient, roomId: string, text: string): Promise<string> {
+    const before = human.timeline.length;
+    await human.sendText(roomId, text);
+    const reply = await human.waitForEvent(
+      (e) =>
+        human.timeline.indexOf(e) >= before &&
+        e.room_id === roomId &&
+        e.sender === this.botUserId &&
+        e.type === "m.room.message",
+      `the bot's reply to "${text}"`,
+    );
+    return String(reply.content.body);
+  }
+
+  async close(): Promise<void> {
+    for (const h of this.humans) h.stop();
+    await this.stopBridge("SIGTERM").catch(() => undefined);
+    await this.synapse.stop().catch(() => undefined);
+    await this.skype.close().catch(() => undefined);
+    this.logStream?.end();
+    if (!process.env.KEEP_E2E_DIRS) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
