@@ -35,14 +35,23 @@ export interface RunningReferenceServer {
   msnpAddress: string;
   controlUrl: string;
   /** The `skype.endpoints` block for the bridge's config. */
-  endpoints: { login: string; api: string; skype_login: string; abch: string; activesync: string; msnp: string };
+  endpoints: {
+    login: string;
+    api: string;
+    skype_login: string;
+    abch: string;
+    activesync: string;
+    msnp: string;
+  };
   close(): Promise<void>;
 }
 
 /** The fixtures shipped with the server (run it from source: `tsx refserver/main.ts`). */
 export const DEFAULT_FIXTURES = resolve(__dirname, "fixtures", "default.yaml");
 
-export async function startReferenceServer(opts: ReferenceServerOptions = {}): Promise<RunningReferenceServer> {
+export async function startReferenceServer(
+  opts: ReferenceServerOptions = {},
+): Promise<RunningReferenceServer> {
   const fixtures = opts.fixtures ?? DEFAULT_FIXTURES;
   const world = typeof fixtures === "string" ? World.fromFile(fixtures) : new World(fixtures);
   if (opts.tokenLifetime) world.tokenLifetime = opts.tokenLifetime;

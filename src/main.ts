@@ -46,7 +46,9 @@ async function main(): Promise<void> {
       return;
     case "register":
       writeRegistrationFile(config, args.file!, args.url!);
-      process.stdout.write(`Wrote the appservice registration to ${args.file}. Add it to Synapse's app_service_config_files.\n`);
+      process.stdout.write(
+        `Wrote the appservice registration to ${args.file}. Add it to Synapse's app_service_config_files.\n`,
+      );
       return;
     case "probe":
       process.exitCode = await runProbeCommand(config, args);

@@ -5,7 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import type { Person } from "../world.js";
-import { AbFault, deleteContact, lookup, outgoingRequests, passportName, sendContactRequest } from "./address-book.js";
+import {
+  AbFault,
+  deleteContact,
+  lookup,
+  outgoingRequests,
+  passportName,
+  sendContactRequest,
+} from "./address-book.js";
 import { signedCid } from "./http-util.js";
 import { at, kids, textOf, type XmlNode } from "./safe-xml.js";
 import { abTime, el, tx, type AbOp, type AbOpArgs } from "./soap.js";
@@ -87,7 +94,10 @@ const findContactsPaged: AbOp = (a) => {
     tx("createDate", "2014-06-20T00:00:00Z"),
     el("propertiesChanged"),
   );
-  const circles = el("CircleResult", tx("CircleTicket", Buffer.from(`circle-ticket:${a.owner.cid}`).toString("base64")));
+  const circles = el(
+    "CircleResult",
+    tx("CircleTicket", Buffer.from(`circle-ticket:${a.owner.cid}`).toString("base64")),
+  );
   return el("ABFindContactsPagedResult", el("Groups"), el("Contacts", ...contacts), circles, ab);
 };
 
@@ -156,7 +166,8 @@ const findAllBlocked: AbOp = (a) => {
   const blocked: string[] = [];
   for (const k of a.owner.blocked) {
     const p = a.world.people.get(k);
-    if (p) blocked.push(el("BlockedContact", tx("Mri", a.world.primaryMri(p)), tx("DisplayName", p.displayName)));
+    if (p)
+      blocked.push(el("BlockedContact", tx("Mri", a.world.primaryMri(p)), tx("DisplayName", p.displayName)));
   }
   a.note({ blocked: blocked.length });
   return el("FindAllBlockedContactsResult", ...blocked);

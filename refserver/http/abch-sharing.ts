@@ -86,7 +86,9 @@ function membershipResult(a: AbOpArgs, roles: Role[]): string {
     const members = roleMembers(a.world, a.owner, role);
     if (members.length === 0 && a.options.abchEmptyMemberships === "omit") continue;
     const xml = members.map((m) => memberXml(a, role, m.person, m.message)).join("");
-    memberships.push(el("Membership", tx("MemberRole", role), el("Members", xml), tx("MembershipIsComplete", true)));
+    memberships.push(
+      el("Membership", tx("MemberRole", role), el("Members", xml), tx("MembershipIsComplete", true)),
+    );
   }
   a.note({ roles });
   if (memberships.length === 0 && a.options.abchEmptyMemberships === "omit") return ownerNamespace(a);

@@ -52,7 +52,11 @@ function ticketOwner(ctx: HttpContext, doc: XmlNode): { person?: Person; reason?
 export function abchRoutes(ctx: HttpContext): Map<string, Route> {
   const cacheKeys = new Map<string, string>();
 
-  const cacheKey = (service: Service, owner: Person, sent: string): { key?: string; changed: boolean; state: CacheKeyState } => {
+  const cacheKey = (
+    service: Service,
+    owner: Person,
+    sent: string,
+  ): { key?: string; changed: boolean; state: CacheKeyState } => {
     const id = `${service}|${owner.key}`;
     const current = cacheKeys.get(id);
     const state: CacheKeyState = !sent ? "absent" : sent === current ? "current" : "stale";
@@ -88,11 +92,18 @@ export function abchRoutes(ctx: HttpContext): Map<string, Route> {
     const { person: owner, reason } = ticketOwner(ctx, doc);
     if (!owner) {
       rq.note({ outcome: "PassportAuthFail", reason });
-      return soapFault("PassportAuthFail", `The TicketToken is ${reason === "missing" ? "missing" : reason}.`);
+      return soapFault(
+        "PassportAuthFail",
+        `The TicketToken is ${reason === "missing" ? "missing" : reason}.`,
+      );
     }
     const header = at(doc, "Envelope", "Header", "ABApplicationHeader");
     const ck = cacheKey(service, owner, textOf(at(header, "CacheKey")).trim());
-    rq.note({ user: owner.key, partnerScenario: textOf(at(header, "PartnerScenario")) || null, cacheKey: ck.state });
+    rq.note({
+      user: owner.key,
+      partnerScenario: textOf(at(header, "PartnerScenario")) || null,
+      cacheKey: ck.state,
+    });
     try {
       const result = run({ world: ctx.world, owner, body, options: ctx.options, note: (d) => rq.note(d) });
       rq.note({ outcome: "ok" });

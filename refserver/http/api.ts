@@ -14,7 +14,10 @@ const MAX_NONCE = 512;
 
 function authFailure(check: Exclude<TokenCheck, { ok: true }>): Reply {
   return jsonReply(401, {
-    status: { code: 40120, text: `Authentication failed (${check.reason === "invalid" ? "unknown" : check.reason} token)` },
+    status: {
+      code: 40120,
+      text: `Authentication failed (${check.reason === "invalid" ? "unknown" : check.reason} token)`,
+    },
   });
 }
 
@@ -99,7 +102,11 @@ function uic(ctx: HttpContext, rq: HttpRequest): Reply {
 export function apiRoutes(ctx: HttpContext): Map<string, Route> {
   const routes = new Map<string, Route>();
   routes.set("/rps/me", { endpoint: "me", methods: ["GET"], handler: (rq) => rpsMe(ctx, rq) });
-  routes.set("/partners/999/usermap", { endpoint: "usermap", methods: ["GET"], handler: (rq) => usermap(ctx, rq) });
+  routes.set("/partners/999/usermap", {
+    endpoint: "usermap",
+    methods: ["GET"],
+    handler: (rq) => usermap(ctx, rq),
+  });
   return routes;
 }
 

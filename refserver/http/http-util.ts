@@ -114,7 +114,11 @@ export function jsonReply(status: number, value: unknown, headers: Record<string
 }
 
 /** An HTML reply. */
-export function htmlReply(status: number, html: string, headers: Record<string, string | string[]> = {}): Reply {
+export function htmlReply(
+  status: number,
+  html: string,
+  headers: Record<string, string | string[]> = {},
+): Reply {
   return { status, headers: { "content-type": "text/html; charset=utf-8", ...headers }, body: html };
 }
 

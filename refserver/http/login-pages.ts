@@ -72,7 +72,9 @@ export function secondFactorPage(opts: HttpServerOptions): string {
 
 /** Where the browser lands (the fragment never reaches the server). */
 export function desktopPage(error?: string): string {
-  const text = error ? `Sign-in failed: ${error}` : "You are signed in. Copy this page's address back to the bridge.";
+  const text = error
+    ? `Sign-in failed: ${error}`
+    : "You are signed in. Copy this page's address back to the bridge.";
   return page("Microsoft account", `<div id="desktopMessage">${htmlEscape(text)}</div>`);
 }
 

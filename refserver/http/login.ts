@@ -73,7 +73,13 @@ export function loginRoutes(ctx: HttpContext): Map<string, Route> {
     if (!KNOWN_SCOPES.has(scope)) return badRequest("unknown scope");
     const mspok = "$uuid-" + randomBytes(16).toString("hex");
     const rawQuery = rq.url.search.slice(1);
-    const ppft = issuePpft({ mspok, query: normaliseQuery(q), rawQuery, scope, state: q.get("state") ?? undefined });
+    const ppft = issuePpft({
+      mspok,
+      query: normaliseQuery(q),
+      rawQuery,
+      scope,
+      state: q.get("state") ?? undefined,
+    });
     return htmlReply(200, signInPage(actionFor(rawQuery), ppft), { "set-cookie": cookie(mspok) });
   };
 
@@ -160,7 +166,10 @@ function token(ctx: HttpContext, rq: HttpRequest): Reply {
   const issued = ctx.world.redeemRefresh(form.get("refresh_token") ?? "", scope);
   if (!issued) {
     rq.note({ outcome: "invalid_grant" });
-    return oauthError("invalid_grant", "The provided value for the input parameter 'refresh_token' is not valid.");
+    return oauthError(
+      "invalid_grant",
+      "The provided value for the input parameter 'refresh_token' is not valid.",
+    );
   }
   rq.note({ outcome: "ok", user: ctx.world.people.get(personKeyOf(ctx, issued.user_id))?.key ?? null });
   return jsonReply(200, {

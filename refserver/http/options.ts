@@ -22,7 +22,11 @@ export const HTTP_ENDPOINTS = [
 export type HttpEndpoint = (typeof HTTP_ENDPOINTS)[number];
 
 /** Where the server writes its own log lines. Never given a secret. */
-export type HttpLogger = (level: "info" | "warn" | "error", message: string, context?: Record<string, unknown>) => void;
+export type HttpLogger = (
+  level: "info" | "warn" | "error",
+  message: string,
+  context?: Record<string, unknown>,
+) => void;
 
 export interface HttpServerOptions {
   /** TCP port on 127.0.0.1; 0 picks a free one. */
@@ -151,7 +155,10 @@ const KNOBS: Record<string, KnobCheck> = {
   blockedContactsResult: oneOf("list", "empty"),
   activesyncWindowSize: (v) => isNat(v) && (v as number) >= 1 && (v as number) <= 512,
   folderTypes: (v) =>
-    typeof v === "object" && v !== null && isNat((v as { default?: unknown }).default) && isNat((v as { user?: unknown }).user),
+    typeof v === "object" &&
+    v !== null &&
+    isNat((v as { default?: unknown }).default) &&
+    isNat((v as { user?: unknown }).user),
   folderSidProperty: oneOf("requested", "always", "never"),
   imAddressFormat: oneOf("mri", "bare"),
   failNext: endpointMap,

@@ -23,49 +23,50 @@ export class WbxmlError extends Error {
   }
 }
 
+const words = (s: string): string[] => s.split(" ");
+
 /** Tag names of each code page, from token 0x05 on. */
 const PAGES: Record<number, { name: string; tags: string[] }> = {
   0: {
     name: "AirSync",
-    tags: [
-      "Sync", "Responses", "Add", "Change", "Delete", "Fetch", "SyncKey", "ClientId", "ServerId", "Status",
-      "Collection", "Class", "Version", "CollectionId", "GetChanges", "MoreAvailable", "WindowSize", "Commands",
-      "Options", "FilterType", "Truncation", "RTFTruncation", "Conflict", "Collections", "ApplicationData",
-      "DeletesAsMoves", "NotifyGUID", "Supported", "SoftDelete", "MIMESupport", "MIMETruncation", "Wait", "Limit",
-      "Partial", "ConversationMode", "MaxItems", "HeartbeatInterval",
-    ],
+    tags: words(
+      "Sync Responses Add Change Delete Fetch SyncKey ClientId ServerId Status Collection Class Version " +
+        "CollectionId GetChanges MoreAvailable WindowSize Commands Options FilterType Truncation " +
+        "RTFTruncation Conflict Collections ApplicationData DeletesAsMoves NotifyGUID Supported " +
+        "SoftDelete MIMESupport MIMETruncation Wait Limit Partial ConversationMode MaxItems " +
+        "HeartbeatInterval",
+    ),
   },
   1: {
     name: "Contacts",
-    tags: [
-      "Anniversary", "AssistantName", "AssistantPhoneNumber", "Birthday", "Body", "BodySize", "BodyTruncated",
-      "Business2PhoneNumber", "BusinessAddressCity", "BusinessAddressCountry", "BusinessAddressPostalCode",
-      "BusinessAddressState", "BusinessAddressStreet", "BusinessFaxNumber", "BusinessPhoneNumber",
-      "CarPhoneNumber", "Categories", "Category", "Children", "Child", "CompanyName", "Department",
-      "Email1Address", "Email2Address", "Email3Address", "FileAs", "FirstName", "Home2PhoneNumber",
-      "HomeAddressCity", "HomeAddressCountry", "HomeAddressPostalCode", "HomeAddressState", "HomeAddressStreet",
-      "HomeFaxNumber", "HomePhoneNumber", "JobTitle", "LastName", "MiddleName", "MobilePhoneNumber",
-      "OfficeLocation", "OtherAddressCity", "OtherAddressCountry", "OtherAddressPostalCode", "OtherAddressState",
-      "OtherAddressStreet", "PagerNumber", "RadioPhoneNumber", "Spouse", "Suffix", "Title", "WebPage",
-      "YomiCompanyName", "YomiFirstName", "YomiLastName", "CompressedRTF", "Picture", "Alias", "WeightedRank",
-    ],
+    tags: words(
+      "Anniversary AssistantName AssistantPhoneNumber Birthday Body BodySize BodyTruncated " +
+        "Business2PhoneNumber BusinessAddressCity BusinessAddressCountry BusinessAddressPostalCode " +
+        "BusinessAddressState BusinessAddressStreet BusinessFaxNumber BusinessPhoneNumber CarPhoneNumber " +
+        "Categories Category Children Child CompanyName Department Email1Address Email2Address " +
+        "Email3Address FileAs FirstName Home2PhoneNumber HomeAddressCity HomeAddressCountry " +
+        "HomeAddressPostalCode HomeAddressState HomeAddressStreet HomeFaxNumber HomePhoneNumber JobTitle " +
+        "LastName MiddleName MobilePhoneNumber OfficeLocation OtherAddressCity OtherAddressCountry " +
+        "OtherAddressPostalCode OtherAddressState OtherAddressStreet PagerNumber RadioPhoneNumber Spouse " +
+        "Suffix Title WebPage YomiCompanyName YomiFirstName YomiLastName CompressedRTF Picture Alias " +
+        "WeightedRank",
+    ),
   },
   7: {
     name: "FolderHierarchy",
-    tags: [
-      "Folders", "Folder", "DisplayName", "ServerId", "ParentId", "Type", "Response", "Status", "ContentClass",
-      "Changes", "Add", "Delete", "Update", "SyncKey", "FolderCreate", "FolderDelete", "FolderUpdate",
-      "FolderSync", "Count",
-    ],
+    tags: words(
+      "Folders Folder DisplayName ServerId ParentId Type Response Status ContentClass Changes Add " +
+        "Delete Update SyncKey FolderCreate FolderDelete FolderUpdate FolderSync Count",
+    ),
   },
   12: {
     name: "Contacts2",
-    tags: [
-      "CustomerId", "GovernmentId", "IMAddress", "IMAddress2", "IMAddress3", "ManagerName", "CompanyMainPhone",
-      "AccountName", "NickName", "MMS",
-    ],
+    tags: words(
+      "CustomerId GovernmentId IMAddress IMAddress2 IMAddress3 ManagerName CompanyMainPhone AccountName " +
+        "NickName MMS",
+    ),
   },
-  0xfe: { name: "Skype", tags: ["PropertyBag", "Property", "Name", "Value"] },
+  0xfe: { name: "Skype", tags: words("PropertyBag Property Name Value") },
 };
 
 const BY_NAME = new Map<string, { page: number; token: number }>();
@@ -119,7 +120,8 @@ export function encodeWbxml(root: WbxmlElement): Buffer {
       out.push(SWITCH_PAGE, def.page);
       page = def.page;
     }
-    const hasContent = e.children.length > 0 || (e.text !== undefined && e.text !== "") || e.opaque !== undefined;
+    const hasContent =
+      e.children.length > 0 || (e.text !== undefined && e.text !== "") || e.opaque !== undefined;
     out.push(def.token | (hasContent ? 0x40 : 0));
     if (!hasContent) return;
     if (e.text) {
@@ -178,7 +180,8 @@ class Reader {
 function tagName(page: number, token: number): string {
   const def = PAGES[page];
   const t = def?.tags[token - 5];
-  if (!def || t === undefined) throw new WbxmlError(`unknown tag 0x${token.toString(16)} on code page ${page}`);
+  if (!def || t === undefined)
+    throw new WbxmlError(`unknown tag 0x${token.toString(16)} on code page ${page}`);
   return `${def.name}:${t}`;
 }
 
@@ -192,7 +195,8 @@ function stringAt(table: Uint8Array, offset: number): string {
 export function decodeWbxml(data: Uint8Array): WbxmlElement {
   const r = new Reader(data);
   const version = r.byte();
-  if (version < 0x01 || version > 0x03) throw new WbxmlError(`unsupported WBXML version 0x${version.toString(16)}`);
+  if (version < 0x01 || version > 0x03)
+    throw new WbxmlError(`unsupported WBXML version 0x${version.toString(16)}`);
   if (r.mbUint() === 0) r.mbUint();
   const charset = r.mbUint();
   if (charset !== 106 && charset !== 0) throw new WbxmlError(`unsupported charset ${charset} (only UTF-8)`);
@@ -213,7 +217,11 @@ export function decodeWbxml(data: Uint8Array): WbxmlElement {
     } else if (tok === STR_I || tok === STR_T || tok === ENTITY) {
       if (!top) throw new WbxmlError("text outside the root element");
       const s =
-        tok === STR_I ? r.cString() : tok === STR_T ? stringAt(table, r.mbUint()) : String.fromCodePoint(entity(r));
+        tok === STR_I
+          ? r.cString()
+          : tok === STR_T
+            ? stringAt(table, r.mbUint())
+            : String.fromCodePoint(entity(r));
       top.text = (top.text ?? "") + s;
     } else if (tok === OPAQUE) {
       if (!top) throw new WbxmlError("opaque data outside the root element");
@@ -222,7 +230,6 @@ export function decodeWbxml(data: Uint8Array): WbxmlElement {
       throw new WbxmlError(`unsupported global token 0x${tok.toString(16)}`);
     } else {
       if (tok & 0x80) throw new WbxmlError("attributes are not used by ActiveSync");
-      if (!top && stack.length === 0 && r.pos > 0 && root !== undefined) throw new WbxmlError("second root element");
       const e: WbxmlElement = { tag: tagName(page, tok & 0x3f), children: [] };
       if (top) top.children.push(e);
       if (tok & 0x40) {
@@ -239,6 +246,7 @@ export function decodeWbxml(data: Uint8Array): WbxmlElement {
 
 function entity(r: Reader): number {
   const cp = r.mbUint();
-  if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) throw new WbxmlError("bad character entity");
+  if (cp === 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+    throw new WbxmlError("bad character entity");
   return cp;
 }

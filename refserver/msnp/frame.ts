@@ -73,11 +73,13 @@ export function splitPayload(payload: Buffer): { headers: HeaderList; body: Buff
 }
 
 /**
- * Incremental decoder of the client's byte stream. `push()` returns every complete frame; it
- * throws FramingError on a malformed command line or a payload larger than `maxFrameBytes`.
+ * Incremental decoder of the client's byte stream. `push()` returns every complete frame and, on
+ * a malformed command line or a payload larger than `maxFrameBytes`, the FramingError that
+ * stopped it (after which the stream is unusable).
  */
 export class FrameReader {
-  private buf = Buffer.alloc(0);
+  private buf: Buffer = Buffer.alloc(0);
+  private failed = false;
 
   constructor(private readonly maxFrameBytes: () => number) {}
 
@@ -87,28 +89,40 @@ export class FrameReader {
     return /^\S+ (\d{1,10}) /.exec(line)?.[1] ?? "0";
   }
 
-  push(chunk: Buffer): Frame[] {
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+  push(chunk: Buffer): { frames: Frame[]; error?: FramingError } {
     const frames: Frame[] = [];
-    for (;;) {
-      const eol = this.buf.indexOf(CRLF);
-      if (eol < 0) {
-        if (this.buf.length > MAX_LINE) throw new FramingError("command line too long");
-        return frames;
+    if (this.failed) return { frames };
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    try {
+      for (;;) {
+        const frame = this.next();
+        if (!frame) return { frames };
+        frames.push(frame);
       }
-      if (eol > MAX_LINE) throw new FramingError("command line too long");
-      const line = this.buf.subarray(0, eol).toString("latin1");
-      const m = COMMAND_LINE.exec(line);
-      if (!m) throw new FramingError("malformed command line");
-      const length = Number(m[4]);
-      if (length > this.maxFrameBytes()) throw new FramingError("payload larger than the maximum frame size");
-      const total = eol + 2 + length;
-      if (this.buf.length < total) return frames;
-      const payload = Buffer.from(this.buf.subarray(eol + 2, total));
-      this.buf = this.buf.subarray(total);
-      const { headers, body } = splitPayload(payload);
-      frames.push({ cmd: m[1]!, trid: m[2]!, type: m[3]!, headers, body, length });
+    } catch (e) {
+      this.failed = true;
+      return { frames, error: e instanceof FramingError ? e : new FramingError(String(e)) };
     }
+  }
+
+  private next(): Frame | undefined {
+    const eol = this.buf.indexOf(CRLF);
+    if (eol < 0) {
+      if (this.buf.length > MAX_LINE) throw new FramingError("command line too long");
+      return undefined;
+    }
+    if (eol > MAX_LINE) throw new FramingError("command line too long");
+    const line = this.buf.subarray(0, eol).toString("latin1");
+    const m = COMMAND_LINE.exec(line);
+    if (!m) throw new FramingError("malformed command line");
+    const length = Number(m[4]);
+    if (length > this.maxFrameBytes()) throw new FramingError("payload larger than the maximum frame size");
+    const total = eol + 2 + length;
+    if (this.buf.length < total) return undefined;
+    const payload = Buffer.from(this.buf.subarray(eol + 2, total));
+    this.buf = this.buf.subarray(total);
+    const { headers, body } = splitPayload(payload);
+    return { cmd: m[1]!, trid: m[2]!, type: m[3]!, headers, body, length };
   }
 }
 

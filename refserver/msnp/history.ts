@@ -79,7 +79,7 @@ export class HistoryStore {
     this.all.push(msg);
     for (const { owner, conversation } of owners) {
       let convs = this.byOwner.get(owner);
-      if (!convs) this.byOwner.set(owner, (convs = new Map()));
+      if (!convs) this.byOwner.set(owner, (convs = new Map<string, StoredMessage[]>()));
       let list = convs.get(conversation);
       if (!list) convs.set(conversation, (list = []));
       list.push(msg);

@@ -50,7 +50,7 @@ export class AckStore {
 
   add(endpoint: string, ackId: string, frame: Buffer, max: number): void {
     let m = this.byEndpoint.get(endpoint);
-    if (!m) this.byEndpoint.set(endpoint, (m = new Map()));
+    if (!m) this.byEndpoint.set(endpoint, (m = new Map<string, Buffer>()));
     m.set(ackId, frame);
     while (m.size > max) {
       const oldest = m.keys().next().value;

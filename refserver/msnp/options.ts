@@ -95,6 +95,9 @@ function nonNegative(name: string, v: unknown, integer = true): void {
 
 /** Validates a partial set of knobs (values from the control API are untyped JSON). */
 export function checkOptions(o: Partial<MsnpServerOptions>): void {
+  for (const k of Object.keys(o)) {
+    if (!(k in DEFAULT_OPTIONS) && k !== "tls") throw new OptionsError(`unknown option ${k}`);
+  }
   for (const k of ["pingWait", "cookieGraceMs", "replyDelayMs"] as const) {
     if (o[k] !== undefined) nonNegative(k, o[k]);
   }

@@ -15,10 +15,17 @@ import { Logger, errorText } from "../util/logger.js";
 
 const log = new Logger("bridge.appservice");
 
-export type MatrixEventJson = Record<string, unknown> & { event_id?: string; type?: string; room_id?: string };
+export type MatrixEventJson = Record<string, unknown> & {
+  event_id?: string;
+  type?: string;
+  room_id?: string;
+};
 
 /** Given a transaction's events, persists them and returns those not seen before (to dispatch). */
-export type AcceptHook = (txnId: string, events: MatrixEventJson[]) => Promise<MatrixEventJson[]> | MatrixEventJson[];
+export type AcceptHook = (
+  txnId: string,
+  events: MatrixEventJson[],
+) => Promise<MatrixEventJson[]> | MatrixEventJson[];
 
 function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -65,7 +72,9 @@ export class SkypeAppService extends AppService {
     const events = Array.isArray(body.events) ? (body.events as MatrixEventJson[]) : [];
     const stable = body.ephemeral;
     const unstable = body["de.sorunome.msc2409.ephemeral"];
-    const ephemeral = (Array.isArray(stable) ? stable : Array.isArray(unstable) ? unstable : []) as MatrixEventJson[];
+    const ephemeral = (
+      Array.isArray(stable) ? stable : Array.isArray(unstable) ? unstable : []
+    ) as MatrixEventJson[];
     Promise.resolve(this.accept(txnId, events))
       .then((fresh) => {
         res.json({});

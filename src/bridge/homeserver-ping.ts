@@ -17,7 +17,8 @@ const REASONS: Record<string, string> = {
     "the homeserver could not connect to the bridge's address in the registration (check `url` in registration.yaml and that the bridge listens there).",
   M_CONNECTION_TIMEOUT: "the homeserver's request to the bridge timed out.",
   M_BAD_STATUS: "the bridge answered the homeserver with an error (check that hs_token matches).",
-  M_FORBIDDEN: "the homeserver refused the bridge's as_token (is the registration loaded by the homeserver?).",
+  M_FORBIDDEN:
+    "the homeserver refused the bridge's as_token (is the registration loaded by the homeserver?).",
   M_UNRECOGNIZED: "this homeserver does not support the appservice ping (MSC2659).",
 };
 

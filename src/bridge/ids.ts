@@ -185,7 +185,7 @@ export function parsePuppetMxid(template: string, mxid: string, domain: string):
 }
 
 /** Escapes `text` for a regular expression valid in both Python (Synapse) and JavaScript. */
-function escapeRegex(text: string): string {
+export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, "\\$&");
 }
 

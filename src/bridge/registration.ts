@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import yaml from "js-yaml";
+import { escapeRegex, puppetUserIdRegex } from "./ids.js";
 
 export interface RegistrationInput {
   id: string;
@@ -34,16 +35,6 @@ export interface Registration {
   receive_ephemeral: boolean;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
-}
-
-/** The exclusive user-namespace regex for the puppets, from the localpart template. */
-export function puppetUserRegex(template: string, domain: string): string {
-  const [prefix = "", suffix = ""] = template.split("{id}");
-  return `@${escapeRegex(prefix)}.+${escapeRegex(suffix)}:${escapeRegex(domain)}`;
-}
-
 export function generateRegistration(input: RegistrationInput): Registration {
   return {
     id: input.id,
@@ -54,8 +45,8 @@ export function generateRegistration(input: RegistrationInput): Registration {
     rate_limited: false,
     namespaces: {
       users: [
-        { exclusive: true, regex: `@${escapeRegex(input.botLocalpart)}:${escapeRegex(input.domain)}` },
-        { exclusive: true, regex: puppetUserRegex(input.localpartTemplate, input.domain) },
+        { exclusive: true, regex: `^@${escapeRegex(input.botLocalpart)}:${escapeRegex(input.domain)}$` },
+        { exclusive: true, regex: puppetUserIdRegex(input.localpartTemplate, input.domain) },
       ],
       aliases: [],
       rooms: [],

@@ -4,7 +4,13 @@
  * checks that the homeserver can reach us, and routes Matrix events to the management rooms and
  * (later) the portals.
  */
-import { AppServiceRegistration, Bridge, Logger as LibLogger, type Request, type WeakEvent } from "matrix-appservice-bridge";
+import {
+  AppServiceRegistration,
+  Bridge,
+  Logger as LibLogger,
+  type Request,
+  type WeakEvent,
+} from "matrix-appservice-bridge";
 import type { AppService } from "matrix-appservice";
 import type { Config } from "../config/schema.js";
 import { permissionFor } from "../config/permissions.js";
@@ -30,7 +36,11 @@ export interface SkypeBridgeOptions {
   commands?: (dispatcher: CommandDispatcher) => Command[];
   /** Called for every Matrix event not consumed by the management rooms. */
   onRoomEvent?: (event: WeakEvent) => Promise<void>;
-  onEphemeral?: (event: { type: string; room_id?: string; content: Record<string, unknown> }) => Promise<void>;
+  onEphemeral?: (event: {
+    type: string;
+    room_id?: string;
+    content: Record<string, unknown>;
+  }) => Promise<void>;
 }
 
 export class SkypeBridge {
@@ -117,11 +127,19 @@ export class SkypeBridge {
       if (event.type === "m.room.message" && (await this.management.onMessage(event as never))) return;
       await this.opts.onRoomEvent?.(event);
     } catch (e) {
-      log.error("failed to handle a Matrix event", { event: event.event_id, room: event.room_id, error: errorText(e) });
+      log.error("failed to handle a Matrix event", {
+        event: event.event_id,
+        room: event.room_id,
+        error: errorText(e),
+      });
     }
   }
 
-  private async onEphemeral(event: { type: string; room_id?: string; content: Record<string, unknown> }): Promise<void> {
+  private async onEphemeral(event: {
+    type: string;
+    room_id?: string;
+    content: Record<string, unknown>;
+  }): Promise<void> {
     if (event.type === "m.typing") {
       log.debug("typing notification received", { room: event.room_id, users: event.content.user_ids });
     }

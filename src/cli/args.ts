@@ -47,7 +47,8 @@ export const USAGE = `Usage:
 export function parseArgs(argv: string[]): ParsedArgs {
   const out: ParsedArgs = { command: "run" };
   const rest = [...argv];
-  if (rest[0] === "probe" || rest[0] === "validate-config") out.command = rest.shift() as ParsedArgs["command"];
+  if (rest[0] === "probe" || rest[0] === "validate-config")
+    out.command = rest.shift() as ParsedArgs["command"];
   while (rest.length) {
     const arg = rest.shift()!;
     if (arg === "-h" || arg === "--help") return { command: "help" };

@@ -38,7 +38,9 @@ export async function runProbeCommand(config: Config, args: ParsedArgs): Promise
   try {
     const password = args.redirectUrl ? undefined : await readPassword();
     if (!args.redirectUrl && !password) {
-      process.stderr.write("probe: no password on standard input (or pass --redirect-url for the browser flow)\n");
+      process.stderr.write(
+        "probe: no password on standard input (or pass --redirect-url for the browser flow)\n",
+      );
       return 1;
     }
     const result = await runProbe({

@@ -54,10 +54,12 @@ function unsafe(message: string): ProtocolParseError {
 
 /**
  * One linear pass over the markup: refuses `<!DOCTYPE`/`<!ENTITY` (any `<!` other than a comment or
- * CDATA) and nesting deeper than `maxDepth`. Comments, CDATA and processing instructions are skipped.
+ * CDATA) and nesting deeper than `maxDepth` (UnsafeXml), and a second root element (Parse).
+ * Comments, CDATA and processing instructions are skipped.
  */
 export function checkXmlSafety(text: string, maxDepth = DEFAULT_MAX_XML_DEPTH): void {
   let depth = 0;
+  let roots = 0;
   let i = text.indexOf("<");
   while (i !== -1 && i < text.length) {
     const next = text[i + 1];
@@ -72,9 +74,12 @@ export function checkXmlSafety(text: string, maxDepth = DEFAULT_MAX_XML_DEPTH): 
     } else {
       end = tagEnd(text, i + 1);
       if (next === "/") depth--;
-      else if (text[end - 2] !== "/") {
-        depth++;
-        if (depth > maxDepth) throw unsafe(`XML nested deeper than ${maxDepth} elements is refused`);
+      else {
+        if (depth === 0 && ++roots > 1) throw new ProtocolParseError(SkypeErrorCode.Parse, "malformed XML (several roots)");
+        if (text[end - 2] !== "/") {
+          depth++;
+          if (depth > maxDepth) throw unsafe(`XML nested deeper than ${maxDepth} elements is refused`);
+        }
       }
     }
     i = text.indexOf("<", end);

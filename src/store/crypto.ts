@@ -38,7 +38,9 @@ export interface ScryptParams {
 export const DEFAULT_SCRYPT = { alg: "scrypt", N: 1 << 15, r: 8, p: 1 } as const;
 
 /** A key setting, parsed. */
-export type KeySpec = { readonly kind: "raw"; readonly key: Buffer } | { readonly kind: "passphrase"; readonly passphrase: string };
+export type KeySpec =
+  | { readonly kind: "raw"; readonly key: Buffer }
+  | { readonly kind: "passphrase"; readonly passphrase: string };
 
 /**
  * Parses the configured key: exactly 64 hex characters are a raw 256-bit key; anything else is a
@@ -100,14 +102,21 @@ export class SecretBox {
     const [, ivB64 = "", tagB64 = "", ctB64 = ""] = parts;
     const iv = Buffer.from(ivB64, "base64");
     const tag = Buffer.from(tagB64, "base64");
-    if (parts.length !== 4 || ![ivB64, tagB64, ctB64].every((p) => B64.test(p)) || iv.length !== IV_BYTES || tag.length !== TAG_BYTES) {
+    if (
+      parts.length !== 4 ||
+      ![ivB64, tagB64, ctB64].every((p) => B64.test(p)) ||
+      iv.length !== IV_BYTES ||
+      tag.length !== TAG_BYTES
+    ) {
       throw new StoreError(StoreErrorCode.Corrupt, "a stored secret is malformed");
     }
     try {
       const decipher = createDecipheriv("aes-256-gcm", this.#key, iv, { authTagLength: TAG_BYTES });
       decipher.setAAD(aad(context));
       decipher.setAuthTag(tag);
-      return Buffer.concat([decipher.update(Buffer.from(ctB64, "base64")), decipher.final()]).toString("utf8");
+      return Buffer.concat([decipher.update(Buffer.from(ctB64, "base64")), decipher.final()]).toString(
+        "utf8",
+      );
     } catch {
       throw new StoreError(
         StoreErrorCode.BadKey,
@@ -175,12 +184,21 @@ function parseScryptParams(text: string): ScryptParams {
     v = undefined;
   }
   const o = (typeof v === "object" && v !== null ? v : {}) as Record<string, unknown>;
-  const int = (x: unknown, max: number): x is number => Number.isInteger(x) && (x as number) >= 1 && (x as number) <= max;
-  const pow2 = int(o.N, 1 << 20) && o.N > 1 && (o.N & (o.N - 1)) === 0;
-  if (o.alg !== "scrypt" || !pow2 || !int(o.r, 32) || !int(o.p, 16) || typeof o.salt !== "string") {
+  const int = (x: unknown, max: number): number =>
+    Number.isInteger(x) && (x as number) >= 1 && (x as number) <= max ? (x as number) : 0;
+  const [N, r, p] = [int(o.N, 1 << 20), int(o.r, 32), int(o.p, 16)];
+  const pow2 = N > 1 && (N & (N - 1)) === 0;
+  if (
+    o.alg !== "scrypt" ||
+    !pow2 ||
+    r === 0 ||
+    p === 0 ||
+    typeof o.salt !== "string" ||
+    o.salt.length === 0
+  ) {
     throw new StoreError(StoreErrorCode.Corrupt, "the stored key-derivation settings are damaged");
   }
-  return { alg: "scrypt", N: o.N, r: o.r, p: o.p, salt: o.salt };
+  return { alg: "scrypt", N, r, p, salt: o.salt };
 }
 
 function aad(context: string): Buffer {

@@ -108,7 +108,20 @@ export function guard<T>(action: string, fn: () => T): T {
 export function mapSqliteError(err: unknown, action: string): unknown {
   if (err instanceof StoreError) return err;
   if (err instanceof TypeError && /database connection is not open/i.test(err.message)) {
-    return new StoreError(StoreErrorCode.Closed, `cannot ${action}: the store is closed`, false, { cause: err });
+    return new StoreError(StoreErrorCode.Closed, `cannot ${action}: the store is closed`, false, {
+      cause: err,
+    });
+  }
+  // better-sqlite3 refuses values it cannot bind before SQLite sees them (JS callers, wrong types).
+  if ((err instanceof TypeError || err instanceof RangeError) && BIND_ERROR.test(err.message)) {
+    return new StoreError(
+      StoreErrorCode.InvalidArgument,
+      `cannot ${action}: an argument has the wrong type`,
+      false,
+      {
+        cause: err,
+      },
+    );
   }
   if (!(err instanceof Database.SqliteError)) return err;
   const code = err.code;
@@ -118,12 +131,15 @@ export function mapSqliteError(err: unknown, action: string): unknown {
   if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) {
     return make(StoreErrorCode.Corrupt, "the file is not a SQLite database or is damaged");
   }
-  if (code.startsWith("SQLITE_CONSTRAINT")) return make(StoreErrorCode.Constraint, constraintText(err.message));
+  if (code.startsWith("SQLITE_CONSTRAINT"))
+    return make(StoreErrorCode.Constraint, constraintText(err.message));
   if (/^SQLITE_(FULL|IOERR|READONLY|CANTOPEN|PERM|AUTH)/.test(code)) {
     return make(StoreErrorCode.Io, "the database file cannot be read or written");
   }
   return make(StoreErrorCode.Failed, "SQLite failed");
 }
+
+const BIND_ERROR = /can only bind|too (few|many) parameter|missing named parameter/i;
 
 function constraintText(message: string): string {
   // "FOREIGN KEY constraint failed" / "UNIQUE constraint failed: portals.receiver, portals.conversation"

@@ -209,8 +209,18 @@ export interface MessageRepo {
    * a portal or the receiver unknown.
    */
   insert(message: NewMessage): InsertResult<MessageRow>;
-  getBySkypeId(receiver: string, conversation: string, skypeMessageId: string, part?: number): MessageRow | undefined;
-  getByClientId(receiver: string, conversation: string, clientMessageId: string, part?: number): MessageRow | undefined;
+  getBySkypeId(
+    receiver: string,
+    conversation: string,
+    skypeMessageId: string,
+    part?: number,
+  ): MessageRow | undefined;
+  getByClientId(
+    receiver: string,
+    conversation: string,
+    clientMessageId: string,
+    part?: number,
+  ): MessageRow | undefined;
   getByEventId(eventId: string): MessageRow | undefined;
   /** All parts of the message `row` belongs to, by part index. */
   parts(row: MessageRow): MessageRow[];

@@ -6,7 +6,10 @@ import { join } from "node:path";
 export function packageVersion(): string {
   for (const rel of ["../..", "../../.."]) {
     try {
-      const pkg = JSON.parse(readFileSync(join(__dirname, rel, "package.json"), "utf8")) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(join(__dirname, rel, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === "skype-matrix-bridge" && pkg.version) return pkg.version;
     } catch {
       // try the next candidate

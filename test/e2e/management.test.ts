@@ -20,7 +20,9 @@ describe("management room against a real Synapse", () => {
   });
 
   test("the bot joins a DM and greets with the command list", () => {
-    const greeting = human.timeline.find((e) => e.room_id === roomId && e.sender === env.botUserId);
+    const greeting = human.timeline.find(
+      (e) => e.room_id === roomId && e.sender === env.botUserId && e.type === "m.room.message",
+    );
     assert.ok(greeting);
     assert.match(String(greeting.content.body), /Hello! I am the Skype bridge bot/);
     assert.match(String(greeting.content.body), /help — show this list/);
@@ -45,8 +47,18 @@ describe("management room against a real Synapse", () => {
   test("a Matrix user's typing reaches the bridge (ephemeral events are delivered)", async () => {
     await human.setTyping(roomId, true, 10_000);
     await waitFor(
-      () => env.bridgeLines.some((l) => l.includes("typing notification received") && l.includes(roomId) && l.includes(human.mxid)),
+      () =>
+        env.bridgeLines.some(
+          (l) => l.includes("typing notification received") && l.includes(roomId) && l.includes(human.mxid),
+        ),
       { timeoutMs: 20_000, what: "the bridge to log the typing notification" },
     );
+  });
+
+  test("SIGTERM shuts the bridge down cleanly", async () => {
+    const code = await env.stopBridge("SIGTERM");
+    assert.equal(code, 0);
+    assert.ok(env.bridgeLines.some((l) => l.includes("received SIGTERM, shutting down")));
+    assert.ok(env.bridgeLines.some((l) => /\[main\] stopped/.test(l)));
   });
 });

@@ -106,8 +106,9 @@ export function xmlEscapeAttr(text: string): string {
 }
 
 // C0 controls except TAB and LF, DEL, and lone UTF-16 surrogates: invalid in XML 1.0 and useless in chat.
-// eslint-disable-next-line no-control-regex
-const BAD_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const BAD_CHARS =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Normalises line endings to `\n`, drops control characters (keeping TAB and LF) and replaces lone

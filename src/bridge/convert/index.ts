@@ -20,5 +20,12 @@ export { stripReplyFallback } from "./reply-fallback.js";
 export { cleanText, decodeEntities, htmlEscape, xmlEscapeAttr, xmlEscapeText } from "./entities.js";
 export { emoticonText } from "./emoticons.js";
 export { matrixUserFromHref, safeHref, userPillHref } from "./links.js";
-export { parseHtml, textContent, type HtmlElement, type HtmlNode, type HtmlText, type ParseOptions } from "./html-tree.js";
+export {
+  parseHtml,
+  textContent,
+  type HtmlElement,
+  type HtmlNode,
+  type HtmlText,
+  type ParseOptions,
+} from "./html-tree.js";
 export { tokenizeHtml, type HtmlToken } from "./html-tokenizer.js";

@@ -210,11 +210,11 @@ class MatrixRenderer {
         this.element(child);
         continue;
       }
-      this.w.lineBreak(1);
+      this.w.lineBreak(1, true);
       this.w.literal(indent + (ordered ? `${n++}. ` : "• "));
       this.w.afterPrefix();
       this.children(child);
-      this.w.lineBreak(1);
+      this.w.lineBreak(1, true);
     }
     this.listDepth--;
     this.w.lineBreak(1);
@@ -238,7 +238,10 @@ function effectiveContent(content: MatrixMessageContent): { c: MatrixMessageCont
   return { c: content, staleEdit: isEdit };
 }
 
-function fromHtml(html: string, opts: MatrixToSkypeOptions): { type: "text" | "richtext"; body: string } | undefined {
+function fromHtml(
+  html: string,
+  opts: MatrixToSkypeOptions,
+): { type: "text" | "richtext"; body: string } | undefined {
   const w = new SkypeWriter();
   new MatrixRenderer(opts, w).children(parseHtml(html, { dropWithContent: MATRIX_DROP }));
   return w.empty ? undefined : w.result();
@@ -249,7 +252,10 @@ function fromHtml(html: string, opts: MatrixToSkypeOptions): { type: "text" | "r
  * to a Skype body. HTML is rebuilt into Skype's subset (unknown tags dropped, text kept);
  * plain bodies are sent as `text`. Reply fallbacks are removed. Never throws.
  */
-export function matrixToSkype(content: MatrixMessageContent, opts: MatrixToSkypeOptions = {}): SkypeMessageOutput {
+export function matrixToSkype(
+  content: MatrixMessageContent,
+  opts: MatrixToSkypeOptions = {},
+): SkypeMessageOutput {
   const safe: MatrixMessageContent = content !== null && typeof content === "object" ? content : {};
   const { c, staleEdit } = effectiveContent(safe);
   const msgtype = typeof c.msgtype === "string" ? c.msgtype : safe.msgtype;

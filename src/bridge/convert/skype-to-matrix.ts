@@ -159,9 +159,13 @@ class SkypeRenderer {
     const sub = new MatrixWriter();
     this.children(el, sub);
     const author = (el.attrs.get("author") ?? "").trim();
-    const name =
-      (el.attrs.get("authorname") ?? "").trim() || callResolver(this.opts, author)?.displayName || author;
-    const header = name === "" ? undefined : { html: `<strong>${htmlEscape(name)}</strong> wrote:`, plain: `${name} wrote:` };
+    const name = cleanText(
+      (el.attrs.get("authorname") ?? "").trim() || callResolver(this.opts, author)?.displayName || author,
+    );
+    const header =
+      name === ""
+        ? undefined
+        : { html: `<strong>${htmlEscape(name)}</strong> wrote:`, plain: `${name} wrote:` };
     w.quote(sub, header);
   }
 }
@@ -189,11 +193,13 @@ function finish(w: MatrixWriter, emote: boolean): MatrixTextContent {
  * input (malformed markup, scripts, 1 MB bodies).
  */
 export function skypeToMatrix(msg: SkypeMessageInput, opts: SkypeToMatrixOptions = {}): MatrixTextContent {
-  const raw = typeof msg.body === "string" ? cleanText(msg.body) : "";
-  const emote = msg.emote === true;
+  const m: Partial<SkypeMessageInput> = msg !== null && typeof msg === "object" ? msg : {};
+  const raw = typeof m.body === "string" ? cleanText(m.body) : "";
+  const emote = m.emote === true;
   const w = new MatrixWriter();
-  if (msg.type === "richtext") {
-    const tree = parseHtml(raw, { dropWithContent: SKYPE_DROP });
+  if (m.type === "richtext") {
+    // Depth 40 leaves room for the tags the renderer adds under Element's nesting limit of 50.
+    const tree = parseHtml(raw, { maxDepth: 40, dropWithContent: SKYPE_DROP });
     new SkypeRenderer(opts).children(tree, w);
   } else {
     w.text(raw);

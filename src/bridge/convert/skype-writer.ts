@@ -81,9 +81,18 @@ export class SkypeWriter {
     this.write("\n");
   }
 
-  /** Requests that the next content starts after at least `n` newlines (block boundaries). */
-  lineBreak(n: number): void {
+  /**
+   * Requests that the next content starts after at least `n` newlines (block boundaries).
+   * With `exact` (list items), a larger pending request is lowered to `n` so items stay tight,
+   * and the break is kept even right after a prefix, so an empty item still ends its line.
+   */
+  lineBreak(n: number, exact = false): void {
     this.pendingSpace = false;
+    if (exact) {
+      this.suppressBreaks = false;
+      this.pendingBreak = n;
+      return;
+    }
     if (this.suppressBreaks) return;
     this.pendingBreak = Math.max(this.pendingBreak, n);
   }
@@ -117,8 +126,31 @@ export class SkypeWriter {
     return !this.hasText;
   }
 
+  /** Drops whitespace at both ends of the message (up to the first/last tag). */
+  private trimEdges(): void {
+    let to = this.segs.length;
+    for (let last = this.segs[to - 1]; last !== undefined && !last.tag; last = this.segs[to - 1]) {
+      last.s = last.s.trimEnd();
+      if (last.s !== "") break;
+      to--;
+    }
+    let from = 0;
+    for (
+      let first = this.segs[from];
+      from < to && first !== undefined && !first.tag;
+      first = this.segs[from]
+    ) {
+      first.s = first.s.trimStart();
+      if (first.s !== "") break;
+      from++;
+    }
+    this.segs.splice(to);
+    this.segs.splice(0, from);
+  }
+
   /** The finished message: RichText when any tag was written, else plain text. */
   result(): { type: "text" | "richtext"; body: string } {
+    this.trimEdges();
     if (!this.hasTags) {
       return { type: "text", body: this.segs.map((x) => x.s).join("") };
     }

@@ -32,17 +32,14 @@ export interface MultipartSpec {
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
+const KINDS: Record<string, ContentBlockKind> = {
+  messaging: "Messaging",
+  publication: "Publication",
+  notification: "Notification",
+};
+
 function kindOf(name: string | undefined): ContentBlockKind | undefined {
-  switch (name?.toLowerCase()) {
-    case "messaging":
-      return "Messaging";
-    case "publication":
-      return "Publication";
-    case "notification":
-      return "Notification";
-    default:
-      return undefined;
-  }
+  return name === undefined ? undefined : KINDS[name.toLowerCase()];
 }
 
 /**

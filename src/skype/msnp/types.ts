@@ -157,7 +157,8 @@ export interface TypingEvent {
 export interface PresenceEvent {
   /** The contact's MRI (without epid). */
   identity: string;
-  status: PresenceStatus | string;
+  /** A {@link PresenceStatus}, or another code a server sent (kept as is). */
+  status: string;
   mood?: string;
   /** Endpoints the contact still has online. */
   endpoints: number;
@@ -168,7 +169,8 @@ export type ThreadRole = "admin" | "user";
 
 export interface ThreadMember {
   mri: string;
-  role?: ThreadRole | string;
+  /** Usually a {@link ThreadRole}; other values are kept as sent. */
+  role?: string;
 }
 
 /** A thread as announced by `NFY MSGR\THREAD` or listed by `GET MSGR\THREADS`. */
@@ -181,7 +183,8 @@ export interface ThreadInfo {
 
 /** A parsed `ThreadActivity/*` message (REFERENCE §8.3). */
 export interface ThreadActivityEvent extends MessageMeta {
-  activity: "AddMember" | "DeleteMember" | "TopicUpdate" | "RoleUpdate" | string;
+  /** `AddMember`, `DeleteMember`, `TopicUpdate`, `RoleUpdate`, or another suffix as sent. */
+  activity: string;
   eventTime?: string;
   initiator?: string;
   /** Targets (AddMember/DeleteMember/RoleUpdate); for RoleUpdate each carries its new role. */

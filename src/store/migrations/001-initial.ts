@@ -9,7 +9,8 @@ import type { Migration } from "../migrate.js";
  */
 export default {
   version: 1,
-  description: "initial schema: meta, users, persons, identities, puppets, portals, messages, cursors, outbox, as_txns, pending_requests",
+  description:
+    "initial schema: meta, users, persons, identities, puppets, portals, messages, cursors, outbox, as_txns, pending_requests",
   sql: `
 PRAGMA application_id = 1397446978; -- "SKYB"
 

@@ -79,12 +79,22 @@ export class SqliteMessageRepo implements MessageRepo {
     });
   }
 
-  getBySkypeId(receiver: string, conversation: string, skypeMessageId: string, part = 0): MessageRow | undefined {
+  getBySkypeId(
+    receiver: string,
+    conversation: string,
+    skypeMessageId: string,
+    part = 0,
+  ): MessageRow | undefined {
     const raw = this.#bySkypeId.get(receiver, conversation, skypeMessageId, part);
     return raw && toMessage(raw);
   }
 
-  getByClientId(receiver: string, conversation: string, clientMessageId: string, part = 0): MessageRow | undefined {
+  getByClientId(
+    receiver: string,
+    conversation: string,
+    clientMessageId: string,
+    part = 0,
+  ): MessageRow | undefined {
     const raw = this.#byClientId.get(receiver, conversation, clientMessageId, part);
     return raw && toMessage(raw);
   }

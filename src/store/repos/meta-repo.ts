@@ -26,7 +26,8 @@ export class SqliteMetaRepo implements MetaRepo, KeyMeta {
   }
 
   set(key: string, value: string): void {
-    if (typeof value !== "string") throw new StoreError(StoreErrorCode.InvalidArgument, "meta values are strings");
+    if (typeof value !== "string")
+      throw new StoreError(StoreErrorCode.InvalidArgument, "meta values are strings");
     this.#set.run(checkOwnKey(key), value);
   }
 
@@ -45,7 +46,10 @@ export class SqliteMetaRepo implements MetaRepo, KeyMeta {
 function checkOwnKey(key: string): string {
   checkText(key, "meta key");
   if (key.startsWith(RESERVED)) {
-    throw new StoreError(StoreErrorCode.InvalidArgument, `meta keys starting with "${RESERVED}" are reserved`);
+    throw new StoreError(
+      StoreErrorCode.InvalidArgument,
+      `meta keys starting with "${RESERVED}" are reserved`,
+    );
   }
   return key;
 }

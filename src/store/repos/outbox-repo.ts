@@ -2,7 +2,14 @@
 /** The `outbox` table: Matrix → Skype sends not yet confirmed, resent after a restart. */
 import { type Db, transaction } from "../db.js";
 import { StoreError, StoreErrorCode } from "../errors.js";
-import type { InsertResult, MessageRepo, NewMessage, NewOutboxEntry, OutboxRepo, OutboxRow } from "../types.js";
+import type {
+  InsertResult,
+  MessageRepo,
+  NewMessage,
+  NewOutboxEntry,
+  OutboxRepo,
+  OutboxRow,
+} from "../types.js";
 import { type Clock, checkText, found, fromJson, toJson } from "./sql.js";
 
 interface RawOutbox {

@@ -24,7 +24,12 @@ interface RawPending {
 }
 
 const STATUSES: readonly string[] = ["pending", "accepted", "declined", "blocked", "withdrawn"];
-const PATCH_FIELDS = { displayName: "display_name", message: "message", roomId: "room_id", status: "status" } as const;
+const PATCH_FIELDS = {
+  displayName: "display_name",
+  message: "message",
+  roomId: "room_id",
+  status: "status",
+} as const;
 
 export class SqlitePendingRequestRepo implements PendingRequestRepo {
   readonly #get;
@@ -38,7 +43,9 @@ export class SqlitePendingRequestRepo implements PendingRequestRepo {
     private readonly db: Db,
     private readonly now: Clock,
   ) {
-    this.#get = db.prepare<[string, string], RawPending>("SELECT * FROM pending_requests WHERE receiver = ? AND mri = ?");
+    this.#get = db.prepare<[string, string], RawPending>(
+      "SELECT * FROM pending_requests WHERE receiver = ? AND mri = ?",
+    );
     this.#insert = db.prepare<Record<string, unknown>, RawPending>(
       `INSERT INTO pending_requests (receiver, mri, display_name, message, room_id, status, created_ts, updated_ts)
        VALUES (@receiver, @mri, @displayName, @message, @roomId, @status, @now, @now)
@@ -47,11 +54,15 @@ export class SqlitePendingRequestRepo implements PendingRequestRepo {
     this.#patch = db.prepare<Record<string, unknown>, RawPending>(
       patchSql("pending_requests", "receiver = @receiver AND mri = @mri", PATCH_FIELDS),
     );
-    this.#list = db.prepare<[string], RawPending>("SELECT * FROM pending_requests WHERE receiver = ? ORDER BY id");
+    this.#list = db.prepare<[string], RawPending>(
+      "SELECT * FROM pending_requests WHERE receiver = ? ORDER BY id",
+    );
     this.#listByStatus = db.prepare<[string, string], RawPending>(
       "SELECT * FROM pending_requests WHERE receiver = ? AND status = ? ORDER BY id",
     );
-    this.#delete = db.prepare<[string, string]>("DELETE FROM pending_requests WHERE receiver = ? AND mri = ?");
+    this.#delete = db.prepare<[string, string]>(
+      "DELETE FROM pending_requests WHERE receiver = ? AND mri = ?",
+    );
   }
 
   get(receiver: string, mri: string): PendingRequestRow | undefined {
@@ -81,7 +92,9 @@ export class SqlitePendingRequestRepo implements PendingRequestRepo {
   update(receiver: string, mri: string, fields: PendingRequestInput): PendingRequestRow {
     checkStatus(fields.status);
     const params = patchParams({ ...fields }, PATCH_FIELDS);
-    return toPending(found(this.#patch.get({ ...params, receiver, mri, now: this.now() }), "the contact request"));
+    return toPending(
+      found(this.#patch.get({ ...params, receiver, mri, now: this.now() }), "the contact request"),
+    );
   }
 
   list(receiver: string, status?: PendingRequestStatus): PendingRequestRow[] {

@@ -60,7 +60,9 @@ export class SqlitePersonRepo implements PersonRepo {
     this.#insertIdentity = db.prepare<[string, string, number]>(
       "INSERT INTO identities (identity, person_id, created_ts) VALUES (?, ?, ?)",
     );
-    this.#patch = db.prepare<Record<string, unknown>, RawPerson>(patchSql("persons", "id = @key", PATCH_FIELDS));
+    this.#patch = db.prepare<Record<string, unknown>, RawPerson>(
+      patchSql("persons", "id = @key", PATCH_FIELDS),
+    );
     this.#identities = db.prepare<[string], RawIdentity>(
       "SELECT * FROM identities WHERE person_id = ? ORDER BY created_ts, identity",
     );
@@ -100,7 +102,8 @@ export class SqlitePersonRepo implements PersonRepo {
 
   link(identities: readonly string[]): LinkResult {
     const ids = [...new Set(identities.map(checkIdentity))];
-    if (ids.length === 0) throw new StoreError(StoreErrorCode.InvalidArgument, "link needs at least one identity");
+    if (ids.length === 0)
+      throw new StoreError(StoreErrorCode.InvalidArgument, "link needs at least one identity");
     return transaction(this.db, () => {
       const known = new Set<string>();
       for (const id of ids) {
@@ -165,7 +168,9 @@ class PersonMerger {
   readonly #deletePerson;
 
   constructor(db: Db) {
-    this.#identities = db.prepare<[string, string]>("UPDATE identities SET person_id = ? WHERE person_id = ?");
+    this.#identities = db.prepare<[string, string]>(
+      "UPDATE identities SET person_id = ? WHERE person_id = ?",
+    );
     this.#profile = db.prepare<{ s: string; l: string; now: number }>(
       `UPDATE persons SET
          display_name = coalesce(display_name, (SELECT display_name FROM persons WHERE id = @l)),

@@ -18,7 +18,12 @@ export interface RawPortal {
   updated_ts: number;
 }
 
-const PATCH_FIELDS = { name: "name", topic: "topic", avatarUrl: "avatar_url", encrypted: "encrypted" } as const;
+const PATCH_FIELDS = {
+  name: "name",
+  topic: "topic",
+  avatarUrl: "avatar_url",
+  encrypted: "encrypted",
+} as const;
 
 export class SqlitePortalRepo implements PortalRepo {
   readonly #byRoom;
@@ -41,7 +46,9 @@ export class SqlitePortalRepo implements PortalRepo {
        VALUES (@roomId, @receiver, @conversation, @kind, @name, @topic, @avatarUrl, @encrypted, @now, @now)
        ON CONFLICT DO NOTHING RETURNING *`,
     );
-    this.#patch = db.prepare<Record<string, unknown>, RawPortal>(patchSql("portals", "room_id = @key", PATCH_FIELDS));
+    this.#patch = db.prepare<Record<string, unknown>, RawPortal>(
+      patchSql("portals", "room_id = @key", PATCH_FIELDS),
+    );
     this.#byReceiver = db.prepare<[string], RawPortal>(
       "SELECT * FROM portals WHERE receiver = ? ORDER BY created_ts, room_id",
     );

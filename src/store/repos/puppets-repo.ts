@@ -57,7 +57,8 @@ export class SqlitePuppetRepo implements PuppetRepo {
     checkText(mxid, "mxid");
     return transaction(this.db, () => {
       const now = this.now();
-      const presenceSetTs = patch.presenceSet === undefined ? undefined : patch.presenceSet === null ? null : now;
+      const presenceSetTs =
+        patch.presenceSet === undefined ? undefined : patch.presenceSet === null ? null : now;
       this.#insert.run(personId, mxid, now, now);
       const params = patchParams({ ...patch, presenceSetTs }, PATCH_FIELDS);
       return toPuppet(found(this.#patch.get({ ...params, key: personId, now }), "the puppet"));

@@ -60,7 +60,9 @@ export function fromJson(text: string | null, what: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
-    throw new StoreError(StoreErrorCode.Corrupt, `the stored ${what} is not valid JSON`, false, { cause: err });
+    throw new StoreError(StoreErrorCode.Corrupt, `the stored ${what} is not valid JSON`, false, {
+      cause: err,
+    });
   }
 }
 

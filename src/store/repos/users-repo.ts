@@ -60,7 +60,9 @@ export class SqliteUserRepo implements UserRepo {
     this.#insert = db.prepare<[string, number, number]>(
       "INSERT INTO users (mxid, created_ts, updated_ts) VALUES (?, ?, ?) ON CONFLICT (mxid) DO NOTHING",
     );
-    this.#patch = db.prepare<Record<string, unknown>, RawUser>(patchSql("users", "mxid = @key", PATCH_FIELDS));
+    this.#patch = db.prepare<Record<string, unknown>, RawUser>(
+      patchSql("users", "mxid = @key", PATCH_FIELDS),
+    );
     this.#setToken = db.prepare<[string | null, number, string]>(
       "UPDATE users SET refresh_token_enc = ?, updated_ts = ? WHERE mxid = ?",
     );
@@ -135,7 +137,10 @@ export class SqliteUserRepo implements UserRepo {
 
   #requireBox(): SecretBox {
     if (!this.box) {
-      throw new StoreError(StoreErrorCode.NoKey, "the store was opened without an encryption key; secrets cannot be used");
+      throw new StoreError(
+        StoreErrorCode.NoKey,
+        "the store was opened without an encryption key; secrets cannot be used",
+      );
     }
     return this.box;
   }

@@ -10,7 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync, createWriteStream, type WriteStream
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import yaml from "js-yaml";
-import { startReferenceServer, type ReferenceServerOptions, type RunningReferenceServer } from "../../../refserver/index.js";
+import {
+  startReferenceServer,
+  type ReferenceServerOptions,
+  type RunningReferenceServer,
+} from "../../../refserver/index.js";
 import { HumanClient } from "./human.js";
 import { Synapse } from "./synapse.js";
 import { freePort, waitFor } from "./util.js";
@@ -62,7 +66,18 @@ export class E2EEnv {
       // Generate the registration through the real CLI, as an admin would.
       const gen = spawnSync(
         process.execPath,
-        ["--import", "tsx", join(ROOT, "src", "main.ts"), "-r", "-c", configPath, "-f", registrationPath, "-u", `http://127.0.0.1:${bridgePort}`],
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "src", "main.ts"),
+          "-r",
+          "-c",
+          configPath,
+          "-f",
+          registrationPath,
+          "-u",
+          `http://127.0.0.1:${bridgePort}`,
+        ],
         { cwd: ROOT, encoding: "utf8", env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: tokenKey } },
       );
       if (gen.status !== 0) throw new Error(`registration generation failed: ${gen.stderr}${gen.stdout}`);
@@ -88,7 +103,11 @@ export class E2EEnv {
     const child = spawn(
       process.execPath,
       ["--import", "tsx", join(ROOT, "src", "main.ts"), "-c", this.configPath, "-f", this.registrationPath],
-      { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: this.tokenKey }, stdio: ["ignore", "pipe", "pipe"] },
+      {
+        cwd: ROOT,
+        env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: this.tokenKey },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
     );
     this.bridge = child;
     let partial = "";
@@ -103,8 +122,11 @@ export class E2EEnv {
     child.stderr?.on("data", onData);
     await waitFor(
       () => {
-        if (child.exitCode !== null) throw new Error(`bridge exited:\n${this.bridgeLines.slice(-30).join("\n")}`);
-        return this.bridgeLines.slice(linesBefore).some((l) => l.includes("homeserver and bridge reach each other"));
+        if (child.exitCode !== null)
+          throw new Error(`bridge exited:\n${this.bridgeLines.slice(-30).join("\n")}`);
+        return this.bridgeLines
+          .slice(linesBefore)
+          .some((l) => l.includes("homeserver and bridge reach each other"));
       },
       { timeoutMs: 60_000, what: "the bridge to start and reach Synapse" },
     );
@@ -137,7 +159,11 @@ export class E2EEnv {
 
   /** Opens a DM with the bot and waits for the greeting; returns the room id. */
   async openManagementRoom(human: HumanClient): Promise<string> {
-    const roomId = await human.createRoom({ invite: [this.botUserId], is_direct: true, preset: "trusted_private_chat" });
+    const roomId = await human.createRoom({
+      invite: [this.botUserId],
+      is_direct: true,
+      preset: "trusted_private_chat",
+    });
     await human.waitForEvent(
       (e) => e.room_id === roomId && e.sender === this.botUserId && e.type === "m.room.message",
       "the bot's greeting",

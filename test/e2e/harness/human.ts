@@ -6,7 +6,11 @@
 import { MatrixClient, LogService, LogLevel } from "@vector-im/matrix-bot-sdk";
 import { waitFor } from "./util.js";
 
+// The client library logs every failed request, including the sync cut off when a test ends;
+// tests assert on events instead, so its log is muted.
 LogService.setLevel(LogLevel.ERROR);
+const quiet = (): void => undefined;
+LogService.setLogger({ info: quiet, warn: quiet, error: quiet, debug: quiet, trace: quiet });
 
 export interface RoomEvent {
   room_id: string;
@@ -51,11 +55,15 @@ export class HumanClient extends MatrixClient {
     raw: Record<string, unknown>,
     emitFn?: (emitEventType: string, ...payload: unknown[]) => Promise<unknown>,
   ): Promise<unknown> {
-    const rooms = (raw.rooms ?? {}) as { join?: Record<string, { ephemeral?: { events?: EphemeralEvent[] } }> };
+    const rooms = (raw.rooms ?? {}) as {
+      join?: Record<string, { ephemeral?: { events?: EphemeralEvent[] } }>;
+    };
     for (const [roomId, room] of Object.entries(rooms.join ?? {})) {
       for (const ev of room.ephemeral?.events ?? []) this.ephemeral.push({ ...ev, room_id: roomId });
     }
-    const presence = (raw.presence ?? {}) as { events?: { sender: string; content: Record<string, unknown> }[] };
+    const presence = (raw.presence ?? {}) as {
+      events?: { sender: string; content: Record<string, unknown> }[];
+    };
     for (const ev of presence.events ?? []) this.presence.push(ev);
     return super.processSync(raw, emitFn);
   }
@@ -68,12 +76,16 @@ export class HumanClient extends MatrixClient {
   /** Messages (m.room.message) in a room from anyone but this user, in order. */
   messagesIn(roomId: string, opts: { fromOthers?: boolean } = {}): RoomEvent[] {
     return this.timeline.filter(
-      (e) => e.room_id === roomId && e.type === "m.room.message" && (!opts.fromOthers || e.sender !== this.mxid),
+      (e) =>
+        e.room_id === roomId && e.type === "m.room.message" && (!opts.fromOthers || e.sender !== this.mxid),
     );
   }
 
   async waitForInvite(pred: (roomId: string, e: RoomEvent) => boolean, what: string): Promise<string> {
-    const inv = await waitFor(() => this.invites.find((i) => pred(i.roomId, i.event)), { timeoutMs: 30_000, what });
+    const inv = await waitFor(() => this.invites.find((i) => pred(i.roomId, i.event)), {
+      timeoutMs: 30_000,
+      what,
+    });
     return inv.roomId;
   }
 

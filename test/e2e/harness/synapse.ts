@@ -56,31 +56,34 @@ export class Synapse {
    * Generates a config in `dir`, overlays the test settings (loopback listener, SQLite, no rate limits,
    * shared-secret registration, the given appservice registration files) and starts Synapse.
    */
-  static async start(opts: { dir: string; registrationFiles: string[] }): Promise<Synapse> {
+  static async start(opts: { dir: string; registrationFiles: string[]; port?: number }): Promise<Synapse> {
     const py = ensureSynapse();
     const { dir } = opts;
     mkdirSync(dir, { recursive: true });
     const domain = "localhost";
-    const gen = spawnSync(
-      py,
-      [
-        "-m",
-        "synapse.app.homeserver",
-        "--generate-config",
-        "--server-name",
-        domain,
-        "--config-path",
-        join(dir, "homeserver.yaml"),
-        "--report-stats=no",
-        "--data-directory",
-        dir,
-        "--config-directory",
-        dir,
-      ],
-      { encoding: "utf8" },
-    );
+    const configPath = join(dir, "homeserver.yaml");
+    const gen = existsSync(configPath)
+      ? { status: 0, stderr: "" }
+      : spawnSync(
+          py,
+          [
+            "-m",
+            "synapse.app.homeserver",
+            "--generate-config",
+            "--server-name",
+            domain,
+            "--config-path",
+            join(dir, "homeserver.yaml"),
+            "--report-stats=no",
+            "--data-directory",
+            dir,
+            "--config-directory",
+            dir,
+          ],
+          { encoding: "utf8" },
+        );
     if (gen.status !== 0) throw new Error(`synapse --generate-config failed: ${gen.stderr}`);
-    const port = await freePort();
+    const port = opts.port ?? (await freePort());
     const secret = randomBytes(16).toString("hex");
     const unlimited = "{per_second: 10000, burst_count: 10000}";
     writeFileSync(
@@ -114,7 +117,14 @@ export class Synapse {
     const logFd = openSync(join(dir, "synapse.stdout.log"), "a");
     const proc = spawn(
       py,
-      ["-m", "synapse.app.homeserver", "-c", join(dir, "homeserver.yaml"), "-c", join(dir, "test-overlay.yaml")],
+      [
+        "-m",
+        "synapse.app.homeserver",
+        "-c",
+        join(dir, "homeserver.yaml"),
+        "-c",
+        join(dir, "test-overlay.yaml"),
+      ],
       { cwd: dir, stdio: ["ignore", logFd, logFd] },
     );
     const url = `http://127.0.0.1:${port}`;
@@ -148,10 +158,13 @@ export class Synapse {
   }
 
   /** Registers a user through the shared-secret admin API. */
-  async registerUser(localpart: string, opts: { admin?: boolean; displayName?: string } = {}): Promise<MatrixUserLogin> {
+  async registerUser(
+    localpart: string,
+    opts: { admin?: boolean; displayName?: string; password?: string } = {},
+  ): Promise<MatrixUserLogin> {
     const endpoint = `${this.url}/_synapse/admin/v1/register`;
     const { nonce } = (await (await fetch(endpoint)).json()) as { nonce: string };
-    const password = randomBytes(12).toString("hex");
+    const password = opts.password ?? randomBytes(12).toString("hex");
     const admin = opts.admin ? "admin" : "notadmin";
     const mac = createHmac("sha1", this.sharedSecret)
       .update(nonce)

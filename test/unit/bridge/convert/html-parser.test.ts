@@ -15,45 +15,51 @@ function dump(node: HtmlNode): string {
   return node.name === "#root" ? kids : `${node.name}(${kids})`;
 }
 
-test("tokenizer: tags, attributes in every quoting style, entities", () => {
+void test("tokenizer: tags, attributes in every quoting style, entities", () => {
   const toks = tokenizeHtml(`a<B Class='x' data-y="1 &amp; 2" z=3 flag>b</b ><br/>&lt;`);
   assert.deepEqual(toks[0], { kind: "text", text: "a" });
   const open = toks[1];
   assert.ok(open?.kind === "open");
   assert.equal(open.name, "b");
-  assert.deepEqual([...open.attrs], [
-    ["class", "x"],
-    ["data-y", "1 & 2"],
-    ["z", "3"],
-    ["flag", ""],
-  ]);
+  assert.deepEqual(
+    [...open.attrs],
+    [
+      ["class", "x"],
+      ["data-y", "1 & 2"],
+      ["z", "3"],
+      ["flag", ""],
+    ],
+  );
   assert.deepEqual(toks[3], { kind: "close", name: "b" });
   assert.deepEqual(toks[4], { kind: "open", name: "br", attrs: new Map(), selfClosing: true });
   assert.deepEqual(toks[5], { kind: "text", text: "<" });
 });
 
-test("tokenizer: stray '<' and unterminated markup become text", () => {
+void test("tokenizer: stray '<' and unterminated markup become text", () => {
   assert.deepEqual(tokenizeHtml("a < b <3 <> 1<2"), [{ kind: "text", text: "a < b <3 <> 1<2" }]);
   assert.deepEqual(tokenizeHtml("x <b y"), [{ kind: "text", text: "x <b y" }]);
   assert.deepEqual(tokenizeHtml(`x <a href="unclosed>y`), [{ kind: "text", text: `x <a href="unclosed>y` }]);
   assert.deepEqual(tokenizeHtml("x <!-- never closed"), [{ kind: "text", text: "x <!-- never closed" }]);
 });
 
-test("tokenizer: comments, doctype, processing instructions dropped; CDATA is text", () => {
-  assert.deepEqual(tokenizeHtml("<!DOCTYPE html><?xml version='1.0'?>a<!-- <b>c</b> -->b<![CDATA[<i>&amp;]]>"), [
-    { kind: "text", text: "ab<i>&amp;" },
-  ]);
+void test("tokenizer: comments, doctype, processing instructions dropped; CDATA is text", () => {
+  assert.deepEqual(
+    tokenizeHtml("<!DOCTYPE html><?xml version='1.0'?>a<!-- <b>c</b> -->b<![CDATA[<i>&amp;]]>"),
+    [{ kind: "text", text: "ab<i>&amp;" }],
+  );
 });
 
-test("tokenizer: raw-text elements are skipped whole", () => {
-  const toks = tokenizeHtml("a<script>if (a<b) { x = '</b>'; }</SCRIPT >b<style>p{}</style>c<script>never closed <b>");
+void test("tokenizer: raw-text elements are skipped whole", () => {
+  const toks = tokenizeHtml(
+    "a<script>if (a<b) { x = '</b>'; }</SCRIPT >b<style>p{}</style>c<script>never closed <b>",
+  );
   assert.deepEqual(
     toks.filter((t) => t.kind === "text").map((t) => (t.kind === "text" ? t.text : "")),
     ["a", "b", "c"],
   );
 });
 
-test("tokenizer: attribute names are not object keys (no prototype pollution)", () => {
+void test("tokenizer: attribute names are not object keys (no prototype pollution)", () => {
   const toks = tokenizeHtml(`<a __proto__="x" constructor="y" href="z">`);
   const open = toks[0];
   assert.ok(open?.kind === "open");
@@ -61,18 +67,18 @@ test("tokenizer: attribute names are not object keys (no prototype pollution)", 
   assert.equal(({} as Record<string, unknown>)["x"], undefined);
 });
 
-test("tree: unclosed tags close at the end, stray end tags are ignored", () => {
+void test("tree: unclosed tags close at the end, stray end tags are ignored", () => {
   assert.equal(dump(parseHtml("<b>a<i>b</b>c</i>d</u>")), `b("a",i("b")),"cd"`);
   assert.equal(dump(parseHtml("<b>open <i>deeper")), `b("open ",i("deeper"))`);
 });
 
-test("tree: implied closes of p and li, void elements", () => {
+void test("tree: implied closes of p and li, void elements", () => {
   assert.equal(dump(parseHtml("<p>a<p>b<ul><li>1<li>2</ul>")), `p("a"),p("b"),ul(li("1"),li("2"))`);
   assert.equal(dump(parseHtml("a<br>b<img src=x>c<hr>")), `"a",br(),"b",img(),"c",hr()`);
   assert.equal(dump(parseHtml("<ul><li>x<ul><li>y</ul></ul>")), `ul(li("x",ul(li("y"))))`);
 });
 
-test("tree: dropWithContent removes subtrees, including nested same-name ones", () => {
+void test("tree: dropWithContent removes subtrees, including nested same-name ones", () => {
   const root = parseHtml("a<mx-reply>x<mx-reply>y</mx-reply>z</mx-reply>b<mx-reply/>c", {
     dropWithContent: new Set(["mx-reply"]),
   });
@@ -80,7 +86,7 @@ test("tree: dropWithContent removes subtrees, including nested same-name ones", 
   assert.equal(dump(parseHtml("a<mx-reply>never closed", { dropWithContent: new Set(["mx-reply"]) })), `"a"`);
 });
 
-test("tree: nesting beyond maxDepth is flattened, text kept", () => {
+void test("tree: nesting beyond maxDepth is flattened, text kept", () => {
   const root = parseHtml("<b>".repeat(10) + "x", { maxDepth: 3 });
   let depth = 0;
   let node: HtmlElement | undefined = root;

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Control routes of the MSNP side (loopback HTTP, JSON in and out; see ../control.ts).
+ */
+import { ControlError, type ControlApi } from "../control.js";
+import type { MsnpServer } from "./server.js";
+import type { MemberSpec } from "./thread-ops.js";
+import { OptionsError, type MsnpServerOptions } from "./options.js";
+
+type Body = Record<string, unknown>;
+
+function str(body: Body, name: string): string {
+  const v = body[name];
+  if (typeof v !== "string" || v === "") throw new ControlError(400, `${name} must be a non-empty string`);
+  return v;
+}
+
+function optStr(body: Body, name: string): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new ControlError(400, `${name} must be a string`);
+  return v;
+}
+
+function text(body: Body, name: string): string {
+  const v = body[name];
+  if (typeof v !== "string") throw new ControlError(400, `${name} must be a string`);
+  return v;
+}
+
+function members(body: Body): MemberSpec[] {
+  const v = body.members;
+  if (!Array.isArray(v)) throw new ControlError(400, "members must be an array");
+  return v.map((m: unknown) => {
+    if (typeof m === "string") return { mri: m };
+    if (m && typeof m === "object" && typeof (m as Body).mri === "string") {
+      const role = (m as Body).role;
+      if (role !== undefined && typeof role !== "string") throw new ControlError(400, "role must be a string");
+      return { mri: (m as Body).mri as string, role };
+    }
+    throw new ControlError(400, "each member is an MRI or {mri, role}");
+  });
+}
+
+function kind(body: Body): "text" | "richtext" | "emote" | undefined {
+  const k = optStr(body, "kind");
+  if (k === undefined || k === "text" || k === "richtext" || k === "emote") return k;
+  throw new ControlError(400, "kind must be text, richtext or emote");
+}
+
+/**
+ * Registers the MSNP control routes:
+ *
+ * - `POST /msnp/send` `{from, to, text, kind?: "text"|"richtext"|"emote", clientMessageId?, displayName?}`
+ *   → `{messageId, clientMessageId}`: a contact sends to a user (`to` = the MRI as it should
+ *   appear on the wire) or a thread. `from` is an MRI used verbatim or an e-mail / Skype name.
+ * - `POST /msnp/edit` `{from, to, editedId, text}` → `{messageId, clientMessageId}`: an edit
+ *   (`Skype-EditedId` = the original Client-Message-ID).
+ * - `POST /msnp/delete` `{from, to, editedId}` → same: an edit with an empty body.
+ * - `POST /msnp/typing` `{from, to, stop?}` → `{}`: `Control/Typing` (or `Control/ClearTyping`).
+ * - `POST /msnp/presence` `{user, status, mood?}` → `{}`: status `NLN|BSY|AWY|IDL|HDN` or `offline`.
+ * - `POST /msnp/thread/create` `{as, members: (mri | {mri, role})[], topic?}` → `{id}`.
+ * - `POST /msnp/thread/add` `{as, thread, members}` → `{}`: add members or change roles.
+ * - `POST /msnp/thread/remove` `{as, thread, members: mri[]}` → `{}`: kick, or leave when it is `as`.
+ * - `POST /msnp/thread/topic` `{as, thread, topic}` → `{}`.
+ * - `GET /msnp/threads` → `{threads}`.
+ * - `POST /msnp/drop` `{user, afterFrames?, out?: "OTH"|"SSD"}` → `{connections}`: cut the user's
+ *   connections now, or after that many more client frames (the next connection's, if none is open).
+ * - `GET /msnp/messages?user=&conversation=` → `{messages}`: stored history (all when no user).
+ * - `GET /msnp/received?user=` → `{messages}`: every SDG clients sent (Control/* included).
+ * - `GET /msnp/endpoints` → `{endpoints}`: open connections with epid, subscriptions, unacked count.
+ * - `GET /msnp/knobs` → the knobs; `POST /msnp/knobs` `{…partial MsnpServerOptions}` → the knobs.
+ *
+ * Errors: 400 bad input, 403 not permitted, 404 unknown person / thread / member.
+ */
+export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServer): void {
+  control.route("POST", "/msnp/send", (b) =>
+    server.sendMessage({
+      from: str(b, "from"),
+      to: str(b, "to"),
+      text: text(b, "text"),
+      kind: kind(b),
+      clientMessageId: optStr(b, "clientMessageId"),
+      displayName: optStr(b, "displayName"),
+    }),
+  );
+  control.route("POST", "/msnp/edit", (b) =>
+    server.editMessage({ from: str(b, "from"), to: str(b, "to"), editedId: str(b, "editedId"), text: text(b, "text") }),
+  );
+  control.route("POST", "/msnp/delete", (b) =>
+    server.deleteMessage({ from: str(b, "from"), to: str(b, "to"), editedId: str(b, "editedId") }),
+  );
+  control.route("POST", "/msnp/typing", (b) => {
+    server.sendTyping({ from: str(b, "from"), to: str(b, "to"), stop: b.stop === true });
+    return {};
+  });
+  control.route("POST", "/msnp/presence", (b) => {
+    server.setPresence({ user: str(b, "user"), status: str(b, "status"), mood: optStr(b, "mood") });
+    return {};
+  });
+  registerThreadRoutes(control, server);
+  control.route("POST", "/msnp/drop", (b) => {
+    const after = b.afterFrames;
+    if (after !== undefined && typeof after !== "number") throw new ControlError(400, "afterFrames must be a number");
+    const out = optStr(b, "out");
+    if (out !== undefined && out !== "OTH" && out !== "SSD") throw new ControlError(400, "out must be OTH or SSD");
+    return server.dropUser({ user: str(b, "user"), afterFrames: after, out });
+  });
+  control.route("GET", "/msnp/messages", (_b, q) => ({
+    messages: server.storedMessages({
+      user: q.get("user") ?? undefined,
+      conversation: q.get("conversation") ?? undefined,
+    }),
+  }));
+  control.route("GET", "/msnp/received", (_b, q) => ({
+    messages: server.receivedMessages({ user: q.get("user") ?? undefined }),
+  }));
+  control.route("GET", "/msnp/endpoints", () => ({ endpoints: server.endpoints() }));
+  control.route("GET", "/msnp/knobs", () => knobsView(server.options));
+  control.route("POST", "/msnp/knobs", (b) => {
+    if ("tls" in b) throw new ControlError(400, "tls cannot be changed at run time");
+    try {
+      return knobsView(server.setOptions(b));
+    } catch (e) {
+      if (e instanceof OptionsError) throw new ControlError(400, e.message);
+      throw e;
+    }
+  });
+}
+
+function registerThreadRoutes(control: ControlApi, server: MsnpServer): void {
+  control.route("POST", "/msnp/thread/create", (b) =>
+    server.createThread({ as: str(b, "as"), members: members(b), topic: optStr(b, "topic") }),
+  );
+  control.route("POST", "/msnp/thread/add", (b) => {
+    server.addMembers({ as: str(b, "as"), thread: str(b, "thread"), members: members(b) });
+    return {};
+  });
+  control.route("POST", "/msnp/thread/remove", (b) => {
+    server.removeMembers({ as: str(b, "as"), thread: str(b, "thread"), members: members(b).map((m) => m.mri) });
+    return {};
+  });
+  control.route("POST", "/msnp/thread/topic", (b) => {
+    server.setTopic({ as: str(b, "as"), thread: str(b, "thread"), topic: text(b, "topic") });
+    return {};
+  });
+  control.route("GET", "/msnp/threads", () => ({ threads: server.threads() }));
+}
+
+/** The knobs without TLS key material. */
+function knobsView(o: MsnpServerOptions): Omit<MsnpServerOptions, "tls"> & { tls: boolean } {
+  const { tls, ...rest } = o;
+  return { ...rest, tls: !!tls };
+}

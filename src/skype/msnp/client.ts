@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The MSNP24 messaging client: connection state machine, reconnect with jittered exponential
+ * backoff, re-authentication, and the public send/thread/presence API (PROFILE §3, §5).
+ */
+import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { MsnpError, SkypeError, SkypeErrorCode } from "../errors.js";
+import { silentLogger, type SkypeLogger } from "../log.js";
+import { backoffDelay, DEFAULT_BACKOFF, systemClock } from "./backoff.js";
+import { buildMultipart } from "./body.js";
+import { authenticate } from "./login.js";
+import { SelfIdentity } from "./identity.js";
+import { buildSdgBody, newClientMessageId, type OutgoingContent, type Sender } from "./messages.js";
+import { Outbox } from "./outbox.js";
+import { contactsXml, presenceUserXml } from "./payloads.js";
+import { PresenceTracker } from "./presence.js";
+import { Receiver, type Emit } from "./receiver.js";
+import { Session, type SessionContext } from "./session.js";
+import { ThreadOps } from "./thread-ops.js";
+import type {
+  BackoffOptions,
+  MsnpClientEvents,
+  MsnpClientOptions,
+  MsnpConnect,
+  MsnpState,
+  MsnpTarget,
+  OutgoingMessage,
+  PresenceStatus,
+  SendOptions,
+} from "./types.js";
+
+const defaultConnect: MsnpConnect = (t: MsnpTarget) =>
+  t.tls ? tls.connect({ host: t.host, port: t.port, servername: t.host }) : net.connect({ host: t.host, port: t.port });
+
+const MAX_REDIRECTS = 3;
+
+function asSkypeError(e: unknown): SkypeError {
+  if (e instanceof SkypeError) return e;
+  return new SkypeError(SkypeErrorCode.Network, `unexpected failure: ${e instanceof Error ? e.message : String(e)}`, true, {
+    cause: e,
+  });
+}
+
+function isBadCredentials(e: SkypeError): boolean {
+  return e.code === SkypeErrorCode.BadCredentials || (e instanceof MsnpError && e.msnpCode === 911);
+}
+
+/**
+ * An MSNP24 client for one account. `start()` connects in the background and keeps the
+ * connection alive until `stop()`; progress and failures arrive as `state` events.
+ * Events: see {@link MsnpClientEvents}. Listeners must not throw (a throw is logged).
+ */
+export class MsnpClient extends EventEmitter<MsnpClientEvents> {
+  /** The user's identities (`1:<email>`, `8:<skypename>`). */
+  readonly self: SelfIdentity;
+  /** This endpoint's id (without braces). */
+  readonly epid: string;
+  /** Thread management (create, members, topic, list). */
+  readonly threads: ThreadOps;
+  private current: MsnpState = { kind: "logged_out", reason: "not started" };
+  private running = false;
+  private loop?: Promise<void>;
+  private session?: Session;
+  private wake?: () => void;
+  private sleepTimer?: unknown;
+  private readonly log: SkypeLogger;
+  private readonly outbox = new Outbox();
+  private readonly receiver: Receiver;
+  private readonly presence = new PresenceTracker();
+  private readonly backoff: BackoffOptions;
+  private myStatus: PresenceStatus;
+  private myMood: string;
+  private contactList?: string[];
+  private reauthTimer?: unknown;
+
+  constructor(private readonly options: MsnpClientOptions) {
+    super();
+    this.log = options.logger ?? silentLogger;
+    this.self = new SelfIdentity(options.credentials.email, options.credentials.skypename);
+    this.epid = (options.epid ?? randomUUID()).replace(/^\{|\}$/g, "").toLowerCase();
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+    this.myStatus = options.initialPresence?.status ?? "NLN";
+    this.myMood = options.initialPresence?.mood ?? "";
+    this.receiver = new Receiver(this.emitSafe, this.log);
+    this.threads = new ThreadOps(() => this.onlineSession(), this.self);
+  }
+
+  /** The current connection state. */
+  get state(): MsnpState {
+    return this.current;
+  }
+
+  /** Last seen Message-ID per conversation (what the caller should persist). */
+  cursors(): Record<string, string> {
+    return Object.fromEntries(this.receiver.cursors);
+  }
+
+  private readonly emitSafe: Emit = (event, ...args) => {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (e) {
+      this.log.error("msnp: an event listener threw", { event, error: String(e) });
+    }
+  };
+
+  private setState(s: MsnpState): void {
+    this.current = s;
+    this.emitSafe("state", s);
+  }
+
+  /** Starts connecting in the background (no-op when running). Never throws; no I/O before returning. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run().catch((e: unknown) => {
+      this.log.error("msnp: the connection loop failed", { error: String(e) });
+      this.running = false;
+      this.setState({ kind: "transient_disconnect", retryAt: this.clock.now(), error: asSkypeError(e) });
+    });
+  }
+
+  /**
+   * Signs out cleanly (`OUT`), closes the connection and fails queued sends with
+   * `SKYPE_NOT_CONNECTED`. Never throws. The state ends as `logged_out` with reason `stopped`.
+   */
+  async stop(): Promise<void> {
+    const wasRunning = this.running;
+    this.running = false;
+    this.clearReauth();
+    if (this.sleepTimer !== undefined) this.clock.clearTimeout(this.sleepTimer);
+    this.wake?.();
+    const s = this.session;
+    if (s) {
+      s.signOut();
+      // Give the server a moment to read OUT and close its side before cutting the socket.
+      let timer: unknown;
+      await Promise.race([s.done, new Promise<void>((r) => (timer = this.clock.setTimeout(r, 1000)))]);
+      this.clock.clearTimeout(timer);
+      s.conn.close(new SkypeError(SkypeErrorCode.NotConnected, "client stopped", false));
+    }
+    await this.loop;
+    this.outbox.rejectAll("the MSNP client was stopped");
+    if (wasRunning || this.current.kind !== "logged_out") this.setState({ kind: "logged_out", reason: "stopped" });
+  }
+
+  private get clock() {
+    return this.options.clock ?? systemClock;
+  }
+
+  private context(): SessionContext {
+    const o = this.options;
+    return {
+      credentials: o.credentials,
+      epid: this.epid,
+      self: this.self,
+      clock: this.clock,
+      logger: this.log,
+      maxFrameBytes: o.maxFrameBytes ?? 1024 * 1024,
+      requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
+      initialPingSeconds: o.initialPingSeconds ?? 20,
+      historyPageSize: o.historyPageSize ?? 100,
+      outbox: this.outbox,
+      receiver: this.receiver,
+      presence: this.presence,
+      emit: this.emitSafe,
+      presenceBody: () => this.presenceBody(),
+      contacts: () => this.contacts(),
+      getCursors: o.getCursors,
+      onThread: (t) => this.threads.noteThread(t),
+    };
+  }
+
+  private async contacts(): Promise<string[]> {
+    if (this.contactList) return this.contactList;
+    try {
+      return (await this.options.getContacts?.()) ?? [];
+    } catch (e) {
+      this.log.warn("msnp: could not read the contact list", { error: String(e) });
+      return [];
+    }
+  }
+
+  private presenceBody(): Buffer {
+    const me = this.self.skype;
+    return buildMultipart({
+      routing: [
+        ["Routing", "1.0"],
+        ["To", me],
+        ["From", `${me};epid={${this.epid}}`],
+      ],
+      content: [
+        ["Publication", "1.0"],
+        ["Uri", "/user"],
+        ["Content-Type", "application/user+xml"],
+      ],
+      body: presenceUserXml(this.epid, this.myStatus, this.myMood, this.options.credentials.skypename),
+    });
+  }
+
+  private async run(): Promise<void> {
+    let attempt = 0;
+    while (this.running) {
+      this.setState({ kind: "connecting" });
+      let reachedReady = false;
+      let error: SkypeError;
+      try {
+        error = await this.runSession(() => {
+          reachedReady = true;
+        });
+      } catch (e) {
+        error = asSkypeError(e);
+      }
+      this.clearReauth();
+      if (!this.running) return;
+      if (reachedReady) attempt = 0;
+      if (isBadCredentials(error)) {
+        this.log.warn("msnp: credentials refused", { error: error.message });
+        this.running = false;
+        this.setState({ kind: "bad_credentials", error });
+        return;
+      }
+      if (error.code === SkypeErrorCode.SignedOut && !error.retryable) {
+        this.running = false;
+        this.setState({ kind: "logged_out", reason: "OTH" });
+        return;
+      }
+      const delay = backoffDelay(attempt++, this.backoff, this.options.random ?? Math.random);
+      const retryAt = this.clock.now() + delay;
+      const ctx = { error: error.message, code: error.code, delayMs: delay };
+      if (error.code === SkypeErrorCode.Network) this.log.warn("msnp: disconnected, will retry", ctx);
+      else this.log.error("msnp: disconnected by a protocol error, will retry", ctx);
+      this.setState({ kind: "transient_disconnect", retryAt, error });
+      await this.sleep(delay);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = this.clock.setTimeout(() => {
+        this.sleepTimer = undefined;
+        resolve();
+      }, ms);
+    });
+  }
+
+  /** One connection, following redirects; returns the error that ended it. */
+  private async runSession(onReady: () => void): Promise<SkypeError> {
+    let target: MsnpTarget = { host: this.options.host, port: this.options.port, tls: this.options.tls ?? false };
+    let xfrState: string | undefined;
+    for (let redirects = 0; ; redirects++) {
+      const session = new Session(this.context(), (this.options.connect ?? defaultConnect)(target));
+      this.session = session;
+      try {
+        const outcome = await session.login(xfrState);
+        if (outcome.kind === "redirect") {
+          session.conn.close(new SkypeError(SkypeErrorCode.Network, "redirected", true));
+          if (redirects >= MAX_REDIRECTS) throw new SkypeError(SkypeErrorCode.Network, "too many MSNP redirects", true);
+          target = { ...target, host: outcome.redirect.host, port: outcome.redirect.port };
+          xfrState = outcome.redirect.state;
+          continue;
+        }
+        if (!this.running) throw new SkypeError(SkypeErrorCode.NotConnected, "client stopped", false);
+        this.setState({ kind: "connected" });
+        await session.afterLogin();
+        onReady();
+        this.scheduleReauth();
+        return await session.done;
+      } catch (e) {
+        const err = asSkypeError(e);
+        session.conn.close(err);
+        return err;
+      } finally {
+        session.stopTimers();
+        this.outbox.onDisconnect(session.conn.id);
+        if (this.session === session) this.session = undefined;
+      }
+    }
+  }
+
+  private scheduleReauth(): void {
+    const every = this.options.reauthIntervalMs;
+    if (!every || every <= 0) return;
+    this.reauthTimer = this.clock.setTimeout(() => {
+      this.reauthTimer = undefined;
+      this.reauthenticate().then(
+        () => this.scheduleReauth(),
+        (e: unknown) => this.log.warn("msnp: periodic re-authentication failed", { error: String(e) }),
+      );
+    }, every);
+  }
+
+  private clearReauth(): void {
+    if (this.reauthTimer !== undefined) this.clock.clearTimeout(this.reauthTimer);
+    this.reauthTimer = undefined;
+  }
+
+  private onlineSession(): Session {
+    const s = this.session;
+    if (!s || !s.ready || s.conn.isClosed) throw new SkypeError(SkypeErrorCode.NotConnected, "not connected to MSNP", true);
+    return s;
+  }
+
+  /**
+   * Re-sends `ATH` on the live connection with a fresh ticket and UIC (after a token refresh).
+   * Network I/O. @throws SkypeError `SKYPE_NOT_CONNECTED` when offline; the credentials' errors;
+   * MsnpError 911. Refused credentials also move the client to `bad_credentials` and close it.
+   */
+  async reauthenticate(): Promise<void> {
+    const s = this.onlineSession();
+    try {
+      await authenticate(s.conn, this.options.credentials, s.nonce, true);
+      this.log.info("msnp: re-authenticated");
+    } catch (e) {
+      const err = asSkypeError(e);
+      if (isBadCredentials(err)) {
+        s.signOut();
+        s.conn.close(err);
+      }
+      throw err;
+    }
+  }
+
+  private enqueue(conversation: string, content: OutgoingContent, opts?: SendOptions): OutgoingMessage {
+    if (!/^\d+:\S+$/.test(conversation)) {
+      throw new SkypeError(SkypeErrorCode.InvalidArgument, "the conversation must be an MRI such as 8:name", false);
+    }
+    const clientMessageId = opts?.clientMessageId ?? newClientMessageId();
+    if (!/^\d{1,30}$/.test(clientMessageId)) {
+      throw new SkypeError(SkypeErrorCode.InvalidArgument, "a Client-Message-ID is a decimal number", false);
+    }
+    const sender = this.sender();
+    this.receiver.rememberSent(conversation, clientMessageId);
+    const delivered = this.outbox.add(clientMessageId, conversation, () =>
+      buildSdgBody(conversation, sender, content, clientMessageId),
+    );
+    delivered.catch(() => undefined);
+    this.session?.flushOutbox();
+    return { clientMessageId, delivered };
+  }
+
+  private sender(): Sender {
+    const displayName = this.options.displayName ?? this.options.credentials.skypename;
+    return { mri: this.self.skype, epid: this.epid, displayName };
+  }
+
+  /**
+   * Sends plain text to a contact MRI or a thread id. Queued while disconnected.
+   * @throws SkypeError `SKYPE_INVALID_ARGUMENT` for a malformed conversation or id (synchronously).
+   */
+  sendText(conversation: string, text: string, opts?: SendOptions): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "text", text }, opts);
+  }
+
+  /** Sends rich text (Skype's HTML subset, already XML-escaped). Same contract as {@link sendText}. */
+  sendRichText(conversation: string, html: string, opts?: SendOptions): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "richtext", html }, opts);
+  }
+
+  /** Sends a `/me` action: the display name, a space, then `text`. Same contract as {@link sendText}. */
+  sendEmote(conversation: string, text: string, opts?: SendOptions): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "emote", text }, opts);
+  }
+
+  /** Replaces the text of the message sent with Client-Message-ID `editedId`. Same contract as {@link sendText}. */
+  editMessage(
+    conversation: string,
+    editedId: string,
+    text: string,
+    opts?: SendOptions & { format?: "text" | "richtext" },
+  ): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "edit", editedId, text, format: opts?.format ?? "text" }, opts);
+  }
+
+  /** Deletes the message sent with Client-Message-ID `editedId` (an edit with an empty body). */
+  deleteMessage(conversation: string, editedId: string, opts?: SendOptions): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "delete", editedId, format: "text" }, opts);
+  }
+
+  /** Sends a typing indicator; best effort: returns false (and sends nothing) when offline. Never throws. */
+  sendTyping(conversation: string, typing: boolean): boolean {
+    const s = this.session;
+    if (!s || !s.ready || s.conn.isClosed) return false;
+    s.sendControl(buildSdgBody(conversation, this.sender(), { kind: "typing", typing }));
+    return true;
+  }
+
+  /**
+   * Sets the published presence (kept for later logins). Network I/O when connected.
+   * @throws MsnpError when the server refuses; nothing when offline.
+   */
+  async setPresence(status: PresenceStatus, mood?: string): Promise<void> {
+    this.myStatus = status;
+    if (mood !== undefined) this.myMood = mood;
+    const s = this.session;
+    if (s?.ready && !s.conn.isClosed) await s.request("PUT", "MSGR\\PRESENCE", this.presenceBody());
+  }
+
+  /**
+   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins).
+   * Network I/O when connected. @throws MsnpError when the server refuses.
+   */
+  async setContacts(mris: string[]): Promise<void> {
+    this.contactList = [...mris];
+    const s = this.session;
+    if (s?.ready && !s.conn.isClosed) {
+      await s.request("PUT", "MSGR\\CONTACTS", contactsXml(this.contactList));
+    }
+  }
+}

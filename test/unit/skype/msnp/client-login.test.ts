@@ -1,0 +1,181 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MsnpClient, type MessageEvent, type MsnpState } from "../../../../src/skype/msnp/index.js";
+import { cs64Response } from "../../../../src/skype/msnp/cs64.js";
+import { parseMultipart } from "../../../../src/skype/msnp/body.js";
+import { SkypeError, SkypeErrorCode } from "../../../../src/skype/errors.js";
+import { ScriptServer } from "./script-server.js";
+
+const creds = {
+  email: "alice@hotmail.co.uk",
+  skypename: "live:alice_1",
+  getTicket: async () => "EwA+/=tok&",
+  getUic: async (nonce: string) => `uic-${nonce}`,
+};
+
+function waitState(c: MsnpClient, kind: MsnpState["kind"]): Promise<MsnpState> {
+  if (c.state.kind === kind) return Promise.resolve(c.state);
+  return new Promise((resolve) => {
+    const on = (s: MsnpState) => {
+      if (s.kind !== kind) return;
+      c.off("state", on);
+      resolve(s);
+    };
+    c.on("state", on);
+  });
+}
+
+function loginScript(server: ScriptServer, opts: { challenge?: string } = {}) {
+  let reg = 0;
+  server.handler = (f, reply) => {
+    const t = f.type;
+    if (f.command === "CNT") reply({ body: "<connect-response><ver>2</ver><nonce>{N-1}</nonce></connect-response>" });
+    else if (f.command === "ATH") reply({ body: "<auth-response/>" });
+    else if (f.command === "BND") {
+      const body = opts.challenge ? `<msgr-response><nonce>${opts.challenge}</nonce></msgr-response>` : "";
+      reply({ headers: [["Set-Registration", `R${++reg}`]], body });
+    } else if (f.command === "PUT" || f.command === "DEL") reply({ type: "MSGR" });
+    else if (t === "MSGR\\RECENTCONVERSATIONS") reply({ type: "MSGR", body: "<recentconversations-response><conversations/></recentconversations-response>" });
+    else if (f.command === "PNG") reply({ headers: [["Set-Registration", `R${++reg}`]], body: "<ping-response><wait>50</wait></ping-response>" });
+  };
+}
+
+test("login sequence, challenge, registration cookie on every frame after BND, ACK, send and OUT", async (t) => {
+  const server = new ScriptServer();
+  loginScript(server, { challenge: "22210219642164014968" });
+  const port = await server.listen();
+  const client = new MsnpClient({ host: "127.0.0.1", port, credentials: creds, epid: "{ABCD-1}", displayName: "Alice" });
+  t.after(async () => {
+    await client.stop();
+    await server.close();
+  });
+  const messages: MessageEvent[] = [];
+  client.on("message", (m) => messages.push(m));
+  const caughtUp = new Promise((r) => client.once("caughtUp", r));
+  client.start();
+  await waitState(client, "connected");
+  await caughtUp;
+
+  const seq = server.frames.map((f) => `${f.command} ${f.type}`);
+  assert.deepEqual(seq.slice(0, 9), [
+    "CNT CON",
+    "ATH CON\\USER",
+    "BND CON\\MSGR",
+    "PUT MSGR\\CHALLENGE",
+    "PUT MSGR\\PRESENCE",
+    "PUT MSGR\\CONTACTS",
+    "PUT MSGR\\SUBSCRIPTIONS",
+    "GET MSGR\\RECENTCONVERSATIONS",
+    "PNG CON",
+  ]);
+  const ath = server.frames[1]!.body.toString();
+  assert.equal(
+    ath,
+    "<user><ssl-compact-ticket>t=EwA+/=tok&amp;</ssl-compact-ticket><uic>uic-{N-1}</uic>" +
+      "<id>alice@hotmail.co.uk</id><alias>live:alice_1</alias></user>",
+  );
+  assert.ok(server.frames[2]!.body.toString().includes("<epid>abcd-1</epid>"));
+  assert.ok(server.frames[3]!.body.toString().includes(`<response>${cs64Response("22210219642164014968")}</response>`));
+  for (const f of server.frames.slice(0, 3)) assert.equal(f.headers.get("Registration"), undefined);
+  for (const f of server.frames.slice(3)) assert.match(f.headers.get("Registration") ?? "", /^R\d$/, `${f.command} carries it`);
+  const subs = server.frames[6]!.body.toString();
+  assert.ok(subs.includes("<messaging><im />") && subs.includes("<partner>ABCH</partner>"));
+  const presence = parseMultipart(server.frames[4]!.body);
+  assert.equal(presence.routing.get("From"), "8:live:alice_1;epid={abcd-1}");
+  assert.ok(presence.body.toString().includes("<Status>NLN</Status>"));
+
+  // A push with an Ack-Id is acknowledged with the newest cookie (R2 came with the PNG reply).
+  server.broadcast({
+    command: "SDG",
+    trid: 0,
+    type: "MSGR",
+    headers: [["Ack-Id", "0000013E745CEE19"]],
+    body:
+      "Routing: 1.0\r\nTo: 8:live:alice_1\r\nFrom: 8:live:bob_1;epid={B}\r\n\r\nReliability: 1.0\r\n\r\n" +
+      "Messaging: 2.0\r\nMessage-ID: 1000\r\nClient-Message-ID: 77\r\nMessage-Type: Text\r\nIM-Display-Name: Bob\r\n" +
+      "Content-Type: Text/plain; charset=UTF-8\r\nContent-Length: 5\r\n\r\nhello",
+  });
+  const ack = await server.waitFor((f) => f.command === "ACK", "ACK");
+  assert.equal(ack.headers.get("Ack-Id"), "0000013E745CEE19");
+  assert.equal(ack.headers.get("Registration"), "R2");
+  assert.equal(messages.length, 1);
+  assert.equal(messages[0]!.body, "hello");
+  assert.equal(messages[0]!.conversation, "8:live:bob_1");
+  assert.deepEqual(messages[0]!.cursor, { conversation: "8:live:bob_1", messageId: "1000" });
+
+  const sent = client.sendText("8:live:bob_1", "hi", { clientMessageId: "555" });
+  assert.equal(sent.clientMessageId, "555");
+  await sent.delivered;
+  const sdg = await server.waitFor((f) => f.command === "SDG", "SDG");
+  assert.equal(sdg.headers.get("Registration"), "R2");
+  const pngAfter = server.frames.filter((f) => f.command === "PNG" && f.trid > sdg.trid);
+  assert.ok(pngAfter.length >= 1, "a PNG after the SDG proves delivery");
+  assert.equal(pngAfter[0]!.headers.get("Last-Msg-Id"), "1000");
+
+  await client.stop();
+  const out = await server.waitFor((f) => f.command === "OUT", "OUT");
+  assert.equal(out.length, 0);
+  assert.equal(client.state.kind, "logged_out");
+});
+
+test("911 on ATH → bad_credentials; credential errors too", async (t) => {
+  const server = new ScriptServer((f, reply) => {
+    if (f.command === "CNT") reply({ body: "<connect-response><nonce>n</nonce></connect-response>" });
+    else if (f.command === "ATH") reply({ command: "911", body: "Authentication failed" });
+  });
+  const port = await server.listen();
+  const client = new MsnpClient({ host: "127.0.0.1", port, credentials: creds });
+  t.after(async () => {
+    await client.stop();
+    await server.close();
+  });
+  client.start();
+  const s = await waitState(client, "bad_credentials");
+  assert.equal(s.kind === "bad_credentials" && s.error.code, SkypeErrorCode.Msnp);
+
+  const c2 = new MsnpClient({
+    host: "127.0.0.1",
+    port,
+    credentials: {
+      ...creds,
+      getTicket: () => Promise.reject(new SkypeError(SkypeErrorCode.BadCredentials, "invalid_grant", false)),
+    },
+  });
+  t.after(() => c2.stop());
+  c2.start();
+  const s2 = await waitState(c2, "bad_credentials");
+  assert.equal(s2.kind === "bad_credentials" && s2.error.code, SkypeErrorCode.BadCredentials);
+});
+
+test("OUT with OTH → logged_out; a dropped connection → transient_disconnect then reconnect", async (t) => {
+  const server = new ScriptServer();
+  loginScript(server);
+  const port = await server.listen();
+  let now = 1_000_000;
+  const client = new MsnpClient({
+    host: "127.0.0.1",
+    port,
+    credentials: creds,
+    backoff: { initialMs: 10, maxMs: 20 },
+    random: () => 0,
+    clock: { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+  });
+  t.after(async () => {
+    await client.stop();
+    await server.close();
+  });
+  client.start();
+  await waitState(client, "connected");
+  await new Promise((r) => client.once("caughtUp", r));
+  now = 2_000_000;
+  const transient = waitState(client, "transient_disconnect");
+  server.dropAll();
+  const s = await transient;
+  assert.equal(s.kind === "transient_disconnect" && s.retryAt, 2_000_005);
+  await waitState(client, "connected");
+  await new Promise((r) => client.once("caughtUp", r));
+  const out = waitState(client, "logged_out");
+  server.broadcast({ command: "OUT", trid: 0, type: "CON", body: "OTH" });
+  const s2 = await out;
+  assert.equal(s2.kind === "logged_out" && s2.reason, "OTH");
+});

@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: Apache-2.0
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { openDatabase, type Db, APPLICATION_ID } from "../../../src/store/db.js";
+import {
+  NewerSchemaError,
+  openStore,
+  StoreError,
+  StoreErrorCode,
+  type SqliteStore,
+} from "../../../src/store/index.js";
+import { latestVersion, migrate, schemaVersion, type Migration } from "../../../src/store/migrate.js";
+import { MIGRATIONS } from "../../../src/store/migrations/index.js";
+import { ALICE, KEY_A, tempDir } from "./helpers.js";
+
+const TABLES = [
+  "as_txns",
+  "cursors",
+  "identities",
+  "messages",
+  "meta",
+  "outbox",
+  "pending_requests",
+  "persons",
+  "portals",
+  "puppets",
+  "users",
+];
+
+/**
+ * Sample data written with the schema of version k (plain SQL, as that version's code would have),
+ * and what must be readable through the current Store after upgrading. Adding migration N means
+ * adding SAMPLES[N]; the test below fails until it exists.
+ */
+const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore): void }> = {
+  1: {
+    insert(db) {
+      db.exec(`
+        INSERT INTO meta (key, value) VALUES ('bridge.note', 'kept');
+        INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, contact_sync_state, created_ts, updated_ts)
+          VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', '{"syncKey":"7"}', 1, 2);
+        INSERT INTO persons (id, display_name, created_ts, updated_ts) VALUES ('8:live:bob_1', 'Bob', 1, 1);
+        INSERT INTO identities (identity, person_id, created_ts) VALUES ('8:live:bob_1', '8:live:bob_1', 1),
+          ('1:bob@hotmail.com', '8:live:bob_1', 1);
+        INSERT INTO puppets (person_id, mxid, created_ts, updated_ts) VALUES ('8:live:bob_1', '@skype_bob:x', 1, 1);
+        INSERT INTO portals (room_id, receiver, conversation, kind, created_ts, updated_ts)
+          VALUES ('!dm:x', '${ALICE}', '8:live:bob_1', 'dm', 1, 1);
+        INSERT INTO messages (receiver, conversation, skype_message_id, client_message_id, room_id, event_id, direction, sender, sent_ts, created_ts)
+          VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', '9007199254740993123', '!dm:x', '$ev1', 'to_matrix', '8:live:bob_1', 3, 3);
+        INSERT INTO cursors (receiver, conversation, last_message_id, updated_ts) VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', 3);
+        INSERT INTO outbox (receiver, conversation, client_message_id, event_id, room_id, payload, created_ts)
+          VALUES ('${ALICE}', '8:live:bob_1', '42', '$ev2', '!dm:x', '{"text":"hi"}', 4);
+        INSERT INTO as_txns (txn_id, processed_ts) VALUES ('txn-1', 5);
+        INSERT INTO pending_requests (receiver, mri, display_name, message, created_ts, updated_ts)
+          VALUES ('${ALICE}', '8:carol', 'Carol', 'add me', 6, 6);
+      `);
+    },
+    check(store) {
+      assert.equal(store.meta.get("bridge.note"), "kept");
+      const user = store.users.get(ALICE);
+      assert.equal(user?.loginState, "connected");
+      assert.equal(user?.epid, "e-1");
+      assert.deepEqual(user?.contactSyncState, { syncKey: "7" });
+      assert.equal(store.persons.getByIdentity("1:bob@hotmail.com")?.id, "8:live:bob_1");
+      assert.equal(store.puppets.get("8:live:bob_1")?.mxid, "@skype_bob:x");
+      assert.equal(store.portals.get(ALICE, "8:live:bob_1")?.roomId, "!dm:x");
+      const msg = store.messages.getBySkypeId(ALICE, "8:live:bob_1", "1431882693260");
+      assert.equal(msg?.eventId, "$ev1");
+      assert.equal(msg?.clientMessageId, "9007199254740993123");
+      assert.equal(store.cursors.get(ALICE, "8:live:bob_1"), "1431882693260");
+      assert.deepEqual(store.outbox.list(ALICE)[0]?.payload, { text: "hi" });
+      assert.equal(store.txns.has("txn-1"), true);
+      assert.equal(store.pendingRequests.get(ALICE, "8:carol")?.message, "add me");
+    },
+  },
+};
+
+void test("fresh install reaches the latest version with every table", (t) => {
+  const db = openDatabase({ path: ":memory:" });
+  t.after(() => db.close());
+  const result = migrate(db);
+  assert.deepEqual(result, { from: 0, to: latestVersion(), applied: MIGRATIONS.map((m) => m.version) });
+  assert.equal(schemaVersion(db), latestVersion());
+  assert.equal(db.pragma("application_id", { simple: true }), APPLICATION_ID);
+  const tables = db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
+    .pluck()
+    .all() as string[];
+  assert.deepEqual(tables, TABLES);
+  assert.deepEqual(migrate(db), { from: latestVersion(), to: latestVersion(), applied: [] });
+  assert.deepEqual(db.pragma("foreign_key_check"), []);
+});
+
+void test("every migration is well formed and has upgrade sample data", () => {
+  MIGRATIONS.forEach((m, i) => {
+    assert.equal(m.version, i + 1);
+    assert.ok(m.description.length > 0 && m.sql.trim().length > 0);
+    assert.ok(SAMPLES[m.version], `add SAMPLES[${m.version}] to this test`);
+  });
+});
+
+void test("upgrade from every earlier version keeps the data", (t) => {
+  const dir = tempDir(t);
+  for (const { version } of MIGRATIONS) {
+    const path = join(dir, `v${version}.db`);
+    const db = openDatabase({ path });
+    migrate(db, { target: version });
+    assert.equal(schemaVersion(db), version);
+    SAMPLES[version]!.insert(db);
+    db.close();
+
+    const store = openStore({ path, key: KEY_A });
+    try {
+      assert.equal(store.migration.from, version);
+      assert.equal(store.migration.to, latestVersion());
+      SAMPLES[version]!.check(store);
+    } finally {
+      store.close();
+    }
+  }
+});
+
+void test("a database newer than the code is refused untouched, with both versions", (t) => {
+  const path = join(tempDir(t), "newer.db");
+  const db = openDatabase({ path });
+  const future = latestVersion() + 3;
+  db.pragma(`user_version = ${future}`);
+  db.close();
+
+  assert.throws(
+    () => openStore({ path, key: KEY_A }),
+    (err: unknown) => {
+      assert.ok(err instanceof NewerSchemaError);
+      assert.equal(err.code, StoreErrorCode.NewerSchema);
+      assert.equal(err.dbVersion, future);
+      assert.equal(err.codeVersion, latestVersion());
+      assert.match(err.message, new RegExp(`version ${future}.*up to ${latestVersion()}`));
+      return true;
+    },
+  );
+  const again = openDatabase({ path });
+  t.after(() => again.close());
+  assert.equal(schemaVersion(again), future);
+  assert.equal(again.prepare("SELECT count(*) FROM sqlite_schema").pluck().get(), 0);
+});
+
+void test("another program's database is refused", (t) => {
+  const path = join(tempDir(t), "other.db");
+  const db = openDatabase({ path });
+  db.exec("CREATE TABLE events (id INTEGER)");
+  db.close();
+  assert.throws(() => openStore({ path }), { code: StoreErrorCode.ForeignDatabase });
+
+  const path2 = join(tempDir(t), "other-app.db");
+  const db2 = openDatabase({ path: path2 });
+  db2.pragma("application_id = 1234");
+  db2.close();
+  assert.throws(() => openStore({ path: path2 }), { code: StoreErrorCode.ForeignDatabase });
+});
+
+void test("a failing migration is rolled back and leaves the previous version", (t) => {
+  const db = openDatabase({ path: ":memory:" });
+  t.after(() => db.close());
+  const broken: Migration = {
+    version: MIGRATIONS.length + 1,
+    description: "broken step",
+    sql: "CREATE TABLE half_done (a INTEGER); INSERT INTO no_such_table VALUES (1);",
+  };
+  assert.throws(
+    () => migrate(db, { migrations: [...MIGRATIONS, broken] }),
+    (err: unknown) => {
+      assert.ok(err instanceof StoreError);
+      assert.equal(err.code, StoreErrorCode.Migration);
+      assert.match(err.message, /broken step.*stays at version/);
+      return true;
+    },
+  );
+  assert.equal(schemaVersion(db), MIGRATIONS.length);
+  assert.equal(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'half_done'").pluck().get(), 0);
+});
+
+void test("a malformed migration list or target is refused", (t) => {
+  const db = openDatabase({ path: ":memory:" });
+  t.after(() => db.close());
+  const gap: Migration[] = [{ version: 2, description: "x", sql: "SELECT 1" }];
+  assert.throws(() => migrate(db, { migrations: gap }), { code: StoreErrorCode.Migration });
+  assert.throws(() => migrate(db, { target: latestVersion() + 1 }), { code: StoreErrorCode.InvalidArgument });
+  migrate(db);
+  assert.throws(() => migrate(db, { target: 0 }), { code: StoreErrorCode.InvalidArgument });
+});
+
+void test("a file that is not a database is reported as corrupt", (t) => {
+  const path = join(tempDir(t), "garbage.db");
+  writeFileSync(
+    path,
+    "this is not a database, just text that is long enough to fill a header page ".repeat(20),
+  );
+  assert.throws(
+    () => openStore({ path }),
+    (err: unknown) => {
+      assert.ok(err instanceof StoreError);
+      assert.equal(err.code, StoreErrorCode.Corrupt);
+      return true;
+    },
+  );
+});

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: Apache-2.0
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { StoreErrorCode } from "../../../src/store/index.js";
+import { ALICE, BOB_DM_ROOM, open, seedUserAndPortal } from "./helpers.js";
+
+void test("upsert creates a logged-out user, then patches: undefined keeps, null clears", (t) => {
+  const store = open(t);
+  const created = store.users.upsert(ALICE);
+  assert.equal(created.loginState, "logged_out");
+  assert.equal(created.hasRefreshToken, false);
+  assert.equal(created.contactSyncState, null);
+
+  const linked = store.users.upsert(ALICE, {
+    managementRoomId: "!mgmt:x",
+    accountEmail: "alice@hotmail.co.uk",
+    skypeName: "live:alice_1",
+    liveMri: "1:alice@hotmail.co.uk",
+    skypeMri: "8:live:alice_1",
+    epid: "3f2a",
+    loginState: "connected",
+    stateDetail: "ok",
+    contactSyncState: { folders: { SKYPE: "3", WL: "2" }, cacheKey: "ck" },
+  });
+  assert.equal(linked.createdTs, created.createdTs);
+  assert.ok(linked.updatedTs > created.updatedTs);
+  const kept = store.users.upsert(ALICE, { loginState: "transient_disconnect", stateDetail: null });
+  assert.deepEqual(
+    [kept.managementRoomId, kept.epid, kept.loginState, kept.stateDetail],
+    ["!mgmt:x", "3f2a", "transient_disconnect", null],
+  );
+  assert.deepEqual(kept.contactSyncState, { folders: { SKYPE: "3", WL: "2" }, cacheKey: "ck" });
+  assert.equal(store.users.upsert(ALICE, { contactSyncState: null }).contactSyncState, null);
+
+  assert.deepEqual(
+    store.users.listByMri("8:live:alice_1").map((u) => u.mxid),
+    [ALICE],
+  );
+  assert.deepEqual(
+    store.users.listByMri("1:alice@hotmail.co.uk").map((u) => u.mxid),
+    [ALICE],
+  );
+  assert.deepEqual(store.users.listByMri("8:nobody"), []);
+  store.users.upsert("@bob:x");
+  assert.deepEqual(
+    store.users.list().map((u) => u.mxid),
+    [ALICE, "@bob:x"],
+  );
+  assert.throws(() => store.users.upsert(ALICE, { loginState: "" }), {
+    code: StoreErrorCode.InvalidArgument,
+  });
+  assert.throws(() => store.users.upsert(ALICE, { contactSyncState: () => 1 }), {
+    code: StoreErrorCode.InvalidArgument,
+  });
+});
+
+void test("deleting a user removes everything keyed by them", (t) => {
+  const store = open(t);
+  seedUserAndPortal(store);
+  store.messages.insert({
+    receiver: ALICE,
+    conversation: "8:live:bob_1",
+    skypeMessageId: "1",
+    roomId: BOB_DM_ROOM,
+    eventId: "$e",
+    direction: "to_matrix",
+    sender: "8:live:bob_1",
+    sentTs: 1,
+  });
+  store.cursors.advance(ALICE, "8:live:bob_1", "1");
+  store.outbox.enqueue({
+    receiver: ALICE,
+    conversation: "8:live:bob_1",
+    clientMessageId: "1",
+    eventId: "$o",
+    roomId: BOB_DM_ROOM,
+    payload: {},
+  });
+  store.pendingRequests.upsert(ALICE, "8:carol");
+  store.persons.ensure("8:live:bob_1");
+
+  assert.equal(store.users.delete(ALICE), true);
+  assert.equal(store.users.delete(ALICE), false);
+  assert.equal(store.portals.getByRoom(BOB_DM_ROOM), undefined);
+  assert.equal(store.messages.getByEventId("$e"), undefined);
+  assert.equal(store.cursors.get(ALICE, "8:live:bob_1"), undefined);
+  assert.deepEqual(store.outbox.list(), []);
+  assert.deepEqual(store.pendingRequests.list(ALICE), []);
+  assert.ok(store.persons.get("8:live:bob_1"), "persons are global and stay");
+});
+
+void test("contact requests are reported new once, then updated", (t) => {
+  const store = open(t);
+  store.users.upsert(ALICE);
+  const first = store.pendingRequests.upsert(ALICE, "8:carol", {
+    displayName: "Carol",
+    message: "hi, add me",
+  });
+  assert.equal(first.inserted, true);
+  assert.equal(first.row.status, "pending");
+  const again = store.pendingRequests.upsert(ALICE, "8:carol", { displayName: "Carol C" });
+  assert.equal(again.inserted, false);
+  assert.deepEqual([again.row.displayName, again.row.message], ["Carol C", "hi, add me"]);
+
+  store.pendingRequests.upsert(ALICE, "dave.lister", { message: "bare Skype name" });
+  store.pendingRequests.update(ALICE, "8:carol", { status: "accepted", roomId: "!mgmt:x" });
+  assert.deepEqual(
+    store.pendingRequests.list(ALICE, "pending").map((r) => r.mri),
+    ["dave.lister"],
+  );
+  assert.deepEqual(
+    store.pendingRequests.list(ALICE).map((r) => r.status),
+    ["accepted", "pending"],
+  );
+  assert.equal(store.pendingRequests.get(ALICE, "8:carol")?.roomId, "!mgmt:x");
+  assert.throws(() => store.pendingRequests.update(ALICE, "8:carol", { status: "maybe" as never }), {
+    code: StoreErrorCode.InvalidArgument,
+  });
+  assert.throws(() => store.pendingRequests.update(ALICE, "8:zed", {}), { code: StoreErrorCode.NotFound });
+  assert.throws(() => store.pendingRequests.upsert("@nobody:x", "8:carol"), {
+    code: StoreErrorCode.Constraint,
+  });
+  assert.equal(store.pendingRequests.delete(ALICE, "8:carol"), true);
+  assert.equal(store.pendingRequests.get(ALICE, "8:carol"), undefined);
+});
+
+void test("meta holds free bookkeeping and protects the store's own keys", (t) => {
+  const store = open(t);
+  assert.equal(store.meta.get("bridge.last_start"), undefined);
+  store.meta.set("bridge.last_start", "1");
+  store.meta.set("bridge.last_start", "2");
+  assert.equal(store.meta.get("bridge.last_start"), "2");
+  assert.equal(store.meta.delete("bridge.last_start"), true);
+  assert.equal(store.meta.delete("bridge.last_start"), false);
+  assert.ok(store.meta.get("store.key_check")?.startsWith("v1:"));
+  assert.throws(() => store.meta.delete("store.key_check"), { code: StoreErrorCode.InvalidArgument });
+});
