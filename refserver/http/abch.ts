@@ -18,8 +18,6 @@ import { soapFault, soapReply, type AbOp } from "./soap.js";
 
 const ACTION_PREFIX = "http://www.msn.com/webservices/AddressBook/";
 
-type Service = "sharing" | "abservice";
-
 /** Where the request's CacheKey stood against the server's, for the request log. */
 type CacheKeyState = "absent" | "current" | "stale";
 
@@ -48,69 +46,80 @@ function ticketOwner(ctx: HttpContext, doc: XmlNode): { person?: Person; reason?
   return check.ok ? { person: check.person } : { reason: check.reason };
 }
 
-/** The ABCH routes; cache keys live as long as the server. */
-export function abchRoutes(ctx: HttpContext): Map<string, Route> {
-  const cacheKeys = new Map<string, string>();
+/** Parses a SOAP request and finds its operation, or answers with a 400 fault. */
+function readRequest(rq: HttpRequest): { doc: XmlNode; op: string; body: XmlNode } | Reply {
+  let doc: XmlNode;
+  try {
+    doc = parseSafeXml(rq.body.toString("utf8"));
+  } catch (e) {
+    if (!(e instanceof UnsafeXmlError)) throw e;
+    rq.note({ outcome: e.kind });
+    return soapFault(e.kind === "doctype" ? "UnsafeXml" : "BadArgument", e.message, 400);
+  }
+  const found = operationOf(doc);
+  if (!found) return soapFault("BadArgument", "the SOAP body holds no operation", 400);
+  return { doc, ...found };
+}
 
-  const cacheKey = (
-    service: Service,
-    owner: Person,
-    sent: string,
-  ): { key?: string; changed: boolean; state: CacheKeyState } => {
-    const id = `${service}|${owner.key}`;
-    const current = cacheKeys.get(id);
+/** One ABCH service; cache keys live as long as the server. */
+class AbchService {
+  private readonly cacheKeys = new Map<string, string>();
+
+  constructor(
+    private readonly ctx: HttpContext,
+    private readonly ops: ReadonlyMap<string, AbOp>,
+  ) {}
+
+  /** The [A] CacheKey for this reply, given the one the request carried. */
+  private cacheKey(owner: Person, sent: string): { key?: string; changed: boolean; state: CacheKeyState } {
+    const current = this.cacheKeys.get(owner.key);
     const state: CacheKeyState = !sent ? "absent" : sent === current ? "current" : "stale";
-    const mode = ctx.options.abchCacheKey;
+    const mode = this.ctx.options.abchCacheKey;
     if (mode === "none") return { changed: false, state };
     if (mode === "rotate" || current === undefined) {
       const key = "14r2;" + randomBytes(48).toString("base64");
-      cacheKeys.set(id, key);
+      this.cacheKeys.set(owner.key, key);
       return { key, changed: true, state };
     }
     return { key: current, changed: state !== "current", state };
-  };
+  }
 
-  const handle = (service: Service, ops: ReadonlyMap<string, AbOp>, rq: HttpRequest): Reply => {
-    let doc: XmlNode;
-    try {
-      doc = parseSafeXml(rq.body.toString("utf8"));
-    } catch (e) {
-      if (!(e instanceof UnsafeXmlError)) throw e;
-      rq.note({ outcome: e.kind });
-      return soapFault(e.kind === "doctype" ? "UnsafeXml" : "BadArgument", e.message, 400);
-    }
-    const found = operationOf(doc);
-    if (!found) return soapFault("BadArgument", "the SOAP body holds no operation", 400);
-    const { op, body } = found;
+  handle(rq: HttpRequest): Reply {
+    const parsed = readRequest(rq);
+    if ("status" in parsed) return parsed;
+    const { doc, op, body } = parsed;
     const action = soapAction(rq);
     rq.note({ op, soapAction: action ?? null });
-    const run = ops.get(op);
+    const run = this.ops.get(op);
     if (!run) return soapFault("UnknownOperation", `${op} is not an operation of this service`);
     if (action !== undefined && action !== ACTION_PREFIX + op) {
       return soapFault("SoapActionMismatch", `SOAPAction does not match the body's ${op}`);
     }
-    const { person: owner, reason } = ticketOwner(ctx, doc);
+    const { person: owner, reason } = ticketOwner(this.ctx, doc);
     if (!owner) {
       rq.note({ outcome: "PassportAuthFail", reason });
-      return soapFault(
-        "PassportAuthFail",
-        `The TicketToken is ${reason === "missing" ? "missing" : reason}.`,
-      );
+      return soapFault("PassportAuthFail", `The TicketToken is ${reason ?? "invalid"}.`);
     }
     const header = at(doc, "Envelope", "Header", "ABApplicationHeader");
-    const ck = cacheKey(service, owner, textOf(at(header, "CacheKey")).trim());
+    const ck = this.cacheKey(owner, textOf(at(header, "CacheKey")).trim());
     rq.note({
       user: owner.key,
       partnerScenario: textOf(at(header, "PartnerScenario")) || null,
       cacheKey: ck.state,
     });
     try {
-      const result = run({ world: ctx.world, owner, body, options: ctx.options, note: (d) => rq.note(d) });
+      const result = run({
+        world: this.ctx.world,
+        owner,
+        body,
+        options: this.ctx.options,
+        note: (d) => rq.note(d),
+      });
       rq.note({ outcome: "ok" });
       return soapReply(op, result, {
         cacheKey: ck.key,
         cacheKeyChanged: ck.changed,
-        preferredHostName: ctx.options.abchPreferredHostName ?? undefined,
+        preferredHostName: this.ctx.options.abchPreferredHostName ?? undefined,
         sessionId: randomUUID(),
       });
     } catch (e) {
@@ -118,18 +127,23 @@ export function abchRoutes(ctx: HttpContext): Map<string, Route> {
       rq.note({ outcome: e.code });
       return soapFault(e.code, e.message);
     }
-  };
+  }
+}
 
+/** The ABCH routes. */
+export function abchRoutes(ctx: HttpContext): Map<string, Route> {
+  const sharing = new AbchService(ctx, SHARING_OPS);
+  const ab = new AbchService(ctx, AB_OPS);
   const routes = new Map<string, Route>();
   routes.set("/abservice/SharingService.asmx", {
     endpoint: "sharing",
     methods: ["POST"],
-    handler: (rq) => handle("sharing", SHARING_OPS, rq),
+    handler: (rq) => sharing.handle(rq),
   });
   routes.set("/abservice/abservice.asmx", {
     endpoint: "abservice",
     methods: ["POST"],
-    handler: (rq) => handle("abservice", AB_OPS, rq),
+    handler: (rq) => ab.handle(rq),
   });
   return routes;
 }

@@ -42,73 +42,54 @@ function badRequest(message: string): Reply {
   return htmlReply(400, errorPage(message));
 }
 
-/** The sign-in routes; PPFTs live as long as the server. */
-export function loginRoutes(ctx: HttpContext): Map<string, Route> {
-  const ppfts = new Map<string, PpftRecord>();
+/** The sign-in pages; PPFTs live as long as the server. */
+class SignIn {
+  private readonly ppfts = new Map<string, PpftRecord>();
 
-  const issuePpft = (rec: Omit<PpftRecord, "expiresAt">): string => {
+  constructor(private readonly ctx: HttpContext) {}
+
+  private issuePpft(rec: Omit<PpftRecord, "expiresAt">): string {
     // Real PPFTs hold characters that must be form-encoded (+ / = ! * $), never HTML-special ones.
     const ppft = "D" + randomBytes(36).toString("base64") + "!*$";
-    ppfts.set(ppft, { ...rec, expiresAt: ctx.world.now() + PPFT_LIFETIME_MS });
-    while (ppfts.size > PPFT_MAX) {
-      const oldest = ppfts.keys().next().value;
+    this.ppfts.set(ppft, { ...rec, expiresAt: this.ctx.world.now() + PPFT_LIFETIME_MS });
+    while (this.ppfts.size > PPFT_MAX) {
+      const oldest = this.ppfts.keys().next().value;
       if (oldest === undefined) break;
-      ppfts.delete(oldest);
+      this.ppfts.delete(oldest);
     }
     return ppft;
-  };
+  }
 
-  const actionFor = (rawQuery: string): string => `${ctx.baseUrl()}/ppsecure/post.srf?${rawQuery}`;
-  const cookie = (mspok: string): string => `MSPOK=${mspok}; path=/; HttpOnly`;
+  private actionFor(rawQuery: string): string {
+    return `${this.ctx.baseUrl()}/ppsecure/post.srf?${rawQuery}`;
+  }
 
-  const authorize = (rq: HttpRequest): Reply => {
+  /** `GET /oauth20_authorize.srf`: the form with a fresh PPFT, and the `MSPOK` cookie. */
+  authorize(rq: HttpRequest): Reply {
     const q = rq.url.searchParams;
     const scope = q.get("scope") ?? "";
     rq.note({ clientId: q.get("client_id"), scope, state: q.get("state") });
     if (q.get("client_id") !== CLIENT_ID) return badRequest("unknown client_id");
     if (q.get("response_type") !== "token") return badRequest("response_type must be token");
-    if (q.get("redirect_uri") !== `${ctx.baseUrl()}/oauth20_desktop.srf`) {
+    if (q.get("redirect_uri") !== `${this.ctx.baseUrl()}/oauth20_desktop.srf`) {
       return badRequest("redirect_uri does not match the registered one");
     }
     if (!KNOWN_SCOPES.has(scope)) return badRequest("unknown scope");
     const mspok = "$uuid-" + randomBytes(16).toString("hex");
     const rawQuery = rq.url.search.slice(1);
-    const ppft = issuePpft({
-      mspok,
-      query: normaliseQuery(q),
-      rawQuery,
-      scope,
-      state: q.get("state") ?? undefined,
-    });
-    return htmlReply(200, signInPage(actionFor(rawQuery), ppft), { "set-cookie": cookie(mspok) });
-  };
+    const state = q.get("state") ?? undefined;
+    const ppft = this.issuePpft({ mspok, query: normaliseQuery(q), rawQuery, scope, state });
+    return htmlReply(200, signInPage(this.actionFor(rawQuery), ppft), { "set-cookie": mspokCookie(mspok) });
+  }
 
-  const success = (p: Person, rec: PpftRecord): Reply => {
-    const t = ctx.world.issueTokens(p, rec.scope);
-    const fields: [string, string][] = [
-      ["access_token", t.access_token],
-      ["token_type", "bearer"],
-      ["expires_in", String(t.expires_in)],
-      ["scope", t.scope],
-      ["refresh_token", t.refresh_token],
-    ];
-    if (rec.state !== undefined) fields.push(["state", rec.state]);
-    fields.push(["user_id", t.user_id]);
-    const fragment = fields.map(([k, v]) => `${k}=${fragValue(v)}`).join("&");
-    return {
-      status: 302,
-      headers: { location: `${ctx.baseUrl()}/oauth20_desktop.srf#${fragment}`, "cache-control": "no-store" },
-      body: "",
-    };
-  };
-
-  const post = (rq: HttpRequest): Reply => {
+  /** `POST /ppsecure/post.srf`: PPFT, cookie and query checks, then the credentials. */
+  post(rq: HttpRequest): Reply {
     const form = parseForm(rq.body.toString("utf8"));
     const ppft = form.get("PPFT") ?? "";
-    const rec = ppfts.get(ppft);
+    const rec = this.ppfts.get(ppft);
     // Single use: a PPFT is spent as soon as it is presented, whatever happens next.
-    ppfts.delete(ppft);
-    if (!rec || rec.expiresAt <= ctx.world.now()) {
+    this.ppfts.delete(ppft);
+    if (!rec || rec.expiresAt <= this.ctx.world.now()) {
       rq.note({ outcome: "bad_ppft" });
       return badRequest("The sign-in form has expired or was already used (PPFT).");
     }
@@ -121,29 +102,59 @@ export function loginRoutes(ctx: HttpContext): Map<string, Route> {
       return badRequest("The post's query differs from the authorize query.");
     }
     const login = (form.get("login") ?? "").trim();
-    const person = login ? ctx.world.find(login) : undefined;
+    const person = login ? this.ctx.world.find(login) : undefined;
     rq.note({ user: person?.key ?? null });
     if (!person?.email || person.password === undefined || person.password !== form.get("passwd")) {
       rq.note({ outcome: "wrong_password" });
-      const fresh = issuePpft({ ...rec });
-      return htmlReply(200, wrongPasswordPage(ctx.options, actionFor(rec.rawQuery), fresh), {
-        "set-cookie": cookie(rec.mspok),
-      });
+      const page = wrongPasswordPage(
+        this.ctx.options,
+        this.actionFor(rec.rawQuery),
+        this.issuePpft({ ...rec }),
+      );
+      return htmlReply(200, page, { "set-cookie": mspokCookie(rec.mspok) });
     }
     if (person.twoFactor) {
       rq.note({ outcome: "second_factor" });
-      return htmlReply(200, secondFactorPage(ctx.options));
+      return htmlReply(200, secondFactorPage(this.ctx.options));
     }
     rq.note({ outcome: "ok" });
-    return success(person, rec);
-  };
+    return this.success(person, rec);
+  }
 
+  /** The 302 to the desktop page with the token fragment. */
+  private success(p: Person, rec: PpftRecord): Reply {
+    const t = this.ctx.world.issueTokens(p, rec.scope);
+    const fields: [string, string][] = [
+      ["access_token", t.access_token],
+      ["token_type", "bearer"],
+      ["expires_in", String(t.expires_in)],
+      ["scope", t.scope],
+      ["refresh_token", t.refresh_token],
+    ];
+    if (rec.state !== undefined) fields.push(["state", rec.state]);
+    fields.push(["user_id", t.user_id]);
+    const fragment = fields.map(([k, v]) => `${k}=${fragValue(v)}`).join("&");
+    const location = `${this.ctx.baseUrl()}/oauth20_desktop.srf#${fragment}`;
+    return { status: 302, headers: { location, "cache-control": "no-store" }, body: "" };
+  }
+}
+
+function mspokCookie(mspok: string): string {
+  return `MSPOK=${mspok}; path=/; HttpOnly`;
+}
+
+/** The sign-in routes. */
+export function loginRoutes(ctx: HttpContext): Map<string, Route> {
+  const signIn = new SignIn(ctx);
   const desktop = (rq: HttpRequest): Reply =>
     htmlReply(200, desktopPage(rq.url.searchParams.get("error") ?? undefined));
-
   const routes = new Map<string, Route>();
-  routes.set("/oauth20_authorize.srf", { endpoint: "authorize", methods: ["GET"], handler: authorize });
-  routes.set("/ppsecure/post.srf", { endpoint: "post", methods: ["POST"], handler: post });
+  routes.set("/oauth20_authorize.srf", {
+    endpoint: "authorize",
+    methods: ["GET"],
+    handler: (rq) => signIn.authorize(rq),
+  });
+  routes.set("/ppsecure/post.srf", { endpoint: "post", methods: ["POST"], handler: (rq) => signIn.post(rq) });
   routes.set("/oauth20_desktop.srf", { endpoint: "desktop", methods: ["GET"], handler: desktop });
   routes.set("/oauth20_token.srf", { endpoint: "token", methods: ["POST"], handler: (rq) => token(ctx, rq) });
   return routes;

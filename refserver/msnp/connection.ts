@@ -123,12 +123,13 @@ export class MsnpConnection {
     if (delay > 0) await this.hub.sleep(delay);
     if (this.closed) return;
     this.framesReceived++;
+    const armed = this.drop !== undefined;
     try {
       await this.dispatch(this, frame);
     } catch (e) {
       this.fail(frame.trid, replyType(frame.type), e);
     }
-    if (this.drop && --this.drop.afterFrames <= 0) {
+    if (armed && this.drop && --this.drop.afterFrames <= 0) {
       const plan = this.drop;
       this.drop = undefined;
       this.hub.log.info("msnp dropping connection as planned", { conn: this.id });
@@ -153,7 +154,10 @@ export class MsnpConnection {
     } else if (e instanceof PresenceError || e instanceof SyncStateError) {
       this.sendError(201, trid, type, e.message);
     } else {
-      this.hub.log.warn("msnp internal error", { conn: this.id, error: e instanceof Error ? e.message : String(e) });
+      this.hub.log.warn("msnp internal error", {
+        conn: this.id,
+        error: e instanceof Error ? e.message : String(e),
+      });
       this.sendError(500, trid, type, "Internal server error");
     }
   }
@@ -174,7 +178,8 @@ export class MsnpConnection {
   reply(frame: Frame, body = "", extra: HeaderList = []): void {
     const headers = [...extra];
     if (this.bound && ["PUT", "DEL", "GET", "PNG"].includes(frame.cmd)) headers.push(...this.rotation());
-    const zero = this.hub.options.emptyReplyStyle === "zero-length" && (frame.cmd === "PUT" || frame.cmd === "DEL");
+    const zero =
+      this.hub.options.emptyReplyStyle === "zero-length" && (frame.cmd === "PUT" || frame.cmd === "DEL");
     this.write(encodeFrame(frame.cmd, frame.trid, replyType(frame.type), headers, body, zero));
   }
 
@@ -216,7 +221,8 @@ export class MsnpConnection {
   private rotation(): HeaderList {
     const mode = this.hub.options.rotateCookie;
     const now = Date.now();
-    const due = mode === "per-reply" || (typeof mode === "object" && now - this.cookieIssuedAt >= mode.intervalMs);
+    const due =
+      mode === "per-reply" || (typeof mode === "object" && now - this.cookieIssuedAt >= mode.intervalMs);
     if (!due || !this.cookie) return [];
     this.previousCookie = this.cookie;
     this.previousUntil = now + this.hub.options.cookieGraceMs;
@@ -231,7 +237,11 @@ export class MsnpConnection {
       this.previousCookie = undefined;
       return undefined;
     }
-    if (this.previousCookie !== undefined && given === this.previousCookie && Date.now() < this.previousUntil) {
+    if (
+      this.previousCookie !== undefined &&
+      given === this.previousCookie &&
+      Date.now() < this.previousUntil
+    ) {
       return undefined;
     }
     return "Registration is stale or unknown";

@@ -35,7 +35,8 @@ function members(body: Body): MemberSpec[] {
     if (typeof m === "string") return { mri: m };
     if (m && typeof m === "object" && typeof (m as Body).mri === "string") {
       const role = (m as Body).role;
-      if (role !== undefined && typeof role !== "string") throw new ControlError(400, "role must be a string");
+      if (role !== undefined && typeof role !== "string")
+        throw new ControlError(400, "role must be a string");
       return { mri: (m as Body).mri as string, role };
     }
     throw new ControlError(400, "each member is an MRI or {mri, role}");
@@ -85,7 +86,12 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
     }),
   );
   control.route("POST", "/msnp/edit", (b) =>
-    server.editMessage({ from: str(b, "from"), to: str(b, "to"), editedId: str(b, "editedId"), text: text(b, "text") }),
+    server.editMessage({
+      from: str(b, "from"),
+      to: str(b, "to"),
+      editedId: str(b, "editedId"),
+      text: text(b, "text"),
+    }),
   );
   control.route("POST", "/msnp/delete", (b) =>
     server.deleteMessage({ from: str(b, "from"), to: str(b, "to"), editedId: str(b, "editedId") }),
@@ -101,9 +107,11 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
   registerThreadRoutes(control, server);
   control.route("POST", "/msnp/drop", (b) => {
     const after = b.afterFrames;
-    if (after !== undefined && typeof after !== "number") throw new ControlError(400, "afterFrames must be a number");
+    if (after !== undefined && typeof after !== "number")
+      throw new ControlError(400, "afterFrames must be a number");
     const out = optStr(b, "out");
-    if (out !== undefined && out !== "OTH" && out !== "SSD") throw new ControlError(400, "out must be OTH or SSD");
+    if (out !== undefined && out !== "OTH" && out !== "SSD")
+      throw new ControlError(400, "out must be OTH or SSD");
     return server.dropUser({ user: str(b, "user"), afterFrames: after, out });
   });
   control.route("GET", "/msnp/messages", (_b, q) => ({
@@ -137,7 +145,11 @@ function registerThreadRoutes(control: ControlApi, server: MsnpServer): void {
     return {};
   });
   control.route("POST", "/msnp/thread/remove", (b) => {
-    server.removeMembers({ as: str(b, "as"), thread: str(b, "thread"), members: members(b).map((m) => m.mri) });
+    server.removeMembers({
+      as: str(b, "as"),
+      thread: str(b, "thread"),
+      members: members(b).map((m) => m.mri),
+    });
     return {};
   });
   control.route("POST", "/msnp/thread/topic", (b) => {

@@ -208,7 +208,10 @@ export function epidOf(mri: string): string | undefined {
 
 /** Endpoint ids compare without braces and case-insensitively. */
 export function normaliseEpid(epid: string): string {
-  return epid.trim().replace(/^\{|\}$/g, "").toLowerCase();
+  return epid
+    .trim()
+    .replace(/^\{|\}$/g, "")
+    .toLowerCase();
 }
 
 /** The reply type: the first path segment of the request's type (`MSGR\PRESENCE` → `MSGR`). */

@@ -97,11 +97,18 @@ export class HistoryStore {
   }
 
   /** Messages of one conversation of `owner` with id ≥ `start`, paged newest first. */
-  page(owner: string, conversation: string, start: number, pageSize: number, syncState?: string): HistoryPage {
+  page(
+    owner: string,
+    conversation: string,
+    start: number,
+    pageSize: number,
+    syncState?: string,
+  ): HistoryPage {
     let before = Infinity;
     if (syncState) {
       const s = decodeSyncState(syncState);
-      if (s.conversation !== conversation) throw new SyncStateError("messagessyncstate is for another conversation");
+      if (s.conversation !== conversation)
+        throw new SyncStateError("messagessyncstate is for another conversation");
       before = s.before;
     }
     const list = this.byOwner.get(owner)?.get(conversation) ?? [];

@@ -52,7 +52,8 @@ function authenticate(hub: MsnpHub, conn: MsnpConnection, frame: Frame): string 
   if (!access.ok) return `ticket ${access.reason.replace("_", " ")}`;
   const person = access.person;
   const uic = childText(user, "uic");
-  if (!uic || hub.world.checkUic(uic, conn.nonce) !== person) return "UIC not valid for this nonce and account";
+  if (!uic || hub.world.checkUic(uic, conn.nonce) !== person)
+    return "UIC not valid for this nonce and account";
   const id = childText(user, "id");
   if (!id || hub.find(id) !== person) return "id does not match the ticket";
   const alias = childText(user, "alias");
@@ -69,7 +70,11 @@ export function handleAth(hub: MsnpHub, conn: MsnpConnection, frame: Frame): voi
   if (problem) {
     conn.authFailures++;
     const last = conn.authFailures >= hub.options.maxAuthFailures;
-    hub.log.info("msnp authentication failed", { conn: conn.id, reason: problem, failures: conn.authFailures });
+    hub.log.info("msnp authentication failed", {
+      conn: conn.id,
+      reason: problem,
+      failures: conn.authFailures,
+    });
     throw new ReplyError(911, `Authentication failed: ${problem}`, last);
   }
   conn.authFailures = 0;
@@ -120,7 +125,11 @@ export function handleChallenge(hub: MsnpHub, conn: MsnpConnection, frame: Frame
     let ok = false;
     try {
       const doc = bodyXml(frame);
-      const expected = challengeAnswer(pending.value, hub.options.challengeProductId, hub.options.challengeProductKey);
+      const expected = challengeAnswer(
+        pending.value,
+        hub.options.challengeProductId,
+        hub.options.challengeProductKey,
+      );
       ok =
         childText(doc, "appId") === hub.options.challengeProductId &&
         (childText(doc, "response") ?? "").toLowerCase() === expected;

@@ -11,7 +11,15 @@
  */
 import type { Person } from "../world.js";
 import { ReplyError, type MsnpConnection } from "./connection.js";
-import { bareMri, encodeFrame, encodeMmm, getHeader, parseMmm, type Frame, type HeaderList } from "./frame.js";
+import {
+  bareMri,
+  encodeFrame,
+  encodeMmm,
+  getHeader,
+  parseMmm,
+  type Frame,
+  type HeaderList,
+} from "./frame.js";
 import { isoSeconds, type StoredMessage } from "./history.js";
 import type { MsnpHub, ReceivedRecord } from "./hub.js";
 import { ThreadError } from "./threads.js";
@@ -49,7 +57,13 @@ interface FanOut {
   readonly sender: string;
 }
 
-const SERVER_HEADERS = new Set(["messaging", "message-id", "original-arrival-time", "content-length", "is-active"]);
+const SERVER_HEADERS = new Set([
+  "messaging",
+  "message-id",
+  "original-arrival-time",
+  "content-length",
+  "is-active",
+]);
 
 /** Whether `mri` is one of the identities the connection signed in with. */
 export function isOwnIdentity(conn: MsnpConnection, mri: string | undefined): boolean {
@@ -68,7 +82,8 @@ function fanOut(hub: MsnpHub, f: FanOut): number {
   const type = getHeader(f.messaging, "Message-Type") ?? "Text";
   const control = /^control\//i.test(type);
   const given = f.messaging[0];
-  const first: [string, string] = given && given[0].toLowerCase() === "messaging" ? given : ["Messaging", "2.0"];
+  const first: [string, string] =
+    given && given[0].toLowerCase() === "messaging" ? given : ["Messaging", "2.0"];
   const messaging: HeaderList = [
     first,
     ["Message-ID", String(id)],

@@ -125,8 +125,10 @@ export function controlDrop(hub: MsnpHub, user: string, plan: Partial<DropPlan>)
   const p = personOf(hub, user);
   const conns = [...hub.connections].filter((c) => !c.closed && c.person?.key === p.key);
   const after = plan.afterFrames ?? 0;
-  if (!Number.isInteger(after) || after < 0) throw new ControlError(400, "afterFrames must be an integer ≥ 0");
-  if (plan.out !== undefined && plan.out !== "OTH" && plan.out !== "SSD") throw new ControlError(400, "out: OTH or SSD");
+  if (!Number.isInteger(after) || after < 0)
+    throw new ControlError(400, "afterFrames must be an integer ≥ 0");
+  if (plan.out !== undefined && plan.out !== "OTH" && plan.out !== "SSD")
+    throw new ControlError(400, "out: OTH or SSD");
   for (const c of conns) {
     if (after > 0) c.planDrop({ afterFrames: after, out: plan.out });
     else if (plan.out) c.sendOut(plan.out);

@@ -113,18 +113,21 @@ export function checkOptions(o: Partial<MsnpServerOptions>): void {
     }
   }
   for (const k of ["challengeProductId", "challengeProductKey"] as const) {
-    if (o[k] !== undefined && (typeof o[k] !== "string" || !o[k])) throw new OptionsError(`${k} must be a string`);
+    if (o[k] !== undefined && (typeof o[k] !== "string" || !o[k]))
+      throw new OptionsError(`${k} must be a string`);
   }
   if (o.requireChallenge !== undefined && typeof o.requireChallenge !== "boolean") {
     throw new OptionsError("requireChallenge must be a boolean");
   }
   if (o.registrationErrorCode !== undefined) {
     const c = o.registrationErrorCode;
-    if (!Number.isInteger(c) || c < 100 || c > 999) throw new OptionsError("registrationErrorCode must be 3 digits");
+    if (!Number.isInteger(c) || c < 100 || c > 999)
+      throw new OptionsError("registrationErrorCode must be 3 digits");
   }
   const r = o.rotateCookie;
   if (r !== undefined && r !== "never" && r !== "per-reply") {
-    if (typeof r !== "object" || r === null) throw new OptionsError("rotateCookie: never, per-reply or {intervalMs}");
+    if (typeof r !== "object" || r === null)
+      throw new OptionsError("rotateCookie: never, per-reply or {intervalMs}");
     nonNegative("rotateCookie.intervalMs", r.intervalMs);
   }
   if (o.emptyReplyStyle !== undefined && !["top-block", "zero-length"].includes(o.emptyReplyStyle)) {

@@ -7,23 +7,32 @@
 import { attrOf, childElements, childText, escapeXml, type XmlElement } from "./xml.js";
 
 /** Statuses accepted in `<s n="IM"><Status>`: PROFILE's five plus legacy ones (be liberal). */
-export const STATUSES: ReadonlySet<string> = new Set(["NLN", "BSY", "AWY", "IDL", "HDN", "BRB", "PHN", "LUN", "FLN"]);
+export const STATUSES: ReadonlySet<string> = new Set([
+  "NLN",
+  "BSY",
+  "AWY",
+  "IDL",
+  "HDN",
+  "BRB",
+  "PHN",
+  "LUN",
+  "FLN",
+]);
 
 /** An unusable presence document (answered with `201`). */
 export class PresenceError extends Error {
   override readonly name = "PresenceError";
 }
 
-interface EndpointDoc {
-  /** Normalised epid (no braces, lower case). */
-  readonly epid: string;
-  readonly seps: Map<string, string>;
-}
-
 interface PersonPresence {
   status?: string;
-  readonly services: Map<string, string>;
-  readonly endpoints: Map<string, EndpointDoc>;
+  /**
+   * The document's elements in the order first published: `s:<n>` for user-level services,
+   * `sep:<epid>:<n>` for endpoint elements. Replacing an element keeps its place.
+   */
+  readonly elements: Map<string, string>;
+  /** Normalised epids of the endpoints present. */
+  readonly endpoints: Set<string>;
 }
 
 /** `{epid}` as written in documents and `From` parameters. */
@@ -36,7 +45,7 @@ export class PresenceStore {
 
   private entry(key: string): PersonPresence {
     let p = this.people.get(key);
-    if (!p) this.people.set(key, (p = { services: new Map(), endpoints: new Map() }));
+    if (!p) this.people.set(key, (p = { elements: new Map(), endpoints: new Set() }));
     return p;
   }
 
@@ -44,55 +53,57 @@ export class PresenceStore {
    * Merges a published `<user>` document (`src` is its source text) for endpoint `epid`.
    * `<s>` replaces the same-named service, `<sep>` the same-named element of this endpoint.
    * `<s n="IM">` without `<Status>` means hidden.
-   * @throws PresenceError for a status outside {@link STATUSES}.
+   * @throws PresenceError for a status outside {@link STATUSES}; nothing is changed then.
    */
   publish(key: string, epid: string, user: XmlElement, src: string): void {
-    const updates: Array<() => void> = [];
-    const p = this.entry(key);
-    let ep = p.endpoints.get(epid);
+    const changes: Array<[string, string]> = [];
+    let status: string | undefined;
     for (const el of childElements(user)) {
       const n = attrOf(el, "n") ?? "";
       const raw = src.slice(el.start, el.end);
       const kind = el.name.toLowerCase();
       if (kind === "s") {
         if (n.toUpperCase() === "IM") {
-          const status = (childText(el, "Status") ?? "HDN").toUpperCase();
+          status = (childText(el, "Status") ?? "HDN").toUpperCase();
           if (!STATUSES.has(status)) throw new PresenceError(`unknown status ${JSON.stringify(status)}`);
-          updates.push(() => (p.status = status));
         }
-        updates.push(() => p.services.set(n, raw));
+        changes.push([`s:${n}`, raw]);
       } else if (kind === "sep") {
-        updates.push(() => {
-          ep ??= { epid, seps: new Map() };
-          ep.seps.set(n, raw);
-        });
+        changes.push([`sep:${epid}:${n}`, raw]);
       }
     }
-    for (const u of updates) u();
-    ep ??= { epid, seps: new Map() };
-    p.endpoints.set(epid, ep);
+    const p = this.entry(key);
+    if (status !== undefined) p.status = status;
+    for (const [k, raw] of changes) p.elements.set(k, raw);
+    p.endpoints.add(epid);
   }
 
   /** Sets a presence on behalf of the control API, with a server-side endpoint `epid`. */
   setControlled(key: string, epid: string, status: string, mood?: string, skypename?: string): void {
     const p = this.entry(key);
     p.status = status;
-    p.services.set("IM", `<s n="IM"><Status>${escapeXml(status)}</Status></s>`);
-    if (mood !== undefined || skypename !== undefined) {
-      p.services.set(
-        "SKP",
-        `<s n="SKP"><Mood>${escapeXml(mood ?? "")}</Mood><Skypename>${escapeXml(skypename ?? "")}</Skypename></s>`,
+    p.elements.set("s:IM", `<s n="IM"><Status>${escapeXml(status)}</Status></s>`);
+    if (mood !== undefined) {
+      p.elements.set(
+        "s:SKP",
+        `<s n="SKP"><Mood>${escapeXml(mood)}</Mood><Skypename>${escapeXml(skypename ?? "")}</Skypename></s>`,
       );
     }
     if (!p.endpoints.has(epid)) {
-      const seps = new Map([["IM", `<sep n="IM" epid="${braced(epid)}"><Capabilities>0:0</Capabilities></sep>`]]);
-      p.endpoints.set(epid, { epid, seps });
+      p.endpoints.add(epid);
+      p.elements.set(
+        `sep:${epid}:IM`,
+        `<sep n="IM" epid="${braced(epid)}"><Capabilities>0:0</Capabilities></sep>`,
+      );
     }
   }
 
-  /** Removes an endpoint; true when it was there. */
+  /** Removes an endpoint and its elements; true when it was there. */
   removeEndpoint(key: string, epid: string): boolean {
-    return this.people.get(key)?.endpoints.delete(epid) ?? false;
+    const p = this.people.get(key);
+    if (!p?.endpoints.delete(epid)) return false;
+    for (const k of [...p.elements.keys()]) if (k.startsWith(`sep:${epid}:`)) p.elements.delete(k);
+    return true;
   }
 
   status(key: string): string | undefined {
@@ -101,7 +112,7 @@ export class PresenceStore {
 
   /** Normalised epids of the person's endpoints. */
   endpoints(key: string): string[] {
-    return [...(this.people.get(key)?.endpoints.keys() ?? [])];
+    return [...(this.people.get(key)?.endpoints ?? [])];
   }
 
   visible(key: string): boolean {
@@ -109,12 +120,10 @@ export class PresenceStore {
     return !!p && p.endpoints.size > 0 && !!p.status && p.status !== "HDN" && p.status !== "FLN";
   }
 
-  /** The full `<user>` document: every service, then every endpoint's elements. */
+  /** The full `<user>` document: every element, in the order first published. */
   document(key: string): string {
     const p = this.people.get(key);
-    if (!p) return "<user></user>";
-    const seps = [...p.endpoints.values()].flatMap((e) => [...e.seps.values()]);
-    return `<user>${[...p.services.values()].join("")}${seps.join("")}</user>`;
+    return `<user>${p ? [...p.elements.values()].join("") : ""}</user>`;
   }
 }
 

@@ -15,7 +15,8 @@ function bodyXml(frame: Frame, root: string): XmlElement {
   const text = frame.body.toString("utf8");
   if (!text.trim()) throw new ReplyError(201, `expected a <${root}> document`);
   const doc = parseXml(text);
-  if (doc.name.toLowerCase() !== root.toLowerCase()) throw new ReplyError(201, `expected a <${root}> document`);
+  if (doc.name.toLowerCase() !== root.toLowerCase())
+    throw new ReplyError(201, `expected a <${root}> document`);
   return doc;
 }
 

@@ -31,7 +31,13 @@ import {
 } from "./operations.js";
 import { checkOptions, DEFAULT_OPTIONS, type MsnpServerOptions } from "./options.js";
 import { announcePresence, sendAllPresence } from "./presence.js";
-import { createThread, removeMembers, updateThread, type MemberSpec, type ThreadActor } from "./thread-ops.js";
+import {
+  createThread,
+  removeMembers,
+  updateThread,
+  type MemberSpec,
+  type ThreadActor,
+} from "./thread-ops.js";
 import { escapeXml } from "./xml.js";
 
 export type { MsnpServerOptions } from "./options.js";
@@ -80,8 +86,12 @@ export class MsnpServer {
     if (this.server) throw new Error("the MSNP server is already listening");
     const onSocket = (socket: Socket): void => this.accept(socket);
     const tls = this.hub.options.tls;
-    const server = tls ? createTlsServer({ key: tls.key, cert: tls.cert }, onSocket) : createTcpServer(onSocket);
-    server.on("tlsClientError", (e: Error) => this.hub.log.warn("msnp TLS handshake failed", { error: e.message }));
+    const server = tls
+      ? createTlsServer({ key: tls.key, cert: tls.cert }, onSocket)
+      : createTcpServer(onSocket);
+    server.on("tlsClientError", (e: Error) =>
+      this.hub.log.warn("msnp TLS handshake failed", { error: e.message }),
+    );
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -121,7 +131,8 @@ export class MsnpServer {
     const p = conn.person;
     if (!p || !conn.published || !conn.epid || this.hub.closed) return;
     const stillThere = this.hub.connectionsOf(p.key).some((c) => c.epid === conn.epid);
-    if (!stillThere && this.hub.presence.removeEndpoint(p.key, conn.epid)) announcePresence(this.hub, p, false);
+    if (!stillThere && this.hub.presence.removeEndpoint(p.key, conn.epid))
+      announcePresence(this.hub, p, false);
   }
 
   /** `NFY 0 MSGR\ABCH` to the person's endpoints subscribed to the ABCH partner; presence re-synced. */
@@ -216,7 +227,12 @@ export class MsnpServer {
   }
 
   /** Every thread (id, topic, members). */
-  threads(): Array<{ id: string; topic: string; creator: string; members: Array<{ mri: string; role: string }> }> {
+  threads(): Array<{
+    id: string;
+    topic: string;
+    creator: string;
+    members: Array<{ mri: string; role: string }>;
+  }> {
     return this.hub.threads.list().map((t) => ({
       id: t.id,
       topic: t.topic,

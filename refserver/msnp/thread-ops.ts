@@ -65,7 +65,14 @@ function notifyThread(hub: MsnpHub, t: Thread, targets: readonly Person[], actor
   }
 }
 
-function activity(hub: MsnpHub, t: Thread, actor: ThreadActor, type: string, body: string, to: readonly Person[]) {
+function activity(
+  hub: MsnpHub,
+  t: Thread,
+  actor: ThreadActor,
+  type: string,
+  body: string,
+  to: readonly Person[],
+) {
   const from = hub.options.threadActivityFrom === "thread" ? t.id : actor.mri;
   deliverSystem(hub, { from, to: t.id, type: `ThreadActivity/${type}`, body, targets: to });
 }
@@ -77,14 +84,20 @@ function memberOf(t: Thread, actor: ThreadActor) {
 }
 
 /** Creates a thread with the actor as admin plus `members`, and an optional topic. */
-export function createThread(hub: MsnpHub, actor: ThreadActor, members: readonly MemberSpec[], topic?: string) {
+export function createThread(
+  hub: MsnpHub,
+  actor: ThreadActor,
+  members: readonly MemberSpec[],
+  topic?: string,
+) {
   const resolved = resolve(hub, members);
   const now = Date.now();
   const own = resolved.find((r) => r.person === actor.person);
   const t = hub.threads.create(own?.mri ?? actor.mri, now);
   t.members.set(actor.person.key, { key: actor.person.key, mri: own?.mri ?? actor.mri, role: "admin" });
   for (const r of resolved) {
-    if (!t.members.has(r.person.key)) t.members.set(r.person.key, { key: r.person.key, mri: r.mri, role: r.role ?? "user" });
+    if (!t.members.has(r.person.key))
+      t.members.set(r.person.key, { key: r.person.key, mri: r.mri, role: r.role ?? "user" });
   }
   if (topic !== undefined) t.topic = topic;
   const all = people(hub, t.members.keys());
@@ -123,15 +136,19 @@ export function updateThread(
       if (!adds.some((a) => a.person === r.person)) adds.push(r);
     }
   }
-  for (const a of adds) t.members.set(a.person.key, { key: a.person.key, mri: a.mri, role: a.role ?? "user" });
+  for (const a of adds)
+    t.members.set(a.person.key, { key: a.person.key, mri: a.mri, role: a.role ?? "user" });
   for (const r of roles) t.members.get(r.key)!.role = r.role;
   if (topic !== undefined) t.topic = topic;
   const all = people(hub, t.members.keys());
   const now = Date.now();
   notifyThread(hub, t, all, actor);
-  for (const a of adds) activity(hub, t, actor, "AddMember", memberActivityXml("addmember", now, actor.mri, a.mri), all);
-  for (const r of roles) activity(hub, t, actor, "RoleUpdate", roleActivityXml(now, actor.mri, r.mri, r.role), all);
-  if (topic !== undefined) activity(hub, t, actor, "TopicUpdate", topicActivityXml(now, actor.mri, topic), all);
+  for (const a of adds)
+    activity(hub, t, actor, "AddMember", memberActivityXml("addmember", now, actor.mri, a.mri), all);
+  for (const r of roles)
+    activity(hub, t, actor, "RoleUpdate", roleActivityXml(now, actor.mri, r.mri, r.role), all);
+  if (topic !== undefined)
+    activity(hub, t, actor, "TopicUpdate", topicActivityXml(now, actor.mri, topic), all);
   return t;
 }
 
@@ -146,7 +163,8 @@ export function removeMembers(hub: MsnpHub, actor: ThreadActor, id: string, mris
   ).map((r) => {
     const m = t.members.get(r.person.key);
     if (!m) throw new ThreadError(217, `${r.mri} is not a member of the thread`);
-    if (r.person !== actor.person && me.role !== "admin") throw new ThreadError(201, "only admins remove others");
+    if (r.person !== actor.person && me.role !== "admin")
+      throw new ThreadError(201, "only admins remove others");
     return m;
   });
   const before = people(hub, t.members.keys());

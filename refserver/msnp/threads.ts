@@ -89,7 +89,12 @@ export function threadXml(t: Thread): string {
 }
 
 /** Body of `ThreadActivity/AddMember` or `/DeleteMember`. */
-export function memberActivityXml(kind: "addmember" | "deletemember", at: number, initiator: string, target: string) {
+export function memberActivityXml(
+  kind: "addmember" | "deletemember",
+  at: number,
+  initiator: string,
+  target: string,
+) {
   return `<${kind}>${tag("eventtime", at)}${tag("initiator", initiator)}${tag("target", target)}</${kind}>`;
 }
 

@@ -72,13 +72,20 @@ export async function httpRequest(opts: HttpOptions, req: HttpRequest): Promise<
     throw new SkypeError(SkypeErrorCode.InvalidArgument, `${req.what}: the configured URL is invalid`, false);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new SkypeError(SkypeErrorCode.InvalidArgument, `${req.what}: only http(s) URLs are supported`, false);
+    throw new SkypeError(
+      SkypeErrorCode.InvalidArgument,
+      `${req.what}: only http(s) URLs are supported`,
+      false,
+    );
   }
   if (req.signal?.aborted) throw new SkypeError(SkypeErrorCode.Aborted, `${req.what}: aborted`, false);
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
   const started = Date.now();
-  const headers: Record<string, string> = { "user-agent": opts.userAgent ?? DEFAULT_USER_AGENT, ...req.headers };
+  const headers: Record<string, string> = {
+    "user-agent": opts.userAgent ?? DEFAULT_USER_AGENT,
+    ...req.headers,
+  };
   try {
     const res = await request(url, {
       method: req.method,
@@ -132,7 +139,12 @@ async function readBounded(
   return Buffer.concat(chunks, total);
 }
 
-function mapTransportError(e: unknown, req: HttpRequest, timeout: AbortSignal, timeoutMs: number): SkypeError {
+function mapTransportError(
+  e: unknown,
+  req: HttpRequest,
+  timeout: AbortSignal,
+  timeoutMs: number,
+): SkypeError {
   if (e instanceof SkypeError) return e;
   if (req.signal?.aborted) {
     return new SkypeError(SkypeErrorCode.Aborted, `${req.what}: aborted`, false, { cause: e });

@@ -120,7 +120,9 @@ export function toPassportName(who: string): string {
 export function mriKey(mri: string): string {
   const parsed = parseMri(mri);
   if (!parsed) return mri.trim();
-  return parsed.netId === 1 ? formatMri(1, parsed.account.toLowerCase()) : formatMri(parsed.netId, parsed.account);
+  return parsed.netId === 1
+    ? formatMri(1, parsed.account.toLowerCase())
+    : formatMri(parsed.netId, parsed.account);
 }
 
 /** Sorts identities `1:` before `8:` (by network id), then alphabetically, without duplicates. */

@@ -54,12 +54,17 @@ export async function runProbe(opts: ProbeOptions): Promise<ProbeResult> {
   } else if (opts.redirectUrl) {
     login = await loginWithRedirect(endpoints, opts.redirectUrl, { ...http, signal, state: DEFAULT_STATE });
   } else {
-    throw new SkypeError(SkypeErrorCode.InvalidArgument, "the probe needs a password or a pasted redirect URL", false);
+    throw new SkypeError(
+      SkypeErrorCode.InvalidArgument,
+      "the probe needs a password or a pasted redirect URL",
+      false,
+    );
   }
   const own = [login.identities.msa, login.identities.skype].filter((x): x is string => !!x);
   const named = opts.user.trim().toLowerCase();
   const known = [login.email, login.skypename, ...own].map((s) => s.toLowerCase());
-  if (named && !known.includes(named)) logger.warn("the account signed in is not the one named for the probe");
+  if (named && !known.includes(named))
+    logger.warn("the account signed in is not the one named for the probe");
   const tokens = new TokenManager({ ...http, endpoints, refreshToken: login.refreshToken });
   const contacts = await new ContactSync(endpoints, tokens, http).syncAll(signal);
   const book = new AddressBookClient(endpoints, tokens, http);

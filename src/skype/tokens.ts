@@ -54,7 +54,12 @@ export interface UicResult {
   skypename: string;
 }
 
-const OTHER_OAUTH_ERRORS = new Set(["unsupported_grant_type", "invalid_client", "invalid_scope", "invalid_request"]);
+const OTHER_OAUTH_ERRORS = new Set([
+  "unsupported_grant_type",
+  "invalid_client",
+  "invalid_scope",
+  "invalid_request",
+]);
 
 /** Holds the refresh token and hands out scoped access tokens. */
 export class TokenManager implements TokenSource {
@@ -67,7 +72,8 @@ export class TokenManager implements TokenSource {
   private readonly now: () => number;
 
   constructor(private readonly opts: TokenManagerOptions) {
-    if (!opts.refreshToken) throw new SkypeError(SkypeErrorCode.InvalidArgument, "no refresh token given", false);
+    if (!opts.refreshToken)
+      throw new SkypeError(SkypeErrorCode.InvalidArgument, "no refresh token given", false);
     this.rt = opts.refreshToken;
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
@@ -99,7 +105,10 @@ export class TokenManager implements TokenSource {
    * @throws AuthError `BadCredentials` (not retryable) when the refresh token is invalid or revoked;
    *   AuthError `OAuth` for other OAuth errors; SkypeError `Network` (retryable) on network errors and 5xx.
    */
-  async getToken(scope: string, opts: { signal?: AbortSignal; forceRefresh?: boolean } = {}): Promise<string> {
+  async getToken(
+    scope: string,
+    opts: { signal?: AbortSignal; forceRefresh?: boolean } = {},
+  ): Promise<string> {
     if (this.fatal) throw this.fatal;
     const cached = this.cache.get(scope);
     if (cached && !opts.forceRefresh && this.now() < cached.renewAt) return cached.token;
@@ -157,7 +166,8 @@ export class TokenManager implements TokenSource {
     if (!cb) return;
     try {
       const r = cb(rt);
-      if (r instanceof Promise) r.catch((e: unknown) => this.log.error("saving the refresh token failed", { error: e }));
+      if (r instanceof Promise)
+        r.catch((e: unknown) => this.log.error("saving the refresh token failed", { error: e }));
     } catch (e) {
       this.log.error("saving the refresh token failed", { error: e });
     }
@@ -175,8 +185,12 @@ export class TokenManager implements TokenSource {
       );
       return this.fatal;
     }
-    const name = error && (OTHER_OAUTH_ERRORS.has(error) || /^[a-z_]{1,40}$/.test(error)) ? error : "unknown error";
-    return new AuthError(SkypeErrorCode.OAuth, `the token service refused the request: ${name} (HTTP ${status})`);
+    const name =
+      error && (OTHER_OAUTH_ERRORS.has(error) || /^[a-z_]{1,40}$/.test(error)) ? error : "unknown error";
+    return new AuthError(
+      SkypeErrorCode.OAuth,
+      `the token service refused the request: ${name} (HTTP ${status})`,
+    );
   }
 
   /**
@@ -205,7 +219,8 @@ export class TokenManager implements TokenSource {
       const data = parseJson(res.body.toString("utf8"));
       const uic = str(data?.uic);
       const skypename = str(data?.skypename);
-      if (!uic || !skypename) throw new ProtocolParseError(SkypeErrorCode.Parse, "UIC: the answer lacks uic or skypename");
+      if (!uic || !skypename)
+        throw new ProtocolParseError(SkypeErrorCode.Parse, "UIC: the answer lacks uic or skypename");
       return { uic, skypename };
     }
   }

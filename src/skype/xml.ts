@@ -75,7 +75,8 @@ export function checkXmlSafety(text: string, maxDepth = DEFAULT_MAX_XML_DEPTH): 
       end = tagEnd(text, i + 1);
       if (next === "/") depth--;
       else {
-        if (depth === 0 && ++roots > 1) throw new ProtocolParseError(SkypeErrorCode.Parse, "malformed XML (several roots)");
+        if (depth === 0 && ++roots > 1)
+          throw new ProtocolParseError(SkypeErrorCode.Parse, "malformed XML (several roots)");
         if (text[end - 2] !== "/") {
           depth++;
           if (depth > maxDepth) throw unsafe(`XML nested deeper than ${maxDepth} elements is refused`);

@@ -13,7 +13,12 @@ const SP = CodePage.SkypePrivate;
 
 /** `FolderSync` with the SID property-bag request Skype sent (REFERENCE §11.5). */
 export function folderSyncRequest(syncKey: string): WbxmlElement {
-  return wb(FH, "FolderSync", wb(FH, "SyncKey", syncKey), wb(SP, "PropertyBag", wb(SP, "Property", wb(SP, "Name", "SID"))));
+  return wb(
+    FH,
+    "FolderSync",
+    wb(FH, "SyncKey", syncKey),
+    wb(SP, "PropertyBag", wb(SP, "Property", wb(SP, "Name", "SID"))),
+  );
 }
 
 export interface FolderChange {
@@ -56,7 +61,8 @@ export function parseFolderSyncResponse(root: WbxmlElement): FolderSyncResult {
   const ch = wbChild(root, "Changes", FH);
   for (const el of ch?.children ?? []) {
     if (typeof el !== "object" || el instanceof Uint8Array || el.page !== FH) continue;
-    const kind = el.tag === "Add" ? "add" : el.tag === "Update" ? "update" : el.tag === "Delete" ? "delete" : undefined;
+    const kind =
+      el.tag === "Add" ? "add" : el.tag === "Update" ? "update" : el.tag === "Delete" ? "delete" : undefined;
     const serverId = wbChildText(el, "ServerId", FH)?.trim();
     if (!kind || !serverId) continue;
     const typeText = wbChildText(el, "Type", FH);
@@ -69,7 +75,11 @@ export function parseFolderSyncResponse(root: WbxmlElement): FolderSyncResult {
       sid: propertyBag(el).get("SID") || undefined,
     });
   }
-  return { status: num(wbChildText(root, "Status", FH)), syncKey: wbChildText(root, "SyncKey", FH)?.trim(), changes };
+  return {
+    status: num(wbChildText(root, "Status", FH)),
+    syncKey: wbChildText(root, "SyncKey", FH)?.trim(),
+    changes,
+  };
 }
 
 export interface SyncCollectionRequest {
@@ -228,7 +238,9 @@ export function mergeContacts(contacts: Iterable<Contact>): Contact[] {
   const merged: Contact[] = [];
   const byKey = new Map<string, Contact>();
   for (const c of contacts) {
-    const hits = [...new Set(c.identities.map((id) => byKey.get(mriKey(id))).filter((x): x is Contact => !!x))];
+    const hits = [
+      ...new Set(c.identities.map((id) => byKey.get(mriKey(id))).filter((x): x is Contact => !!x)),
+    ];
     let target: Contact;
     if (hits.length === 0) {
       target = { ...c, identities: [...c.identities] };
@@ -237,7 +249,8 @@ export function mergeContacts(contacts: Iterable<Contact>): Contact[] {
       target = hits[0]!;
       for (const other of [c, ...hits.slice(1)]) {
         target.identities = sortIdentities([...target.identities, ...other.identities]);
-        if (target.firstName === undefined && other.firstName !== undefined) target.firstName = other.firstName;
+        if (target.firstName === undefined && other.firstName !== undefined)
+          target.firstName = other.firstName;
         if (target.lastName === undefined && other.lastName !== undefined) target.lastName = other.lastName;
         if (other !== c) merged.splice(merged.indexOf(other), 1);
       }

@@ -73,11 +73,14 @@ export class ContactSync {
     this.state = parseContactSyncState(state);
   }
 
-  /** The contacts known from the last sync, merged by shared identity. */
+  /** The contacts known from the last sync, merged by shared identity, sorted by display name. */
   contacts(): Contact[] {
     const all: Contact[] = [];
     for (const f of Object.values(this.state.folders)) all.push(...Object.values(f.items));
-    return mergeContacts(all);
+    return mergeContacts(structuredClone(all)).sort(
+      (a, b) =>
+        a.displayName.localeCompare(b.displayName) || a.identities[0]!.localeCompare(b.identities[0]!),
+    );
   }
 
   /**
@@ -98,7 +101,7 @@ export class ContactSync {
   }
 
   private async folderSync(signal?: AbortSignal): Promise<void> {
-    for (let restarts = 0; ; ) {
+    for (let restarts = 0; ;) {
       const key = this.state.folderSyncKey;
       const root = await this.post(AsCommand.FolderSync, folderSyncRequest(key), signal);
       if (!root) throw new ProtocolParseError(SkypeErrorCode.Parse, "ActiveSync FolderSync: empty answer");
@@ -172,7 +175,11 @@ export class ContactSync {
   }
 
   /** POSTs one command; undefined for an empty answer. Renews the token once when it is refused. */
-  private async post(command: number, doc: WbxmlElement, signal?: AbortSignal): Promise<WbxmlElement | undefined> {
+  private async post(
+    command: number,
+    doc: WbxmlElement,
+    signal?: AbortSignal,
+  ): Promise<WbxmlElement | undefined> {
     const name = command === AsCommand.FolderSync ? "FolderSync" : "Sync";
     const query = encodeAsQuery({
       protocolVersion: 140,
@@ -208,7 +215,10 @@ export class ContactSync {
 }
 
 function isContactFolder(f: FolderState): boolean {
-  return CONTACT_FOLDER_NAMES.has((f.sid ?? "").toUpperCase()) || CONTACT_FOLDER_NAMES.has((f.displayName ?? "").toUpperCase());
+  return (
+    CONTACT_FOLDER_NAMES.has((f.sid ?? "").toUpperCase()) ||
+    CONTACT_FOLDER_NAMES.has((f.displayName ?? "").toUpperCase())
+  );
 }
 
 function applyItem(folder: FolderState, cmd: SyncItemChange): void {

@@ -78,7 +78,8 @@ export function encodeAsQueryBytes(q: AsQuery): Uint8Array {
     out.push(4, ...pk);
   }
   out.push(...lengthPrefixed(Buffer.from(q.deviceType, "utf8"), "device type"));
-  for (const p of q.parameters) out.push(byte(p.tag, "parameter tag"), ...lengthPrefixed(p.value, "parameter"));
+  for (const p of q.parameters)
+    out.push(byte(p.tag, "parameter tag"), ...lengthPrefixed(p.value, "parameter"));
   return Uint8Array.from(out);
 }
 

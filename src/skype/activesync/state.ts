@@ -51,7 +51,7 @@ function parseContact(v: unknown): Contact {
   const firstName = optString(v.firstName, "firstName");
   const lastName = optString(v.lastName, "lastName");
   return {
-    identities: [...(ids)],
+    identities: [...ids],
     displayName: v.displayName,
     ...(firstName !== undefined ? { firstName } : {}),
     ...(lastName !== undefined ? { lastName } : {}),
@@ -92,7 +92,8 @@ export function parseContactSyncState(input: unknown): ContactSyncState {
   }
   if (!isRecord(v)) throw invalid("not an object");
   if (v.version !== 1) throw invalid("unknown version");
-  if (typeof v.deviceId !== "string" || !/^[\x21-\x7e]{1,32}$/.test(v.deviceId)) throw invalid("bad device id");
+  if (typeof v.deviceId !== "string" || !/^[\x21-\x7e]{1,32}$/.test(v.deviceId))
+    throw invalid("bad device id");
   if (typeof v.folderSyncKey !== "string" || !v.folderSyncKey) throw invalid("no folder sync key");
   if (!isRecord(v.folders)) throw invalid("no folders");
   const folders: Record<string, FolderState> = {};

@@ -26,7 +26,11 @@ const UTF8_CHARSET = 106;
 const MAX_DEPTH = 64;
 
 /** Builds an element; strings become text, arrays are flattened. */
-export function wb(page: number, tag: string, ...children: (WbxmlNode | WbxmlNode[] | undefined)[]): WbxmlElement {
+export function wb(
+  page: number,
+  tag: string,
+  ...children: (WbxmlNode | WbxmlNode[] | undefined)[]
+): WbxmlElement {
   const flat: WbxmlNode[] = [];
   for (const c of children) {
     if (c === undefined) continue;
@@ -68,7 +72,10 @@ function encodeElement(el: WbxmlElement, out: number[], state: { page: number },
   if (depth > MAX_DEPTH) throw wbxmlError("nested too deeply");
   const token = tagToken(el.page, el.tag);
   if (token === undefined) {
-    throw new ProtocolParseError(SkypeErrorCode.Wbxml, `no WBXML token for ${el.tag} on code page ${el.page}`);
+    throw new ProtocolParseError(
+      SkypeErrorCode.Wbxml,
+      `no WBXML token for ${el.tag} on code page ${el.page}`,
+    );
   }
   if (el.page !== state.page) {
     out.push(SWITCH_PAGE, el.page);
@@ -209,13 +216,17 @@ function readValue(r: Reader, t: number, strtbl: Uint8Array): string | Uint8Arra
 
 /** The first child element with `tag` (and `page`, when given). */
 export function wbChild(el: WbxmlElement | undefined, tag: string, page?: number): WbxmlElement | undefined {
-  return el?.children.find((c): c is WbxmlElement => isElement(c) && c.tag === tag && (page === undefined || c.page === page));
+  return el?.children.find(
+    (c): c is WbxmlElement => isElement(c) && c.tag === tag && (page === undefined || c.page === page),
+  );
 }
 
 /** All child elements with `tag` (and `page`, when given). */
 export function wbChildren(el: WbxmlElement | undefined, tag: string, page?: number): WbxmlElement[] {
   if (!el) return [];
-  return el.children.filter((c): c is WbxmlElement => isElement(c) && c.tag === tag && (page === undefined || c.page === page));
+  return el.children.filter(
+    (c): c is WbxmlElement => isElement(c) && c.tag === tag && (page === undefined || c.page === page),
+  );
 }
 
 /** The text of an element: its strings concatenated, opaque data read as UTF-8. */

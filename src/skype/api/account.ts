@@ -55,7 +55,10 @@ function str(v: unknown): string | undefined {
 
 function authStatus(what: string, status: number): SkypeError {
   if (status === 401 || status === 403) {
-    return new AuthError(SkypeErrorCode.BadCredentials, `${what}: the access token was refused (HTTP ${status})`);
+    return new AuthError(
+      SkypeErrorCode.BadCredentials,
+      `${what}: the access token was refused (HTTP ${status})`,
+    );
   }
   return unexpectedStatus(what, status);
 }
@@ -72,7 +75,11 @@ export async function fetchProfile(
 ): Promise<Profile> {
   const what = "rps/me";
   if (opts.jsonCallback !== undefined && !JS_IDENTIFIER.test(opts.jsonCallback)) {
-    throw new SkypeError(SkypeErrorCode.InvalidArgument, `${what}: the JSONP callback must be a plain identifier`, false);
+    throw new SkypeError(
+      SkypeErrorCode.InvalidArgument,
+      `${what}: the JSONP callback must be a plain identifier`,
+      false,
+    );
   }
   const now = (opts.now ?? Date.now)();
   const cb = opts.jsonCallback ? `&jsoncallback=${opts.jsonCallback}` : "";

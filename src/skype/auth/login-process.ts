@@ -125,7 +125,8 @@ export class LoginProcess {
 
   /** Starts the chosen flow; does no I/O. */
   start(flow: LoginFlow): LoginStep {
-    if (this.step) throw new SkypeError(SkypeErrorCode.InvalidArgument, "this login has already started", false);
+    if (this.step)
+      throw new SkypeError(SkypeErrorCode.InvalidArgument, "this login has already started", false);
     const url = authorizeUrl(this.endpoints, this.opts.state ?? DEFAULT_STATE);
     this.step =
       flow === "password"
@@ -156,8 +157,14 @@ export class LoginProcess {
     if (!step || step.type !== "user_input") {
       throw new SkypeError(SkypeErrorCode.InvalidArgument, "there is no step waiting for input", false);
     }
-    if (this.abort.signal.aborted) throw new SkypeError(SkypeErrorCode.Aborted, "the login was cancelled", false);
-    if (this.busy) throw new SkypeError(SkypeErrorCode.InvalidArgument, "the previous input is still being checked", false);
+    if (this.abort.signal.aborted)
+      throw new SkypeError(SkypeErrorCode.Aborted, "the login was cancelled", false);
+    if (this.busy)
+      throw new SkypeError(
+        SkypeErrorCode.InvalidArgument,
+        "the previous input is still being checked",
+        false,
+      );
     this.busy = true;
     const opts = {
       ...this.opts,

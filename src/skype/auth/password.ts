@@ -5,10 +5,23 @@
  * following it. The password only ever travels in the POST body.
  */
 import { AuthError, SkypeError, SkypeErrorCode } from "../errors.js";
-import { CookieJar, formEncode, headerValue, httpRequest, unexpectedStatus, type HttpOptions } from "../http.js";
+import {
+  CookieJar,
+  formEncode,
+  headerValue,
+  httpRequest,
+  unexpectedStatus,
+  type HttpOptions,
+} from "../http.js";
 import { silentLogger } from "../log.js";
 import { endpointUrl, type SkypeEndpoints } from "../model.js";
-import { authorizeQuery, authorizeUrl, DEFAULT_STATE, parseRedirect, type TokenFragment } from "./authorize.js";
+import {
+  authorizeQuery,
+  authorizeUrl,
+  DEFAULT_STATE,
+  parseRedirect,
+  type TokenFragment,
+} from "./authorize.js";
 import { findErrorText, findFormAction, findHiddenInput, isSecondFactorPage } from "./html.js";
 
 export interface PasswordSignInOptions extends HttpOptions {
@@ -32,9 +45,15 @@ function resolveAction(action: string | undefined, pageUrl: string, fallback: st
 }
 
 /** Reads the answer to the credentials post (PROFILE §2.1): a redirect with tokens, or a page saying why not. */
-function interpretPostAnswer(status: number, location: string | undefined, page: string, state: string): TokenFragment {
+function interpretPostAnswer(
+  status: number,
+  location: string | undefined,
+  page: string,
+  state: string,
+): TokenFragment {
   if (status >= 300 && status < 400) {
-    if (!location) throw new AuthError(SkypeErrorCode.BadRedirect, "the sign-in server redirected without a Location");
+    if (!location)
+      throw new AuthError(SkypeErrorCode.BadRedirect, "the sign-in server redirected without a Location");
     return parseRedirect(location, state);
   }
   if (status === 200) {
@@ -46,10 +65,17 @@ function interpretPostAnswer(status: number, location: string | undefined, page:
     }
     const message = findErrorText(page);
     if (message) throw new AuthError(SkypeErrorCode.WrongPassword, `the sign-in failed: ${message}`);
-    throw new AuthError(SkypeErrorCode.UnknownPage, "the sign-in server answered with a page this bridge does not know");
+    throw new AuthError(
+      SkypeErrorCode.UnknownPage,
+      "the sign-in server answered with a page this bridge does not know",
+    );
   }
   if (status === 400) {
-    throw new SkypeError(SkypeErrorCode.HttpStatus, "the sign-in server refused the login form (HTTP 400)", false);
+    throw new SkypeError(
+      SkypeErrorCode.HttpStatus,
+      "the sign-in server refused the login form (HTTP 400)",
+      false,
+    );
   }
   throw unexpectedStatus("sign-in post", status);
 }
@@ -66,7 +92,11 @@ export async function passwordSignIn(
   opts: PasswordSignInOptions = {},
 ): Promise<TokenFragment> {
   if (!login.trim() || !password) {
-    throw new SkypeError(SkypeErrorCode.InvalidArgument, "an e-mail address and a password are both needed", false);
+    throw new SkypeError(
+      SkypeErrorCode.InvalidArgument,
+      "an e-mail address and a password are both needed",
+      false,
+    );
   }
   const log = opts.logger ?? silentLogger;
   const state = opts.state ?? DEFAULT_STATE;

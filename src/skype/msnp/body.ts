@@ -86,7 +86,8 @@ export function parseMultipart(buf: Buffer): MultipartBody {
 
 /** Builds a multi-part body (without the MSNP24 top block). */
 export function buildMultipart(spec: MultipartSpec): Buffer {
-  const body = typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : (spec.body ?? Buffer.alloc(0));
+  const body =
+    typeof spec.body === "string" ? Buffer.from(spec.body, "utf8") : (spec.body ?? Buffer.alloc(0));
   const content = new MsnpHeaders(spec.content);
   if (!content.has("Content-Length")) content.append("Content-Length", String(body.length));
   const reliability = new MsnpHeaders(spec.reliability ?? [["Reliability", "1.0"]]);

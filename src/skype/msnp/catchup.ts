@@ -57,7 +57,11 @@ export function planCatchUp(input: CatchUpPlanInput): Map<string, string> {
 }
 
 /** Reads one conversation from `start` (inclusive), all pages. */
-export async function readConversation(deps: CatchUpDeps, conversation: string, start: string): Promise<RawMessage[]> {
+export async function readConversation(
+  deps: CatchUpDeps,
+  conversation: string,
+  start: string,
+): Promise<RawMessage[]> {
   const out: RawMessage[] = [];
   let sync: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {

@@ -5,21 +5,19 @@
  */
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
-import * as net from "node:net";
-import * as tls from "node:tls";
-import { MsnpError, SkypeError, SkypeErrorCode } from "../errors.js";
+import { SkypeError, SkypeErrorCode } from "../errors.js";
 import { silentLogger, type SkypeLogger } from "../log.js";
 import { backoffDelay, DEFAULT_BACKOFF, systemClock } from "./backoff.js";
-import { buildMultipart } from "./body.js";
 import { authenticate } from "./login.js";
 import { SelfIdentity } from "./identity.js";
 import { buildSdgBody, newClientMessageId, type OutgoingContent, type Sender } from "./messages.js";
 import { Outbox } from "./outbox.js";
-import { contactsXml, presenceUserXml } from "./payloads.js";
-import { PresenceTracker } from "./presence.js";
+import { contactsXml } from "./payloads.js";
+import { presenceBody, PresenceTracker } from "./presence.js";
 import { Receiver, type Emit } from "./receiver.js";
 import { Session, type SessionContext } from "./session.js";
 import { ThreadOps } from "./thread-ops.js";
+import { asSkypeError, defaultConnect, isBadCredentials } from "./support.js";
 import type {
   BackoffOptions,
   MsnpClientEvents,
@@ -32,21 +30,7 @@ import type {
   SendOptions,
 } from "./types.js";
 
-const defaultConnect: MsnpConnect = (t: MsnpTarget) =>
-  t.tls ? tls.connect({ host: t.host, port: t.port, servername: t.host }) : net.connect({ host: t.host, port: t.port });
-
 const MAX_REDIRECTS = 3;
-
-function asSkypeError(e: unknown): SkypeError {
-  if (e instanceof SkypeError) return e;
-  return new SkypeError(SkypeErrorCode.Network, `unexpected failure: ${e instanceof Error ? e.message : String(e)}`, true, {
-    cause: e,
-  });
-}
-
-function isBadCredentials(e: SkypeError): boolean {
-  return e.code === SkypeErrorCode.BadCredentials || (e instanceof MsnpError && e.msnpCode === 911);
-}
 
 /**
  * An MSNP24 client for one account. `start()` connects in the background and keeps the
@@ -143,7 +127,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     }
     await this.loop;
     this.outbox.rejectAll("the MSNP client was stopped");
-    if (wasRunning || this.current.kind !== "logged_out") this.setState({ kind: "logged_out", reason: "stopped" });
+    if (wasRunning || this.current.kind !== "logged_out")
+      this.setState({ kind: "logged_out", reason: "stopped" });
   }
 
   private get clock() {
@@ -184,20 +169,13 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   }
 
   private presenceBody(): Buffer {
-    const me = this.self.skype;
-    return buildMultipart({
-      routing: [
-        ["Routing", "1.0"],
-        ["To", me],
-        ["From", `${me};epid={${this.epid}}`],
-      ],
-      content: [
-        ["Publication", "1.0"],
-        ["Uri", "/user"],
-        ["Content-Type", "application/user+xml"],
-      ],
-      body: presenceUserXml(this.epid, this.myStatus, this.myMood, this.options.credentials.skypename),
-    });
+    return presenceBody(
+      this.self.skype,
+      this.epid,
+      this.myStatus,
+      this.myMood,
+      this.options.credentials.skypename,
+    );
   }
 
   private async run(): Promise<void> {
@@ -249,7 +227,11 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
 
   /** One connection, following redirects; returns the error that ended it. */
   private async runSession(onReady: () => void): Promise<SkypeError> {
-    let target: MsnpTarget = { host: this.options.host, port: this.options.port, tls: this.options.tls ?? false };
+    let target: MsnpTarget = {
+      host: this.options.host,
+      port: this.options.port,
+      tls: this.options.tls ?? false,
+    };
     let xfrState: string | undefined;
     for (let redirects = 0; ; redirects++) {
       const session = new Session(this.context(), (this.options.connect ?? defaultConnect)(target));
@@ -258,7 +240,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
         const outcome = await session.login(xfrState);
         if (outcome.kind === "redirect") {
           session.conn.close(new SkypeError(SkypeErrorCode.Network, "redirected", true));
-          if (redirects >= MAX_REDIRECTS) throw new SkypeError(SkypeErrorCode.Network, "too many MSNP redirects", true);
+          if (redirects >= MAX_REDIRECTS)
+            throw new SkypeError(SkypeErrorCode.Network, "too many MSNP redirects", true);
           target = { ...target, host: outcome.redirect.host, port: outcome.redirect.port };
           xfrState = outcome.redirect.state;
           continue;
@@ -300,7 +283,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
 
   private onlineSession(): Session {
     const s = this.session;
-    if (!s || !s.ready || s.conn.isClosed) throw new SkypeError(SkypeErrorCode.NotConnected, "not connected to MSNP", true);
+    if (!s || !s.ready || s.conn.isClosed)
+      throw new SkypeError(SkypeErrorCode.NotConnected, "not connected to MSNP", true);
     return s;
   }
 
@@ -326,7 +310,11 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
 
   private enqueue(conversation: string, content: OutgoingContent, opts?: SendOptions): OutgoingMessage {
     if (!/^\d+:\S+$/.test(conversation)) {
-      throw new SkypeError(SkypeErrorCode.InvalidArgument, "the conversation must be an MRI such as 8:name", false);
+      throw new SkypeError(
+        SkypeErrorCode.InvalidArgument,
+        "the conversation must be an MRI such as 8:name",
+        false,
+      );
     }
     const clientMessageId = opts?.clientMessageId ?? newClientMessageId();
     if (!/^\d{1,30}$/.test(clientMessageId)) {

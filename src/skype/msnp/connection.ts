@@ -68,12 +68,20 @@ export class MsnpConnection extends EventEmitter<ConnectionEvents> {
   ) {
     super();
     this.parser = new FrameParser({ maxFrameBytes: opts.maxFrameBytes });
-    socket.on("data", (chunk: Buffer | string) => this.onData(typeof chunk === "string" ? Buffer.from(chunk) : chunk));
-    socket.on("error", (e: Error) =>
-      this.close(new SkypeError(SkypeErrorCode.Network, `MSNP connection error: ${e.message}`, true, { cause: e })),
+    socket.on("data", (chunk: Buffer | string) =>
+      this.onData(typeof chunk === "string" ? Buffer.from(chunk) : chunk),
     );
-    socket.on("close", () => this.close(new SkypeError(SkypeErrorCode.Network, "MSNP connection closed", true)));
-    socket.on("end", () => this.close(new SkypeError(SkypeErrorCode.Network, "MSNP server ended the connection", true)));
+    socket.on("error", (e: Error) =>
+      this.close(
+        new SkypeError(SkypeErrorCode.Network, `MSNP connection error: ${e.message}`, true, { cause: e }),
+      ),
+    );
+    socket.on("close", () =>
+      this.close(new SkypeError(SkypeErrorCode.Network, "MSNP connection closed", true)),
+    );
+    socket.on("end", () =>
+      this.close(new SkypeError(SkypeErrorCode.Network, "MSNP server ended the connection", true)),
+    );
   }
 
   get isClosed(): boolean {
@@ -98,7 +106,8 @@ export class MsnpConnection extends EventEmitter<ConnectionEvents> {
     const trid = this.nextTrid++;
     if (this.closedWith) return trid;
     const headers: [string, string][] = [];
-    if (withRegistration && this.registration !== undefined) headers.push(["Registration", this.registration]);
+    if (withRegistration && this.registration !== undefined)
+      headers.push(["Registration", this.registration]);
     headers.push(...(spec.headers ?? []));
     const buf = encodeFrame({ command, trid, type, headers, body: spec.body, bare: spec.bare });
     this.opts.logger.debug("msnp send", { command, trid, type, bytes: buf.length });
@@ -118,7 +127,11 @@ export class MsnpConnection extends EventEmitter<ConnectionEvents> {
       const what = `${command} ${type}`;
       const timer = this.opts.clock.setTimeout(() => {
         this.pending.delete(trid);
-        const err = new SkypeError(SkypeErrorCode.Network, `no reply to ${what} within ${this.opts.requestTimeoutMs} ms`, true);
+        const err = new SkypeError(
+          SkypeErrorCode.Network,
+          `no reply to ${what} within ${this.opts.requestTimeoutMs} ms`,
+          true,
+        );
         reject(err);
         this.close(err);
       }, this.opts.requestTimeoutMs);
@@ -152,8 +165,12 @@ export class MsnpConnection extends EventEmitter<ConnectionEvents> {
       frames = this.parser.push(chunk);
     } catch (e) {
       const err =
-        e instanceof SkypeError ? e : new ProtocolParseError(SkypeErrorCode.MsnpFraming, "bad MSNP frame", { cause: e });
-      this.opts.logger.error("msnp: malformed data from the server, closing the connection", { error: err.message });
+        e instanceof SkypeError
+          ? e
+          : new ProtocolParseError(SkypeErrorCode.MsnpFraming, "bad MSNP frame", { cause: e });
+      this.opts.logger.error("msnp: malformed data from the server, closing the connection", {
+        error: err.message,
+      });
       this.close(err);
       return;
     }

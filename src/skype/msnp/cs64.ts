@@ -15,8 +15,14 @@ const MOD = 0x7fffffffn;
 const MAGIC = 0x0e79a9c1n;
 
 /** Returns the 32 lower-case hex digits answering `challenge`. Pure; never throws. */
-export function cs64Response(challenge: string, productId = SKYPE_PRODUCT_ID, productKey = SKYPE_PRODUCT_KEY): string {
-  const md5 = createHash("md5").update(challenge + productKey, "utf8").digest();
+export function cs64Response(
+  challenge: string,
+  productId = SKYPE_PRODUCT_ID,
+  productKey = SKYPE_PRODUCT_KEY,
+): string {
+  const md5 = createHash("md5")
+    .update(challenge + productKey, "utf8")
+    .digest();
   const hashWords = [0, 1, 2, 3].map((i) => md5.readUInt32LE(i * 4));
   const [h0, h1, h2, h3] = hashWords.map((w) => BigInt(w & 0x7fffffff)) as [bigint, bigint, bigint, bigint];
 

@@ -57,13 +57,17 @@ export function encodeFrame(f: OutgoingFrame): Buffer {
   const top = new MsnpHeaders(f.headers).serialize();
   const body = typeof f.body === "string" ? Buffer.from(f.body, "utf8") : (f.body ?? Buffer.alloc(0));
   const payload = Buffer.concat([Buffer.from(top + "\r\n", "utf8"), body]);
-  return Buffer.concat([Buffer.from(`${f.command} ${f.trid} ${f.type} ${payload.length}\r\n`, "utf8"), payload]);
+  return Buffer.concat([
+    Buffer.from(`${f.command} ${f.trid} ${f.type} ${payload.length}\r\n`, "utf8"),
+    payload,
+  ]);
 }
 
 /** Splits a payload into the top header block and the rest (REFERENCE §3.4). */
 export function splitPayload(payload: Buffer): { headers: MsnpHeaders; body: Buffer } {
   if (payload.length === 0) return { headers: new MsnpHeaders(), body: payload };
-  if (payload[0] === 0x0d && payload[1] === 0x0a) return { headers: new MsnpHeaders(), body: payload.subarray(2) };
+  if (payload[0] === 0x0d && payload[1] === 0x0a)
+    return { headers: new MsnpHeaders(), body: payload.subarray(2) };
   const end = payload.indexOf(CRLFCRLF);
   const head = end >= 0 ? payload.subarray(0, end).toString("utf8") : payload.toString("utf8");
   if (MsnpHeaders.looksLikeHeaders(head)) {
@@ -92,7 +96,10 @@ interface FrameHead {
 function parseCommandLine(line: string): FrameHead {
   const t = line.trim().split(/ +/);
   const bad = (): never => {
-    throw new ProtocolParseError(SkypeErrorCode.MsnpFraming, `malformed MSNP command line ${printable(line)}`);
+    throw new ProtocolParseError(
+      SkypeErrorCode.MsnpFraming,
+      `malformed MSNP command line ${printable(line)}`,
+    );
   };
   if (!COMMAND.test(t[0] ?? "") || !DIGITS.test(t[1] ?? "")) return bad();
   const command = t[0]!;
@@ -144,7 +151,14 @@ export class FrameParser {
         this.buf = this.buf.subarray(head.length);
         this.head = undefined;
         const { headers, body } = splitPayload(payload);
-        out.push({ command: head.command, trid: head.trid, type: head.type, headers, body, length: head.length });
+        out.push({
+          command: head.command,
+          trid: head.trid,
+          type: head.type,
+          headers,
+          body,
+          length: head.length,
+        });
       }
     } catch (e) {
       this.failure =

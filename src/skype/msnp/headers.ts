@@ -56,7 +56,8 @@ export class MsnpHeaders {
 
   delete(name: string): this {
     const n = name.toLowerCase();
-    for (let i = this.list.length - 1; i >= 0; i--) if (this.list[i]![0].toLowerCase() === n) this.list.splice(i, 1);
+    for (let i = this.list.length - 1; i >= 0; i--)
+      if (this.list[i]![0].toLowerCase() === n) this.list.splice(i, 1);
     return this;
   }
 

@@ -5,7 +5,16 @@
  */
 import { bareMri, compareIds, epidOf, isMessageId, type SelfIdentity } from "./identity.js";
 import type { RawMessage } from "./messages.js";
-import { child, childText, childrenNamed, decodeEntities, findAll, findFirst, parseXml, type XmlElement } from "./xml.js";
+import {
+  child,
+  childText,
+  childrenNamed,
+  decodeEntities,
+  findAll,
+  findFirst,
+  parseXml,
+  type XmlElement,
+} from "./xml.js";
 
 /** A conversation listed by RECENTCONVERSATIONS, with the newest Message-ID it showed (if any). */
 export interface RecentConversation {

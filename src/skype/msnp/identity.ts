@@ -21,7 +21,10 @@ export function epidOf(mri: string): string | undefined {
 
 /** An endpoint id without braces, lower-cased. */
 export function normalizeEpid(epid: string): string {
-  return epid.trim().replace(/^\{|\}$/g, "").toLowerCase();
+  return epid
+    .trim()
+    .replace(/^\{|\}$/g, "")
+    .toLowerCase();
 }
 
 /** True for a group thread id (`19:…@thread.skype`). */

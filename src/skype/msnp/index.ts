@@ -6,7 +6,14 @@
 export { MsnpClient } from "./client.js";
 export type { ThreadOps } from "./thread-ops.js";
 export type * from "./types.js";
-export { FrameParser, encodeFrame, splitPayload, type Frame, type OutgoingFrame, type FrameParserOptions } from "./framing.js";
+export {
+  FrameParser,
+  encodeFrame,
+  splitPayload,
+  type Frame,
+  type OutgoingFrame,
+  type FrameParserOptions,
+} from "./framing.js";
 export { MsnpHeaders } from "./headers.js";
 export { parseMultipart, buildMultipart, type MultipartBody, type MultipartSpec } from "./body.js";
 export { cs64Response, SKYPE_PRODUCT_ID, SKYPE_PRODUCT_KEY } from "./cs64.js";

@@ -56,7 +56,12 @@ export async function authenticate(
 ): Promise<void> {
   const ticket = await creds.getTicket();
   const uic = await creds.getUic(nonce);
-  await conn.request("ATH", "CON\\USER", { body: userXml(ticket, uic, creds.email, creds.skypename) }, withRegistration);
+  await conn.request(
+    "ATH",
+    "CON\\USER",
+    { body: userXml(ticket, uic, creds.email, creds.skypename) },
+    withRegistration,
+  );
 }
 
 /**

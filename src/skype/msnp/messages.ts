@@ -39,7 +39,12 @@ export function codePointLength(s: string): number {
 }
 
 /** Builds the multi-part body of an `SDG` (without the top block). */
-export function buildSdgBody(to: string, sender: Sender, content: OutgoingContent, clientMessageId?: string): Buffer {
+export function buildSdgBody(
+  to: string,
+  sender: Sender,
+  content: OutgoingContent,
+  clientMessageId?: string,
+): Buffer {
   const routing: [string, string][] = [
     ["Routing", "1.0"],
     ["To", to],
@@ -60,7 +65,10 @@ export function buildSdgBody(to: string, sender: Sender, content: OutgoingConten
       body = content.html;
       break;
     case "emote":
-      messaging.push(["Message-Type", "Text"], ["Skype-EmoteOffset", String(codePointLength(sender.displayName))]);
+      messaging.push(
+        ["Message-Type", "Text"],
+        ["Skype-EmoteOffset", String(codePointLength(sender.displayName))],
+      );
       body = `${sender.displayName} ${content.text}`;
       break;
     case "edit":
@@ -131,7 +139,11 @@ export function rawFromPush(mm: MultipartBody, self: SelfIdentity): RawMessage |
  */
 export function parseEmoteOffset(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const v = value.trim().replace(/^"(.*)"$/, "$1").replace(/^'(.*)'$/, "$1").trim();
+  const v = value
+    .trim()
+    .replace(/^"(.*)"$/, "$1")
+    .replace(/^'(.*)'$/, "$1")
+    .trim();
   if (!/^\d{1,6}$/.test(v)) return undefined;
   return Number(v);
 }

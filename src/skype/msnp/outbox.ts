@@ -52,7 +52,8 @@ export class Outbox {
   lastWrittenTrid(connectionId: number): number {
     let max = 0;
     for (const e of this.entries)
-      if (e.state === "written" && e.connectionId === connectionId && e.trid !== undefined) max = Math.max(max, e.trid);
+      if (e.state === "written" && e.connectionId === connectionId && e.trid !== undefined)
+        max = Math.max(max, e.trid);
     return max;
   }
 
@@ -91,7 +92,8 @@ export class Outbox {
 
   /** The connection is gone: what was written there has an unknown fate. */
   onDisconnect(connectionId: number): void {
-    for (const e of this.entries) if (e.state === "written" && e.connectionId === connectionId) e.state = "unknown";
+    for (const e of this.entries)
+      if (e.state === "written" && e.connectionId === connectionId) e.state = "unknown";
   }
 
   /** Conversations holding messages of unknown fate (to include in catch-up). */
@@ -103,17 +105,25 @@ export class Outbox {
    * After catch-up: messages found in history (by conversation and Client-Message-ID) are
    * delivered; the rest are queued again, keeping their order.
    */
-  reconcile(found: (conversation: string, clientMessageId: string) => boolean): void {
+  reconcile(found: (conversation: string, clientMessageId: string) => boolean): {
+    delivered: number;
+    resend: number;
+  } {
     const keep: OutboxEntry[] = [];
+    const counts = { delivered: 0, resend: 0 };
     for (const e of this.entries) {
       if (e.state !== "unknown") keep.push(e);
-      else if (found(e.conversation, e.clientMessageId)) e.resolve();
-      else {
+      else if (found(e.conversation, e.clientMessageId)) {
+        counts.delivered++;
+        e.resolve();
+      } else {
+        counts.resend++;
         e.state = "queued";
         keep.push(e);
       }
     }
     this.entries = keep;
+    return counts;
   }
 
   /** Fails everything still pending (the client stopped). */

@@ -79,7 +79,12 @@ export function recentConversationsXml(start = "0", pageSize = 100): string {
 }
 
 /** `GET MSGR\MESSAGESBYCONVERSATION` body. */
-export function messagesByConversationXml(id: string, start: string, syncState?: string, pageSize = 100): string {
+export function messagesByConversationXml(
+  id: string,
+  start: string,
+  syncState?: string,
+  pageSize = 100,
+): string {
   const sync = syncState !== undefined ? `<messagessyncstate>${esc(syncState)}</messagessyncstate>` : "";
   return (
     `<messagesbyconversation><id>${esc(id)}</id><start>${esc(start)}</start>${sync}` +
@@ -97,7 +102,9 @@ function membersXml(members: readonly ThreadMemberSpec[]): string {
   return (
     `<members>` +
     members
-      .map((m) => `<member><mri>${esc(bareMri(m.mri))}</mri>${m.role ? `<role>${m.role}</role>` : ""}</member>`)
+      .map(
+        (m) => `<member><mri>${esc(bareMri(m.mri))}</mri>${m.role ? `<role>${m.role}</role>` : ""}</member>`,
+      )
       .join("") +
     `</members>`
   );

@@ -3,7 +3,8 @@
  * Contact presence from `NFY 0 MSGR\PUT` / `MSGR\DEL` (PROFILE §3 "Presence", §5; REFERENCE §6):
  * the `<user>` document gives the status; a contact with no endpoint left is offline.
  */
-import type { MultipartBody } from "./body.js";
+import { buildMultipart, type MultipartBody } from "./body.js";
+import { presenceUserXml } from "./payloads.js";
 import { bareMri, epidOf, normalizeEpid } from "./identity.js";
 import type { PresenceEvent } from "./types.js";
 import { child, childText, childrenNamed, findFirst, parseXml, type XmlElement } from "./xml.js";
@@ -80,4 +81,27 @@ export class PresenceTracker {
   reset(): void {
     this.contacts.clear();
   }
+}
+
+/** The `PUT MSGR\\PRESENCE` body: routing to and from the user's `8:` identity and this epid. */
+export function presenceBody(
+  me: string,
+  epid: string,
+  status: string,
+  mood: string,
+  skypename: string,
+): Buffer {
+  return buildMultipart({
+    routing: [
+      ["Routing", "1.0"],
+      ["To", me],
+      ["From", `${me};epid={${epid}}`],
+    ],
+    content: [
+      ["Publication", "1.0"],
+      ["Uri", "/user"],
+      ["Content-Type", "application/user+xml"],
+    ],
+    body: presenceUserXml(epid, status, mood, skypename),
+  });
 }

@@ -100,7 +100,8 @@ export class Receiver {
     if (m.messageId !== undefined) {
       this.seenIds.add(key(m.conversation, m.messageId));
       const cur = this.cursors.get(m.conversation);
-      if (cur === undefined || compareIds(m.messageId, cur) > 0) this.cursors.set(m.conversation, m.messageId);
+      if (cur === undefined || compareIds(m.messageId, cur) > 0)
+        this.cursors.set(m.conversation, m.messageId);
       this.bumpLast(m.messageId);
     }
     if (m.clientMessageId !== undefined && !m.messageType.toLowerCase().startsWith("control/")) {
@@ -153,7 +154,8 @@ export class Receiver {
     const offset = parseEmoteOffset(m.emoteOffset);
     const body = offset !== undefined ? stripEmotePrefix(m.content, offset) : m.content;
     const fields = { messageType: m.messageType, format, body, emote: offset !== undefined };
-    if (m.editedId !== undefined) this.emit("edit", { ...this.meta(m, source), editedId: m.editedId, ...fields });
+    if (m.editedId !== undefined)
+      this.emit("edit", { ...this.meta(m, source), editedId: m.editedId, ...fields });
     else this.emit("message", { ...this.meta(m, source), ...fields });
   }
 

@@ -144,21 +144,30 @@ export class Session {
       if (!(e instanceof MsnpError) && !(e instanceof SkypeError && e.code === SkypeErrorCode.Parse)) throw e;
       c.logger.warn("msnp: catch-up of a conversation failed", { conversation: conv, error: e.message });
     });
-    const found = new Set(history.filter((m) => m.fromMe && m.clientMessageId).map((m) => key(m.conversation, m.clientMessageId!)));
+    const found = new Set(
+      history
+        .filter((m) => m.fromMe && m.clientMessageId)
+        .map((m) => key(m.conversation, m.clientMessageId!)),
+    );
     const live = new Set(this.buffered);
     const merged = chronological([...history, ...this.buffered]);
     this.buffered = [];
     this.catchingUp = false;
     let delivered = 0;
     for (const m of merged) if (c.receiver.deliver(m, live.has(m) ? "live" : "catchup")) delivered++;
-    c.outbox.reconcile((conv, id) => found.has(key(conv, id)));
+    const fate = c.outbox.reconcile((conv, id) => found.has(key(conv, id)));
+    if (fate.delivered || fate.resend)
+      c.logger.info("msnp: sends of unknown fate checked against history", fate);
     c.emit("caughtUp", { messages: delivered });
   }
 
   /** Writes every queued message and arranges the proof of delivery. */
   flushOutbox(): void {
     if (!this.ready || this.conn.isClosed) return;
-    const n = this.ctx.outbox.flush((body) => ({ trid: this.conn.send("SDG", "MSGR", { body }), connectionId: this.conn.id }));
+    const n = this.ctx.outbox.flush((body) => ({
+      trid: this.conn.send("SDG", "MSGR", { body }),
+      connectionId: this.conn.id,
+    }));
     if (n > 0) this.scheduleProbe();
   }
 
@@ -173,7 +182,8 @@ export class Session {
     this.probeTimer = this.ctx.clock.setTimeout(() => {
       this.probeTimer = undefined;
       if (this.conn.isClosed) return;
-      if (this.ctx.outbox.lastWrittenTrid(this.conn.id) > this.lastProbeTrid) this.lastProbeTrid = this.sendPing();
+      if (this.ctx.outbox.lastWrittenTrid(this.conn.id) > this.lastProbeTrid)
+        this.lastProbeTrid = this.sendPing();
     }, 0);
   }
 
@@ -197,7 +207,9 @@ export class Session {
     if (this.conn.isClosed) return;
     if (this.unansweredPings >= 2) {
       this.ctx.logger.warn("msnp: two keepalive replies missed, dropping the connection");
-      this.conn.close(new SkypeError(SkypeErrorCode.Network, "the MSNP server stopped answering pings", true));
+      this.conn.close(
+        new SkypeError(SkypeErrorCode.Network, "the MSNP server stopped answering pings", true),
+      );
       return;
     }
     this.sendPing();
@@ -223,6 +235,11 @@ export class Session {
       } catch (e) {
         this.ctx.logger.debug("msnp: unreadable ping reply", { error: String(e) });
       }
+      // The next ping is due `wait` seconds after this proof of life.
+      if (this.pingTimer !== undefined) {
+        this.ctx.clock.clearTimeout(this.pingTimer);
+        this.schedulePing();
+      }
     } else if (f.command === "715") {
       this.ctx.logger.warn("msnp: the server refused our registration cookie (715), reconnecting");
       this.conn.close(new MsnpError(715, "registration refused", true));
@@ -237,7 +254,8 @@ export class Session {
     } catch (e) {
       this.ctx.logger.warn("msnp: unreadable push", { command: f.command, type: f.type, error: String(e) });
     }
-    if (ackId !== undefined && !this.conn.isClosed) this.conn.send("ACK", "MSGR", { headers: [["Ack-Id", ackId]] });
+    if (ackId !== undefined && !this.conn.isClosed)
+      this.conn.send("ACK", "MSGR", { headers: [["Ack-Id", ackId]] });
   }
 
   private handlePush(f: Frame): void {

@@ -26,7 +26,8 @@ interface CreateWaiter {
 }
 
 function checkThreadId(id: string): void {
-  if (!isThreadId(id)) throw new SkypeError(SkypeErrorCode.InvalidArgument, "not a thread id (19:…@thread.skype)", false);
+  if (!isThreadId(id))
+    throw new SkypeError(SkypeErrorCode.InvalidArgument, "not a thread id (19:…@thread.skype)", false);
 }
 
 function checkMri(mri: string): void {
@@ -80,10 +81,12 @@ export class ThreadOps {
     }
     const wanted = spec.map((m) => m.mri);
     const exact = waiter.found.find(
-      (t) => t.members.length === wanted.length && wanted.every((w) => t.members.some((m) => sameMri(m.mri, w))),
+      (t) =>
+        t.members.length === wanted.length && wanted.every((w) => t.members.some((m) => sameMri(m.mri, w))),
     );
     const found = exact ?? waiter.found[0];
-    if (!found) throw new ProtocolParseError(SkypeErrorCode.Parse, "the server did not announce the new thread");
+    if (!found)
+      throw new ProtocolParseError(SkypeErrorCode.Parse, "the server did not announce the new thread");
     return found;
   }
 

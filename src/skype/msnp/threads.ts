@@ -8,7 +8,8 @@ import { bareMri } from "./identity.js";
 import { child, childText, childrenNamed, findAll, findFirst, parseXml, type XmlElement } from "./xml.js";
 
 function memberOf(el: XmlElement): ThreadMember | undefined {
-  const mri = childText(el, "mri") ?? childText(el, "id") ?? (el.children.length === 0 ? el.text.trim() : undefined);
+  const mri =
+    childText(el, "mri") ?? childText(el, "id") ?? (el.children.length === 0 ? el.text.trim() : undefined);
   if (!mri) return undefined;
   const role = childText(el, "role");
   return role ? { mri: bareMri(mri), role: role.toLowerCase() } : { mri: bareMri(mri) };

@@ -159,7 +159,10 @@ export class AddressBookClient {
     const service = OPERATION_SERVICE[op];
     const maxBytes = this.opts.maxXmlBytes ?? DEFAULT_MAX_XML_BYTES;
     for (let attempt = 0; ; attempt++) {
-      const ticketToken = await this.tokens.getToken(TokenScope.Contacts, { signal, forceRefresh: attempt > 0 });
+      const ticketToken = await this.tokens.getToken(TokenScope.Contacts, {
+        signal,
+        forceRefresh: attempt > 0,
+      });
       const envelope = buildEnvelope(
         { partnerScenario: PARTNER_SCENARIO[op], ticketToken, cacheKey: this.state.cacheKeys[service] },
         body,
@@ -198,7 +201,11 @@ export class AddressBookClient {
 }
 
 function looksLikeXml(body: Buffer): boolean {
-  const head = body.subarray(0, 64).toString("utf8").replace(/^\uFEFF/, "").trimStart();
+  const head = body
+    .subarray(0, 64)
+    .toString("utf8")
+    .replace(/^\uFEFF/, "")
+    .trimStart();
   return head.startsWith("<");
 }
 

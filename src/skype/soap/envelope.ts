@@ -15,7 +15,8 @@ export const DEFAULT_AB_ID = "00000000-0000-0000-0000-000000000000";
 /** Which ABCH service an operation belongs to (PROFILE §5: operations are per service). */
 export type AbService = "sharing" | "ab";
 
-export type AbOperation = "FindMembershipByRole" | "AddMember" | "DeleteMember" | "ABContactAdd" | "FindAllBlockedContacts";
+export type AbOperation =
+  "FindMembershipByRole" | "AddMember" | "DeleteMember" | "ABContactAdd" | "FindAllBlockedContacts";
 
 /** Roles the client changes membership of. */
 export type MemberRole = "Allow" | "Block" | "Pending";

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { request } from "undici";
 import { child, childrenOf, wb, type WbxmlElement } from "../../../refserver/http/wbxml.js";
 import { SCOPES } from "../../../refserver/world.js";
-import { eas, easQuery, startEnv, ticket, type Env } from "./harness.js";
+import { dig, eas, easQuery, list, startEnv, str, ticket, type Env } from "./harness.js";
 
 const FOLDER_SYNC = 9;
 const SYNC = 0;
@@ -206,9 +206,11 @@ test("auth, query form, commands and bodies are checked", async (t) => {
   assert.equal(garbage.status, 400);
   const wrongRoot = await eas(env, token, SYNC, folderSyncReq("0"));
   assert.equal(text(wrongRoot.doc, "AirSync:Status"), "4");
-  const log = (await env.control("GET", "/http/requests")).json.requests;
-  const fsEntry = log.find((e: any) => e.endpoint === "activesync" && e.details.cmd === "FolderSync");
-  assert.equal(fsEntry.details.deviceType, "ClassicSkype");
-  assert.equal(fsEntry.details.protocolVersion, 140);
+  const log = list((await env.control("GET", "/http/requests")).json, "requests");
+  const fsEntry = log.find(
+    (e) => str(e, "endpoint") === "activesync" && str(e, "details", "cmd") === "FolderSync",
+  );
+  assert.equal(str(fsEntry, "details", "deviceType"), "ClassicSkype");
+  assert.equal(dig(fsEntry, "details", "protocolVersion"), 140);
   assert.doesNotMatch(JSON.stringify(log), /RPSToken/);
 });

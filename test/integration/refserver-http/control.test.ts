@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { request } from "undici";
 import { startHttpServer, type HttpServerOptions } from "../../../refserver/http/server.js";
 import { SCOPES, World, type Person } from "../../../refserver/world.js";
-import { CLIENT_ID, signIn, soap, soapEnvelope, startEnv, tokenRequest } from "./harness.js";
+import { CLIENT_ID, dig, list, signIn, soap, soapEnvelope, startEnv, tokenRequest } from "./harness.js";
 
 test("contact-request makes `from` ask `to`, and completes when `to` had asked first", async (t) => {
   const env = await startEnv(t);
@@ -33,14 +33,14 @@ test("contact-request makes `from` ask `to`, and completes when `to` had asked f
     from: "alice@hotmail.co.uk",
     to: "carol@live.com",
   });
-  assert.equal(done.json.outcome, "completed");
+  assert.equal(dig(done.json, "outcome"), "completed");
   assert.ok(env.person("alice@hotmail.co.uk").contacts.has("carol@live.com"));
   // A blocked requester's request is dropped silently.
   const dropped = await env.control("POST", "/http/contact-request", {
     from: "mallory@hotmail.com",
     to: "alice@hotmail.co.uk",
   });
-  assert.equal(dropped.json.outcome, "dropped");
+  assert.equal(dig(dropped.json, "outcome"), "dropped");
   assert.equal(env.person("alice@hotmail.co.uk").pending.has("mallory@hotmail.com"), false);
   assert.equal(
     (await env.control("POST", "/http/contact-request", { from: "nobody", to: "bob@outlook.com" })).status,
@@ -71,13 +71,13 @@ test("tokens/expire makes access tokens fail while refresh still works", async (
 test("knobs can be read and changed; bad values are refused", async (t) => {
   const env = await startEnv(t);
   const k = await env.control("GET", "/http/knobs");
-  assert.equal(k.json.wrongPasswordPage, "sErrTxt");
-  assert.equal(k.json.secondFactorPage, "SAOTCC");
-  assert.equal(k.json.uicPath, "/login/uic");
+  assert.equal(dig(k.json, "wrongPasswordPage"), "sErrTxt");
+  assert.equal(dig(k.json, "secondFactorPage"), "SAOTCC");
+  assert.equal(dig(k.json, "uicPath"), "/login/uic");
   assert.equal((await env.control("POST", "/http/knobs", { secondFactorPage: "other" })).status, 400);
   assert.equal((await env.control("POST", "/http/knobs", { port: 1 })).status, 400);
   const set = await env.control("POST", "/http/knobs", { uicPath: "/v2/uic", imAddressFormat: "bare" });
-  assert.equal(set.json.uicPath, "/v2/uic");
+  assert.equal(dig(set.json, "uicPath"), "/v2/uic");
   const r = await request(`${env.url}/v2/uic`, { method: "POST", body: "" });
   assert.equal(r.statusCode, 401);
   await r.body.text();
@@ -135,8 +135,8 @@ test("the request log and the server log never hold a secret", async (t) => {
     assert.ok(!lines.join("\n").includes(secret), "server log leaks a secret");
   }
   assert.ok(lines.length > 0);
-  const since = (await env.control("GET", "/http/requests?since=3")).json.requests;
-  assert.ok(since.every((e: { seq: number }) => e.seq > 3));
+  const since = list((await env.control("GET", "/http/requests?since=3")).json, "requests");
+  assert.ok(since.length > 0 && since.every((e) => Number(dig(e, "seq")) > 3));
   await env.control("POST", "/http/requests/clear");
-  assert.deepEqual((await env.control("GET", "/http/requests")).json.requests, []);
+  assert.deepEqual(list((await env.control("GET", "/http/requests")).json, "requests"), []);
 });

@@ -159,7 +159,8 @@ export async function tokenRequest(
 /** Walks nested objects by key; undefined when a step is missing. */
 export function dig(v: unknown, ...path: string[]): unknown {
   let cur = v;
-  for (const p of path) cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[p] : undefined;
+  for (const p of path)
+    cur = cur !== null && typeof cur === "object" ? (cur as Record<string, unknown>)[p] : undefined;
   return cur;
 }
 
@@ -217,7 +218,12 @@ export async function soap(
   });
   const text = await r.body.text();
   const doc = text.startsWith("<") ? xml.parse(text) : undefined;
-  return { status: r.statusCode, text, doc, fault: str(doc, "Envelope", "Body", "Fault", "detail", "errorcode") };
+  return {
+    status: r.statusCode,
+    text,
+    doc,
+    fault: str(doc, "Envelope", "Body", "Fault", "detail", "errorcode"),
+  };
 }
 
 /** A contacts.msn.com token for a person, straight from the world. */

@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from "node:net";
 import { randomUUID } from "node:crypto";
-import { SCOPES, World, type Person } from "../../../refserver/world.js";
+import { SCOPES, type World, type Person } from "../../../refserver/world.js";
 
 export interface RawFrame {
   cmd: string;
@@ -60,8 +60,13 @@ export function frameBytes(
 }
 
 /** A Routing / Reliability / Messaging body with a correct Content-Length. */
-export function mmm(routing: Array<[string, string]>, content: Array<[string, string]>, body: string): string {
-  const h = (list: Array<[string, string]>): string => list.map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+export function mmm(
+  routing: Array<[string, string]>,
+  content: Array<[string, string]>,
+  body: string,
+): string {
+  const h = (list: Array<[string, string]>): string =>
+    list.map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
   return (
     h([["Routing", "1.0"], ...routing]) +
     h([["Reliability", "1.0"]]) +
@@ -89,6 +94,11 @@ export class RawClient {
         resolve();
       }),
     );
+  }
+
+  /** Wraps an already connected socket (e.g. TLS). */
+  static wrap(socket: Socket): RawClient {
+    return new RawClient(socket);
   }
 
   static connect(port: number): Promise<RawClient> {
@@ -132,7 +142,13 @@ export class RawClient {
     this.socket.write(buf);
   }
 
-  send(cmd: string, trid: number | string, type: string, headers: Array<[string, string]> = [], body = ""): void {
+  send(
+    cmd: string,
+    trid: number | string,
+    type: string,
+    headers: Array<[string, string]> = [],
+    body = "",
+  ): void {
     this.write(frameBytes(cmd, trid, type, headers, body));
   }
 
@@ -144,7 +160,8 @@ export class RawClient {
       if (i >= 0) return this.frames.splice(i, 1)[0]!;
       if (this.closed) throw new Error("connection closed while waiting for a frame");
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`no matching frame; have ${this.frames.map((f) => f.cmd + " " + f.type).join(", ")}`);
+      if (left <= 0)
+        throw new Error(`no matching frame; have ${this.frames.map((f) => f.cmd + " " + f.type).join(", ")}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -206,19 +223,24 @@ export class Session {
   /** Sends a text SDG; returns its Client-Message-ID. */
   sdg(to: string, text: string, extra: Array<[string, string]> = [], from?: string): string {
     const cmid = String(Date.now() * 1000 + Math.floor(Math.random() * 1000));
+    const content: Array<[string, string]> = [
+      ["Messaging", "2.0"],
+      ["Client-Message-ID", cmid],
+      ["Message-Type", "Text"],
+      ["IM-Display-Name", this.person.displayName],
+      ["Content-Type", "Text/plain; charset=UTF-8"],
+    ];
+    for (const [k, v] of extra) {
+      const i = content.findIndex(([n]) => n.toLowerCase() === k.toLowerCase());
+      if (i >= 0) content[i] = [k, v];
+      else content.push([k, v]);
+    }
     const body = mmm(
       [
         ["To", to],
         ["From", `${from ?? this.mri};epid={${this.epid}}`],
       ],
-      [
-        ["Messaging", "2.0"],
-        ["Client-Message-ID", cmid],
-        ["Message-Type", "Text"],
-        ["IM-Display-Name", this.person.displayName],
-        ["Content-Type", "Text/plain; charset=UTF-8"],
-        ...extra,
-      ],
+      content,
       text,
     );
     this.send("SDG", "MSGR", body);
@@ -249,7 +271,12 @@ export interface SignInOptions {
 }
 
 /** CNT → ATH → BND (→ challenge) → SUBSCRIPTIONS, the PROFILE §3 login. */
-export async function signIn(world: World, port: number, who: string, o: SignInOptions = {}): Promise<Session> {
+export async function signIn(
+  world: World,
+  port: number,
+  who: string,
+  o: SignInOptions = {},
+): Promise<Session> {
   const person = world.mustFind(who);
   const client = await RawClient.connect(port);
   client.send("CNT", 1, "CON", [], "<connect><ver>2</ver><agent><os>winnt</os></agent></connect>");

@@ -55,15 +55,25 @@ test("a raw + in a token stays a +", () => {
 });
 
 test("state mismatch, missing tokens and OAuth errors are distinct typed errors", () => {
-  assert.throws(() => parseRedirect(FRAG.replace("state=999", "state=998")), isAuth(SkypeErrorCode.StateMismatch));
+  assert.throws(
+    () => parseRedirect(FRAG.replace("state=999", "state=998")),
+    isAuth(SkypeErrorCode.StateMismatch),
+  );
   assert.throws(() => parseRedirect(FRAG.replace("&state=999", "")), isAuth(SkypeErrorCode.StateMismatch));
   assert.throws(() => parseRedirect(FRAG, "1234"), isAuth(SkypeErrorCode.StateMismatch));
-  assert.throws(() => parseRedirect("https://login.live.com/oauth20_desktop.srf"), isAuth(SkypeErrorCode.BadRedirect));
+  assert.throws(
+    () => parseRedirect("https://login.live.com/oauth20_desktop.srf"),
+    isAuth(SkypeErrorCode.BadRedirect),
+  );
   assert.throws(() => parseRedirect("#state=999&access_token=x"), isAuth(SkypeErrorCode.BadRedirect));
   assert.throws(() => parseRedirect(""), isAuth(SkypeErrorCode.BadRedirect));
   assert.throws(
-    () => parseRedirect("https://login.live.com/oauth20_desktop.srf?error=access_denied&error_description=The+user+said+no"),
-    (e: unknown) => e instanceof AuthError && e.code === SkypeErrorCode.OAuth && e.message.includes("The user said no"),
+    () =>
+      parseRedirect(
+        "https://login.live.com/oauth20_desktop.srf?error=access_denied&error_description=The+user+said+no",
+      ),
+    (e: unknown) =>
+      e instanceof AuthError && e.code === SkypeErrorCode.OAuth && e.message.includes("The user said no"),
   );
 });
 
@@ -122,5 +132,8 @@ test("JSON and JSONP bodies both parse", () => {
   assert.deepEqual(parseJsonOrJsonp('{"cid":"1"}', "x"), { cid: "1" });
   assert.deepEqual(parseJsonOrJsonp('cb_1({"cid":"1"});', "x"), { cid: "1" });
   assert.deepEqual(parseJsonOrJsonp(' /**/ cb ( {"a":[1]} ) ', "x"), { a: [1] });
-  assert.throws(() => parseJsonOrJsonp("<html>", "x"), (e: unknown) => (e as { code?: string }).code === SkypeErrorCode.Parse);
+  assert.throws(
+    () => parseJsonOrJsonp("<html>", "x"),
+    (e: unknown) => (e as { code?: string }).code === SkypeErrorCode.Parse,
+  );
 });

@@ -15,29 +15,82 @@ const { AirSync: AS, Contacts: C, Contacts2: C2, FolderHierarchy: FH, SkypePriva
 
 test("FolderSync answer: folders with their SID property bag", () => {
   const add = (id: string, name: string, sid: string) =>
-    wb(FH, "Add", wb(FH, "ServerId", id), wb(FH, "ParentId", "0"), wb(FH, "DisplayName", name), wb(FH, "Type", "14"),
-      wb(SP, "PropertyBag", wb(SP, "Property", wb(SP, "Name", "SID"), wb(SP, "Value", sid))));
-  const doc = wb(FH, "FolderSync", wb(FH, "Status", "1"), wb(FH, "SyncKey", "fk1"),
-    wb(FH, "Changes", wb(FH, "Count", "2"), add("f1", "Skype Contacts", "SKYPE"), add("f2", "WindowsLive Contacts", "WL"), wb(FH, "Delete", wb(FH, "ServerId", "f0"))));
+    wb(
+      FH,
+      "Add",
+      wb(FH, "ServerId", id),
+      wb(FH, "ParentId", "0"),
+      wb(FH, "DisplayName", name),
+      wb(FH, "Type", "14"),
+      wb(SP, "PropertyBag", wb(SP, "Property", wb(SP, "Name", "SID"), wb(SP, "Value", sid))),
+    );
+  const doc = wb(
+    FH,
+    "FolderSync",
+    wb(FH, "Status", "1"),
+    wb(FH, "SyncKey", "fk1"),
+    wb(
+      FH,
+      "Changes",
+      wb(FH, "Count", "2"),
+      add("f1", "Skype Contacts", "SKYPE"),
+      add("f2", "WindowsLive Contacts", "WL"),
+      wb(FH, "Delete", wb(FH, "ServerId", "f0")),
+    ),
+  );
   const r = parseFolderSyncResponse(decodeWbxml(encodeWbxml(doc)));
   assert.equal(r.status, 1);
   assert.equal(r.syncKey, "fk1");
   assert.deepEqual(r.changes, [
     { kind: "add", serverId: "f1", parentId: "0", displayName: "Skype Contacts", type: 14, sid: "SKYPE" },
     { kind: "add", serverId: "f2", parentId: "0", displayName: "WindowsLive Contacts", type: 14, sid: "WL" },
-    { kind: "delete", serverId: "f0", parentId: undefined, displayName: undefined, type: undefined, sid: undefined },
+    {
+      kind: "delete",
+      serverId: "f0",
+      parentId: undefined,
+      displayName: undefined,
+      type: undefined,
+      sid: undefined,
+    },
   ]);
 });
 
 test("Sync answer: commands, MoreAvailable and status", () => {
-  const doc = wb(AS, "Sync", wb(AS, "Collections", wb(AS, "Collection",
-    wb(AS, "SyncKey", "s2"), wb(AS, "CollectionId", "f2"), wb(AS, "Status", "1"),
-    wb(AS, "Commands",
-      wb(AS, "Add", wb(AS, "ServerId", "i1"), wb(AS, "ApplicationData",
-        wb(C, "FileAs", "Bob Builder"), wb(C, "FirstName", "Bob"), wb(C, "LastName", "Builder"),
-        wb(C, "Email1Address", "bob@outlook.com"), wb(C2, "IMAddress", "8:live:bob_1"))),
-      wb(AS, "Delete", wb(AS, "ServerId", "i9"))),
-    wb(AS, "MoreAvailable"))));
+  const doc = wb(
+    AS,
+    "Sync",
+    wb(
+      AS,
+      "Collections",
+      wb(
+        AS,
+        "Collection",
+        wb(AS, "SyncKey", "s2"),
+        wb(AS, "CollectionId", "f2"),
+        wb(AS, "Status", "1"),
+        wb(
+          AS,
+          "Commands",
+          wb(
+            AS,
+            "Add",
+            wb(AS, "ServerId", "i1"),
+            wb(
+              AS,
+              "ApplicationData",
+              wb(C, "FileAs", "Bob Builder"),
+              wb(C, "FirstName", "Bob"),
+              wb(C, "LastName", "Builder"),
+              wb(C, "Email1Address", "bob@outlook.com"),
+              wb(C2, "IMAddress", "8:live:bob_1"),
+            ),
+          ),
+          wb(AS, "Delete", wb(AS, "ServerId", "i9")),
+        ),
+        wb(AS, "MoreAvailable"),
+      ),
+    ),
+  );
   const r = parseSyncResponse(decodeWbxml(encodeWbxml(doc)));
   const col = r.collections[0]!;
   assert.equal(col.syncKey, "s2");
@@ -54,7 +107,10 @@ test("Sync answer: commands, MoreAvailable and status", () => {
 });
 
 test("a contact with an e-mail and an IM address is one person; IMAddress without 8: is liberal", () => {
-  assert.deepEqual(contactFromData({ email1: "1:x@y.z", imAddresses: ["dave.lister"] })?.identities, ["1:x@y.z", "8:dave.lister"]);
+  assert.deepEqual(contactFromData({ email1: "1:x@y.z", imAddresses: ["dave.lister"] })?.identities, [
+    "1:x@y.z",
+    "8:dave.lister",
+  ]);
   assert.equal(contactFromData({ fileAs: "Nobody", imAddresses: [] }), undefined);
   assert.equal(contactFromData({ imAddresses: ["8:echo123"] })?.displayName, "echo123");
 });
@@ -72,10 +128,24 @@ test("contacts sharing an identity across folders merge", () => {
 });
 
 test("saved sync state is validated on import", () => {
-  const good = { version: 1, deviceId: "Skype-0123456789", folderSyncKey: "k", folders: { f: { syncKey: "0", items: {} } } };
+  const good = {
+    version: 1,
+    deviceId: "Skype-0123456789",
+    folderSyncKey: "k",
+    folders: { f: { syncKey: "0", items: {} } },
+  };
   assert.deepEqual(parseContactSyncState(JSON.stringify(good)), good);
-  for (const bad of ["{", "[]", { ...good, version: 2 }, { ...good, deviceId: "" }, { ...good, folders: { f: { syncKey: 1, items: {} } } },
-    { ...good, folders: { f: { syncKey: "1", items: { i: { identities: [], displayName: "x" } } } } }]) {
-    assert.throws(() => parseContactSyncState(bad), (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.InvalidArgument);
+  for (const bad of [
+    "{",
+    "[]",
+    { ...good, version: 2 },
+    { ...good, deviceId: "" },
+    { ...good, folders: { f: { syncKey: 1, items: {} } } },
+    { ...good, folders: { f: { syncKey: "1", items: { i: { identities: [], displayName: "x" } } } } },
+  ]) {
+    assert.throws(
+      () => parseContactSyncState(bad),
+      (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.InvalidArgument,
+    );
   }
 });

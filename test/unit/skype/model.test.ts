@@ -22,18 +22,27 @@ test("MRIs parse and format, dropping ;epid suffixes", () => {
   assert.equal(toMri("live:bob_1"), "8:live:bob_1");
   assert.equal(toMri("dave.lister"), "8:dave.lister");
   assert.equal(toMri("8:echo123"), "8:echo123");
-  assert.throws(() => toMri("  "), (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.InvalidArgument);
+  assert.throws(
+    () => toMri("  "),
+    (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.InvalidArgument,
+  );
 });
 
 test("PassportName: e-mail for 1:, bare Skype name for 8:", () => {
   assert.equal(toPassportName("1:bob@outlook.com"), "bob@outlook.com");
   assert.equal(toPassportName("8:live:bob_1"), "live:bob_1");
   assert.equal(toPassportName("dave.lister"), "dave.lister");
-  assert.throws(() => toPassportName("19:abc@thread.skype"), (e: unknown) => e instanceof SkypeError);
+  assert.throws(
+    () => toPassportName("19:abc@thread.skype"),
+    (e: unknown) => e instanceof SkypeError,
+  );
 });
 
 test("identities sort 1: before 8: and dedupe e-mails case-insensitively", () => {
-  assert.deepEqual(sortIdentities(["8:live:bob_1", "1:Bob@Outlook.com", "1:bob@outlook.com"]), ["1:Bob@Outlook.com", "8:live:bob_1"]);
+  assert.deepEqual(sortIdentities(["8:live:bob_1", "1:Bob@Outlook.com", "1:bob@outlook.com"]), [
+    "1:Bob@Outlook.com",
+    "8:live:bob_1",
+  ]);
   assert.equal(mriKey("1:A@B.c"), "1:a@b.c");
   assert.equal(mriKey("8:Live:X"), "8:Live:X");
 });

@@ -50,8 +50,16 @@ test("policy key and parameters round-trip", () => {
 });
 
 test("malformed queries are typed errors", () => {
-  for (const bad of ["jAkJ", "!!!", Buffer.from([0x8c, 9, 9, 4, 16, 0x41]).toString("base64"), Buffer.from([0x8c, 9, 9, 4, 0, 3, 1, 2, 3, 0]).toString("base64")]) {
-    assert.throws(() => decodeAsQuery(bad), (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse);
+  for (const bad of [
+    "jAkJ",
+    "!!!",
+    Buffer.from([0x8c, 9, 9, 4, 16, 0x41]).toString("base64"),
+    Buffer.from([0x8c, 9, 9, 4, 0, 3, 1, 2, 3, 0]).toString("base64"),
+  ]) {
+    assert.throws(
+      () => decodeAsQuery(bad),
+      (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse,
+    );
   }
   assert.throws(
     () => encodeAsQuery({ ...decodeAsQuery(SEED), deviceId: "x".repeat(300) }),

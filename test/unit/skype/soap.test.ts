@@ -25,7 +25,10 @@ function envelope(header: string, body: string): string {
 }
 
 test("the envelope carries the ABCH headers, the escaped ticket and the CacheKey", () => {
-  const xml = buildEnvelope({ partnerScenario: "InviteResponse", ticketToken: TOKEN, cacheKey: "ck&1" }, findAllBlockedContactsBody());
+  const xml = buildEnvelope(
+    { partnerScenario: "InviteResponse", ticketToken: TOKEN, cacheKey: "ck&1" },
+    findAllBlockedContactsBody(),
+  );
   const doc = parseXmlSafe(xml);
   const app = xmlPath(doc, "Envelope", "Header", "ABApplicationHeader");
   assert.equal(xmlChildText(app, "ApplicationId"), "F6D2794D-501F-443A-ADBE-8F1490FF30FD");
@@ -43,7 +46,7 @@ test("the envelope carries the ABCH headers, the escaped ticket and the CacheKey
 test("FindMembershipByRole asks for the Pending role of the Messenger service", () => {
   const doc = parseXmlSafe(findMembershipByRoleBody(["Pending"]));
   const op = doc.FindMembershipByRole;
-  assert.equal(xmlPath(op, "serviceFilter", "Types", "ServiceType") as string, "Messenger");
+  assert.equal(xmlPath(op, "serviceFilter", "Types", "ServiceType"), "Messenger");
   assert.equal(xmlChildText(xmlPath(op, "includedRoles"), "RoleId"), "Pending");
   assert.equal(xmlChildText(op, "view"), "Full");
   assert.equal(xmlChildText(op, "expandMembership"), "true");
@@ -93,15 +96,30 @@ test("ServiceHeader: CacheKey, CacheKeyChanged, PreferredHostName", () => {
 
 test("faults give the address book's errorcode, else the SOAP faultcode", () => {
   const fault = (detail: string) =>
-    envelope("", `<soap:Fault><faultcode>soap:Client</faultcode><faultstring>Member does not exist</faultstring><detail>${detail}</detail></soap:Fault>`);
-  const r = parseSoapResponse(fault(`<errorcode xmlns="${NS}">MemberDoesNotExist</errorcode><errorstring>x</errorstring>`));
-  assert.deepEqual(r.fault, { code: "MemberDoesNotExist", soapCode: "soap:Client", faultString: "Member does not exist" });
-  assert.equal(parseSoapResponse(fault(`<x><errorcode>PassportAuthFail</errorcode></x>`)).fault?.code, "PassportAuthFail");
+    envelope(
+      "",
+      `<soap:Fault><faultcode>soap:Client</faultcode><faultstring>Member does not exist</faultstring><detail>${detail}</detail></soap:Fault>`,
+    );
+  const r = parseSoapResponse(
+    fault(`<errorcode xmlns="${NS}">MemberDoesNotExist</errorcode><errorstring>x</errorstring>`),
+  );
+  assert.deepEqual(r.fault, {
+    code: "MemberDoesNotExist",
+    soapCode: "soap:Client",
+    faultString: "Member does not exist",
+  });
+  assert.equal(
+    parseSoapResponse(fault(`<x><errorcode>PassportAuthFail</errorcode></x>`)).fault?.code,
+    "PassportAuthFail",
+  );
   assert.equal(parseSoapResponse(fault("")).fault?.code, "Client");
 });
 
 test("a non-envelope is a Parse error", () => {
-  assert.throws(() => parseSoapResponse("<html/>"), (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse);
+  assert.throws(
+    () => parseSoapResponse("<html/>"),
+    (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse,
+  );
 });
 
 const PENDING = `<FindMembershipByRoleResponse xmlns="${NS}"><FindMembershipByRoleResult><Services><Service>
@@ -123,20 +141,38 @@ test("pending requests: MRI from PassportName, display name and invitation text"
     { mri: "1:carol@live.com", displayName: "Carol Ånström", message: "Hi Alice, it's Carol from work" },
     { mri: "8:dave.lister", displayName: "dave.lister", message: "" },
   ]);
-  const none = parseSoapResponse(envelope("", `<FindMembershipByRoleResponse xmlns="${NS}"><FindMembershipByRoleResult><OwnerNamespace/></FindMembershipByRoleResult></FindMembershipByRoleResponse>`));
+  const none = parseSoapResponse(
+    envelope(
+      "",
+      `<FindMembershipByRoleResponse xmlns="${NS}"><FindMembershipByRoleResult><OwnerNamespace/></FindMembershipByRoleResult></FindMembershipByRoleResponse>`,
+    ),
+  );
   assert.deepEqual(parsePendingRequests(none.body), []);
 });
 
 test("blocked contacts and the ABContactAdd guid", () => {
   const blocked = parseSoapResponse(
-    envelope("", `<FindAllBlockedContactsResponse xmlns="${NS}"><FindAllBlockedContactsResult><BlockedContact><Mri>8:live:mallory</Mri><DisplayName>Mallory</DisplayName></BlockedContact><BlockedContact><Mri>1:eve@x.com</Mri></BlockedContact></FindAllBlockedContactsResult></FindAllBlockedContactsResponse>`),
+    envelope(
+      "",
+      `<FindAllBlockedContactsResponse xmlns="${NS}"><FindAllBlockedContactsResult><BlockedContact><Mri>8:live:mallory</Mri><DisplayName>Mallory</DisplayName></BlockedContact><BlockedContact><Mri>1:eve@x.com</Mri></BlockedContact></FindAllBlockedContactsResult></FindAllBlockedContactsResponse>`,
+    ),
   );
   assert.deepEqual(parseBlockedContacts(blocked.body), [
     { mri: "8:live:mallory", displayName: "Mallory" },
     { mri: "1:eve@x.com", displayName: "eve@x.com" },
   ]);
-  const empty = parseSoapResponse(envelope("", `<FindAllBlockedContactsResponse xmlns="${NS}"><FindAllBlockedContactsResult/></FindAllBlockedContactsResponse>`));
+  const empty = parseSoapResponse(
+    envelope(
+      "",
+      `<FindAllBlockedContactsResponse xmlns="${NS}"><FindAllBlockedContactsResult/></FindAllBlockedContactsResponse>`,
+    ),
+  );
   assert.deepEqual(parseBlockedContacts(empty.body), []);
-  const added = parseSoapResponse(envelope("", `<ABContactAddResponse xmlns="${NS}"><ABContactAddResult><guid>6a7f-1</guid></ABContactAddResult></ABContactAddResponse>`));
+  const added = parseSoapResponse(
+    envelope(
+      "",
+      `<ABContactAddResponse xmlns="${NS}"><ABContactAddResult><guid>6a7f-1</guid></ABContactAddResult></ABContactAddResponse>`,
+    ),
+  );
   assert.equal(parseContactAddGuid(added.body), "6a7f-1");
 });

@@ -20,9 +20,18 @@ function setup(t: TestContext, extra: Partial<ConstructorParameters<typeof Token
     pool
       .intercept({ path: "/oauth20_token.srf", method: "POST" })
       .reply(status, (opts) => {
-        bodies.push(new URLSearchParams(String(opts.body)));
+        bodies.push(new URLSearchParams(opts.body as string));
         n++;
-        return json ?? { access_token: `AT${n}+/=`, token_type: "bearer", expires_in: 3600, scope: "s", refresh_token: `RT${n}+/=`, user_id: "0123456789abcdef" };
+        return (
+          json ?? {
+            access_token: `AT${n}+/=`,
+            token_type: "bearer",
+            expires_in: 3600,
+            scope: "s",
+            refresh_token: `RT${n}+/=`,
+            user_id: "0123456789abcdef",
+          }
+        );
       })
       .times(times);
   const tm = new TokenManager({
@@ -82,7 +91,8 @@ test("each new refresh token replaces the old one and is handed to onRefreshToke
 test("invalid_grant → BadCredentials, not retryable, and no further requests", async (t) => {
   const { tm, reply, bodies } = setup(t);
   reply(400, { error: "invalid_grant", error_description: "The token was revoked." });
-  const check = (e: unknown) => e instanceof AuthError && e.code === SkypeErrorCode.BadCredentials && !e.retryable;
+  const check = (e: unknown) =>
+    e instanceof AuthError && e.code === SkypeErrorCode.BadCredentials && !e.retryable;
   await assert.rejects(tm.getToken(TokenScope.Ath), check);
   await assert.rejects(tm.getToken(TokenScope.Contacts), check);
   assert.equal(bodies.length, 1);
@@ -91,19 +101,27 @@ test("invalid_grant → BadCredentials, not retryable, and no further requests",
 test("other OAuth errors are typed; 5xx is a retryable network error", async (t) => {
   const { tm, reply } = setup(t);
   reply(400, { error: "invalid_scope" });
-  await assert.rejects(tm.getToken("service::nope::MBI_SSL"), (e: unknown) =>
-    e instanceof AuthError && e.code === SkypeErrorCode.OAuth && e.message.includes("invalid_scope"));
+  await assert.rejects(
+    tm.getToken("service::nope::MBI_SSL"),
+    (e: unknown) =>
+      e instanceof AuthError && e.code === SkypeErrorCode.OAuth && e.message.includes("invalid_scope"),
+  );
   reply(503, { oops: 1 });
-  await assert.rejects(tm.getToken(TokenScope.Ath), (e: unknown) =>
-    e instanceof SkypeError && e.code === SkypeErrorCode.Network && e.retryable);
+  await assert.rejects(
+    tm.getToken(TokenScope.Ath),
+    (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.Network && e.retryable,
+  );
   reply();
   assert.equal(await tm.getToken(TokenScope.Ath), "AT3+/=", "recovers after a retryable error");
 });
 
 test("a caller's abort stops its wait without breaking the shared request", async (t) => {
   const { tm, agent } = setup(t);
-  agent.get(LOGIN).intercept({ path: "/oauth20_token.srf", method: "POST" })
-    .reply(200, { access_token: "X", expires_in: 60, refresh_token: "Y" }).delay(50);
+  agent
+    .get(LOGIN)
+    .intercept({ path: "/oauth20_token.srf", method: "POST" })
+    .reply(200, { access_token: "X", expires_in: 60, refresh_token: "Y" })
+    .delay(50);
   const ac = new AbortController();
   const first = tm.getToken(TokenScope.Ath, { signal: ac.signal });
   const second = tm.getToken(TokenScope.Ath);
@@ -116,10 +134,13 @@ test("getUic posts the login.skype.com token and the nonce", async (t) => {
   const { tm, reply, agent } = setup(t);
   reply();
   let form: URLSearchParams | undefined;
-  agent.get("http://skype.test").intercept({ path: "/login/uic", method: "POST" }).reply(200, (opts) => {
-    form = new URLSearchParams(String(opts.body));
-    return { uic: "UIC+/=", skypename: "live:alice_1" };
-  });
+  agent
+    .get("http://skype.test")
+    .intercept({ path: "/login/uic", method: "POST" })
+    .reply(200, (opts) => {
+      form = new URLSearchParams(opts.body as string);
+      return { uic: "UIC+/=", skypename: "live:alice_1" };
+    });
   assert.deepEqual(await tm.getUic("{nonce-1}"), { uic: "UIC+/=", skypename: "live:alice_1" });
   assert.equal(form?.get("access_token"), "AT1+/=");
   assert.equal(form?.get("nonce"), "{nonce-1}");

@@ -39,8 +39,20 @@ test("Sync request round-trips, with empty elements and page switches", () => {
   // <Sync><Collections><Collection><SyncKey>k1</SyncKey><CollectionId>…</CollectionId><GetChanges/><WindowSize>100
   assert.deepEqual(
     Buffer.from(bytes).toString("hex"),
-    "03016a00" + "45" + "5c" + "4f" + "4b03" + Buffer.from("k1").toString("hex") + "0001" +
-      "5203" + Buffer.from("folder-1").toString("hex") + "0001" + "13" + "5503" + Buffer.from("100").toString("hex") + "0001" +
+    "03016a00" +
+      "45" +
+      "5c" +
+      "4f" +
+      "4b03" +
+      Buffer.from("k1").toString("hex") +
+      "0001" +
+      "5203" +
+      Buffer.from("folder-1").toString("hex") +
+      "0001" +
+      "13" +
+      "5503" +
+      Buffer.from("100").toString("hex") +
+      "0001" +
       "010101",
   );
   assert.deepEqual(decodeWbxml(bytes), doc);
@@ -48,7 +60,12 @@ test("Sync request round-trips, with empty elements and page switches", () => {
 
 test("text, UTF-8, OPAQUE and multi-byte lengths decode", () => {
   const opaque = new Uint8Array(200).fill(0x41);
-  const doc = wb(CodePage.AirSync, "Sync", wb(CodePage.Contacts, "FileAs", "Carol Ånström ☺"), wb(CodePage.Contacts, "Body", opaque));
+  const doc = wb(
+    CodePage.AirSync,
+    "Sync",
+    wb(CodePage.Contacts, "FileAs", "Carol Ånström ☺"),
+    wb(CodePage.Contacts, "Body", opaque),
+  );
   const bytes = encodeWbxml(doc);
   // 200 = mb_u_int32 0x81 0x48
   assert.ok(Buffer.from(bytes).includes(Buffer.from([0xc3, 0x81, 0x48])));
@@ -99,8 +116,15 @@ for (const [name, bytes] of malformed) {
 }
 
 test("nesting deeper than the limit is refused", () => {
-  const deep = Buffer.concat([Buffer.from([3, 1, 0x6a, 0]), Buffer.alloc(200, 0x45), Buffer.alloc(200, 0x01)]);
-  assert.throws(() => decodeWbxml(deep), (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Wbxml);
+  const deep = Buffer.concat([
+    Buffer.from([3, 1, 0x6a, 0]),
+    Buffer.alloc(200, 0x45),
+    Buffer.alloc(200, 0x01),
+  ]);
+  assert.throws(
+    () => decodeWbxml(deep),
+    (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Wbxml,
+  );
 });
 
 test("encoding an unknown tag is a typed error", () => {

@@ -12,11 +12,15 @@ import {
   xmlPath,
 } from "../../../src/skype/xml.js";
 
-const isUnsafe = (e: unknown): boolean => e instanceof ProtocolParseError && e.code === SkypeErrorCode.UnsafeXml;
+const isUnsafe = (e: unknown): boolean =>
+  e instanceof ProtocolParseError && e.code === SkypeErrorCode.UnsafeXml;
 
 export const BILLION_LAUGHS =
   `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">` +
-  Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? "" : i};`.repeat(10)}">`).join("") +
+  Array.from(
+    { length: 9 },
+    (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i === 0 ? "" : i};`.repeat(10)}">`,
+  ).join("") +
   `]><lolz>&lol9;</lolz>`;
 
 test("billion laughs is refused before parsing, in bounded memory", () => {
@@ -26,7 +30,10 @@ test("billion laughs is refused before parsing, in bounded memory", () => {
 });
 
 test("external entities (XXE) and bare DOCTYPEs are refused", () => {
-  assert.throws(() => parseXmlSafe(`<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>`), isUnsafe);
+  assert.throws(
+    () => parseXmlSafe(`<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>`),
+    isUnsafe,
+  );
   assert.throws(() => parseXmlSafe(`<?xml version="1.0"?>\n<!doctype html><x/>`), isUnsafe);
   assert.throws(() => parseXmlSafe(`<x><!ENTITY a "b"></x>`), isUnsafe);
 });
@@ -51,12 +58,17 @@ test("deep nesting is refused", () => {
 
 test("malformed XML is a Parse error", () => {
   for (const bad of ["<a><b></a>", "<a>", "just text", "<a/><b/>"]) {
-    assert.throws(() => parseXmlSafe(bad), (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse);
+    assert.throws(
+      () => parseXmlSafe(bad),
+      (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse,
+    );
   }
 });
 
 test("predefined entities and character references are decoded, others kept", () => {
-  const doc = parseXmlSafe(`<s:x xmlns:s="urn:x"><a k="1&amp;2">&lt;b&gt; &#233;&#x263A; &quot;&apos; &custom;</a><a/></s:x>`);
+  const doc = parseXmlSafe(
+    `<s:x xmlns:s="urn:x"><a k="1&amp;2">&lt;b&gt; &#233;&#x263A; &quot;&apos; &custom;</a><a/></s:x>`,
+  );
   const a = xmlChildren(doc.x, "a");
   assert.equal(a.length, 2);
   assert.equal(xmlAttr(a[0], "k"), "1&2");

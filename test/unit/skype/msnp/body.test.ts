@@ -36,7 +36,9 @@ test("multi-part body: Routing / Reliability / Messaging, case-insensitive, byte
 
 test("multi-part body: a missing Reliability block and a Content-Length shorter than the rest", () => {
   const mm = parseMultipart(
-    Buffer.from("Routing: 1.0\r\nTo: 8:a\r\n\r\nNotification: 1.0\r\nUri: /user\r\nContent-Length: 3\r\n\r\nabcdef"),
+    Buffer.from(
+      "Routing: 1.0\r\nTo: 8:a\r\n\r\nNotification: 1.0\r\nUri: /user\r\nContent-Length: 3\r\n\r\nabcdef",
+    ),
   );
   assert.equal(mm.reliability.size, 0);
   assert.equal(mm.contentKind, "Notification");

@@ -9,8 +9,8 @@ import { ScriptServer } from "./script-server.js";
 const creds = {
   email: "alice@hotmail.co.uk",
   skypename: "live:alice_1",
-  getTicket: async () => "EwA+/=tok&",
-  getUic: async (nonce: string) => `uic-${nonce}`,
+  getTicket: () => Promise.resolve("EwA+/=tok&"),
+  getUic: (nonce: string) => Promise.resolve(`uic-${nonce}`),
 };
 
 function waitState(c: MsnpClient, kind: MsnpState["kind"]): Promise<MsnpState> {
@@ -29,14 +29,23 @@ function loginScript(server: ScriptServer, opts: { challenge?: string } = {}) {
   let reg = 0;
   server.handler = (f, reply) => {
     const t = f.type;
-    if (f.command === "CNT") reply({ body: "<connect-response><ver>2</ver><nonce>{N-1}</nonce></connect-response>" });
+    if (f.command === "CNT")
+      reply({ body: "<connect-response><ver>2</ver><nonce>{N-1}</nonce></connect-response>" });
     else if (f.command === "ATH") reply({ body: "<auth-response/>" });
     else if (f.command === "BND") {
       const body = opts.challenge ? `<msgr-response><nonce>${opts.challenge}</nonce></msgr-response>` : "";
       reply({ headers: [["Set-Registration", `R${++reg}`]], body });
     } else if (f.command === "PUT" || f.command === "DEL") reply({ type: "MSGR" });
-    else if (t === "MSGR\\RECENTCONVERSATIONS") reply({ type: "MSGR", body: "<recentconversations-response><conversations/></recentconversations-response>" });
-    else if (f.command === "PNG") reply({ headers: [["Set-Registration", `R${++reg}`]], body: "<ping-response><wait>50</wait></ping-response>" });
+    else if (t === "MSGR\\RECENTCONVERSATIONS")
+      reply({
+        type: "MSGR",
+        body: "<recentconversations-response><conversations/></recentconversations-response>",
+      });
+    else if (f.command === "PNG")
+      reply({
+        headers: [["Set-Registration", `R${++reg}`]],
+        body: "<ping-response><wait>50</wait></ping-response>",
+      });
   };
 }
 
@@ -44,7 +53,13 @@ test("login sequence, challenge, registration cookie on every frame after BND, A
   const server = new ScriptServer();
   loginScript(server, { challenge: "22210219642164014968" });
   const port = await server.listen();
-  const client = new MsnpClient({ host: "127.0.0.1", port, credentials: creds, epid: "{ABCD-1}", displayName: "Alice" });
+  const client = new MsnpClient({
+    host: "127.0.0.1",
+    port,
+    credentials: creds,
+    epid: "{ABCD-1}",
+    displayName: "Alice",
+  });
   t.after(async () => {
     await client.stop();
     await server.close();
@@ -55,6 +70,7 @@ test("login sequence, challenge, registration cookie on every frame after BND, A
   client.start();
   await waitState(client, "connected");
   await caughtUp;
+  await server.waitFor((f) => f.command === "PNG", "first PNG");
 
   const seq = server.frames.map((f) => `${f.command} ${f.type}`);
   assert.deepEqual(seq.slice(0, 9), [
@@ -75,9 +91,14 @@ test("login sequence, challenge, registration cookie on every frame after BND, A
       "<id>alice@hotmail.co.uk</id><alias>live:alice_1</alias></user>",
   );
   assert.ok(server.frames[2]!.body.toString().includes("<epid>abcd-1</epid>"));
-  assert.ok(server.frames[3]!.body.toString().includes(`<response>${cs64Response("22210219642164014968")}</response>`));
+  assert.ok(
+    server.frames[3]!.body.toString().includes(
+      `<response>${cs64Response("22210219642164014968")}</response>`,
+    ),
+  );
   for (const f of server.frames.slice(0, 3)) assert.equal(f.headers.get("Registration"), undefined);
-  for (const f of server.frames.slice(3)) assert.match(f.headers.get("Registration") ?? "", /^R\d$/, `${f.command} carries it`);
+  for (const f of server.frames.slice(3))
+    assert.match(f.headers.get("Registration") ?? "", /^R\d$/, `${f.command} carries it`);
   const subs = server.frames[6]!.body.toString();
   assert.ok(subs.includes("<messaging><im />") && subs.includes("<partner>ABCH</partner>"));
   const presence = parseMultipart(server.frames[4]!.body);
@@ -158,7 +179,11 @@ test("OUT with OTH → logged_out; a dropped connection → transient_disconnect
     credentials: creds,
     backoff: { initialMs: 10, maxMs: 20 },
     random: () => 0,
-    clock: { now: () => now, setTimeout: (fn, ms) => setTimeout(fn, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout) },
+    clock: {
+      now: () => now,
+      setTimeout: (fn, ms) => setTimeout(fn, ms),
+      clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+    },
   });
   t.after(async () => {
     await client.stop();

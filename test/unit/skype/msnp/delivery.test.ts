@@ -36,14 +36,21 @@ test("receiver: duplicates by Message-ID, cursor and Client-Message-ID; cursors 
   assert.equal(r.deliver(msg("10"), "live"), true);
   assert.equal(r.deliver(msg("10"), "catchup"), false, "same Message-ID");
   assert.equal(r.deliver(msg("9"), "catchup"), false, "at or below the cursor");
-  assert.equal(r.deliver(msg("11", { clientMessageId: "c10" }), "live"), false, "same sender and Client-Message-ID");
+  assert.equal(
+    r.deliver(msg("11", { clientMessageId: "c10" }), "live"),
+    false,
+    "same sender and Client-Message-ID",
+  );
   assert.equal(r.deliver(msg("12"), "live"), true);
   assert.deepEqual(Object.fromEntries(r.cursors), { "8:live:bob_1": "12" });
   assert.equal(events.length, 2);
   const first = events[0]![1] as { cursor: unknown; body: string; source: string };
   assert.deepEqual(first.cursor, { conversation: "8:live:bob_1", messageId: "10" });
   r.rememberSent("8:live:bob_1", "mine");
-  assert.equal(r.deliver(msg("13", { fromMe: true, from: "8:live:alice_1", clientMessageId: "mine" }), "catchup"), false);
+  assert.equal(
+    r.deliver(msg("13", { fromMe: true, from: "8:live:alice_1", clientMessageId: "mine" }), "catchup"),
+    false,
+  );
 });
 
 test("receiver: emote, edit, delete, typing, thread activity, unhandled", () => {
@@ -88,7 +95,11 @@ test("catch-up plan: cursors, unknown conversations above the watermark, must-re
     mustRead: new Set(["8:a", "8:e"]),
   });
   assert.deepEqual(Object.fromEntries(plan), { "8:a": "100", "8:b": "200", "8:c": "200", "8:e": "200" });
-  const first = planCatchUp({ cursors: new Map(), recent: [{ id: "8:c", lastMessageId: "1" }], mustRead: new Set() });
+  const first = planCatchUp({
+    cursors: new Map(),
+    recent: [{ id: "8:c", lastMessageId: "1" }],
+    mustRead: new Set(),
+  });
   assert.equal(first.size, 0, "nothing is back-filled on a first start");
 });
 
@@ -139,8 +150,20 @@ test("outbox: a reply to a later frame confirms; an error reply refuses; unknown
 
 test("backoff: exponential, capped, jittered by the injected random", () => {
   const o = { initialMs: 100, maxMs: 1000, jitter: 0.5 };
-  assert.equal(backoffDelay(0, o, () => 0), 50);
-  assert.equal(backoffDelay(0, o, () => 1), 100);
-  assert.equal(backoffDelay(3, o, () => 1), 800);
-  assert.equal(backoffDelay(10, o, () => 0.5), 750);
+  assert.equal(
+    backoffDelay(0, o, () => 0),
+    50,
+  );
+  assert.equal(
+    backoffDelay(0, o, () => 1),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, o, () => 1),
+    800,
+  );
+  assert.equal(
+    backoffDelay(10, o, () => 0.5),
+    750,
+  );
 });

@@ -22,7 +22,13 @@ test("SDG 9 MSGR 305: the text message of REFERENCE §7.1, byte for byte", () =>
     { kind: "text", text: "hi" },
     "6643607751647822671",
   );
-  const buf = encodeFrame({ command: "SDG", trid: 9, type: "MSGR", headers: [["Registration", "REG"]], body });
+  const buf = encodeFrame({
+    command: "SDG",
+    trid: 9,
+    type: "MSGR",
+    headers: [["Registration", "REG"]],
+    body,
+  });
   const expected = [
     "SDG 9 MSGR 305",
     "Registration: REG",
@@ -54,7 +60,10 @@ test("lengths are UTF-8 byte counts", () => {
 });
 
 test("bare frames have length 0 and no payload", () => {
-  assert.equal(encodeFrame({ command: "OUT", trid: 7, type: "CON", bare: true }).toString(), "OUT 7 CON 0\r\n");
+  assert.equal(
+    encodeFrame({ command: "OUT", trid: 7, type: "CON", bare: true }).toString(),
+    "OUT 7 CON 0\r\n",
+  );
   const frames = new FrameParser().push(Buffer.from("OUT 0 CON 0\r\nPNG 2 CON 0\r\n"));
   assert.deepEqual(
     frames.map((f) => [f.command, f.trid, f.type, f.length, f.body.length, f.headers.size]),
@@ -84,7 +93,9 @@ test("payload with a top block, with only the empty top block, and without one",
 });
 
 test("a payload that starts with the Routing block has no top block", () => {
-  const { headers, body } = splitPayload(Buffer.from("Routing: 1.0\r\nTo: 8:a\r\n\r\nReliability: 1.0\r\n\r\n"));
+  const { headers, body } = splitPayload(
+    Buffer.from("Routing: 1.0\r\nTo: 8:a\r\n\r\nReliability: 1.0\r\n\r\n"),
+  );
   assert.equal(headers.size, 0);
   assert.ok(body.toString().startsWith("Routing: 1.0"));
   const xml = splitPayload(Buffer.from("<ping-response><wait>50</wait></ping-response>"));
@@ -123,7 +134,11 @@ test("random re-chunking of a long frame stream yields the same frames", () => {
     const headers: [string, string][] = i % 3 === 0 ? [] : [["Ack-Id", `A${i}`]];
     sent.push({ trid: i, body, headers });
   }
-  const stream = Buffer.concat(sent.map((s) => encodeFrame({ command: "SDG", trid: s.trid, type: "MSGR", headers: s.headers, body: s.body })));
+  const stream = Buffer.concat(
+    sent.map((s) =>
+      encodeFrame({ command: "SDG", trid: s.trid, type: "MSGR", headers: s.headers, body: s.body }),
+    ),
+  );
   for (let round = 0; round < 20; round++) {
     const p = new FrameParser();
     const got: Frame[] = [];

@@ -36,16 +36,25 @@ test("emote offset: number or quoted string; one leading space dropped", () => {
 
 test("edits, deletes, rich text and typing", () => {
   const edit = parseMultipart(
-    buildSdgBody("19:ab@thread.skype", alice, { kind: "edit", editedId: "77", text: "fixed", format: "text" }, "78"),
+    buildSdgBody(
+      "19:ab@thread.skype",
+      alice,
+      { kind: "edit", editedId: "77", text: "fixed", format: "text" },
+      "78",
+    ),
   );
   assert.equal(edit.content.get("Skype-EditedId"), "77");
   assert.equal(edit.content.get("Client-Message-ID"), "78");
   assert.equal(edit.body.toString(), "fixed");
-  const del = parseMultipart(buildSdgBody("8:b", alice, { kind: "delete", editedId: "77", format: "text" }, "79"));
+  const del = parseMultipart(
+    buildSdgBody("8:b", alice, { kind: "delete", editedId: "77", format: "text" }, "79"),
+  );
   assert.equal(del.content.get("Skype-EditedId"), "77");
   assert.equal(del.content.get("Content-Length"), "0");
   assert.equal(del.body.length, 0);
-  const rich = parseMultipart(buildSdgBody("8:b", alice, { kind: "richtext", html: "<b>a &amp; b</b>" }, "80"));
+  const rich = parseMultipart(
+    buildSdgBody("8:b", alice, { kind: "richtext", html: "<b>a &amp; b</b>" }, "80"),
+  );
   assert.equal(rich.content.get("Message-Type"), "RichText");
   assert.equal(rich.content.get("Content-Type"), "application/user+xml");
   const typing = parseMultipart(buildSdgBody("8:b", alice, { kind: "typing", typing: false }));
@@ -66,13 +75,17 @@ test("received pushes: conversation keys per PROFILE §5 and fromMe", () => {
   assert.equal(raw.fromEpid, "e-9");
   assert.equal(raw.fromMe, false);
   const mine = parseMultipart(
-    Buffer.from("Routing: 1.0\r\nTo: 8:live:bob_1\r\nFrom: 1:ALICE@hotmail.co.uk;epid={x}\r\n\r\nMessaging: 2.0\r\n\r\nyo"),
+    Buffer.from(
+      "Routing: 1.0\r\nTo: 8:live:bob_1\r\nFrom: 1:ALICE@hotmail.co.uk;epid={x}\r\n\r\nMessaging: 2.0\r\n\r\nyo",
+    ),
   );
   const raw2 = rawFromPush(mine, self)!;
   assert.equal(raw2.fromMe, true);
   assert.equal(raw2.conversation, "8:live:bob_1");
   const thread = parseMultipart(
-    Buffer.from("Routing: 1.0\r\nTo: 19:abc@thread.skype\r\nFrom: 8:live:bob_1;epid={x}\r\n\r\nMessaging: 2.0\r\n\r\nyo"),
+    Buffer.from(
+      "Routing: 1.0\r\nTo: 19:abc@thread.skype\r\nFrom: 8:live:bob_1;epid={x}\r\n\r\nMessaging: 2.0\r\n\r\nyo",
+    ),
   );
   assert.equal(rawFromPush(thread, self)!.conversation, "19:abc@thread.skype");
 });

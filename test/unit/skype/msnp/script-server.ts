@@ -1,8 +1,17 @@
 // A tiny scripted MSNP server for client unit tests: records every frame and lets the test answer.
 import * as net from "node:net";
-import { encodeFrame, FrameParser, type Frame, type OutgoingFrame } from "../../../../src/skype/msnp/framing.js";
+import {
+  encodeFrame,
+  FrameParser,
+  type Frame,
+  type OutgoingFrame,
+} from "../../../../src/skype/msnp/framing.js";
 
-export type Handler = (f: Frame, reply: (o: Partial<OutgoingFrame> & { command?: string }) => void, sock: net.Socket) => void;
+export type Handler = (
+  f: Frame,
+  reply: (o: Partial<OutgoingFrame> & { command?: string }) => void,
+  sock: net.Socket,
+) => void;
 
 export class ScriptServer {
   readonly frames: Frame[] = [];
@@ -25,7 +34,14 @@ export class ScriptServer {
             f,
             (o) =>
               sock.write(
-                encodeFrame({ command: o.command ?? f.command, trid: o.trid ?? f.trid, type: o.type ?? f.type.split("\\")[0]!, headers: o.headers, body: o.body, bare: o.bare }),
+                encodeFrame({
+                  command: o.command ?? f.command,
+                  trid: o.trid ?? f.trid,
+                  type: o.type ?? f.type.split("\\")[0]!,
+                  headers: o.headers,
+                  body: o.body,
+                  bare: o.bare,
+                }),
               ),
             sock,
           );

@@ -1,7 +1,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { escapeXml, findAll, findFirst, parseXml } from "../../../../src/skype/msnp/xml.js";
-import { contentText, parseHistoryPage, parseRecentConversations } from "../../../../src/skype/msnp/history.js";
+import {
+  contentText,
+  parseHistoryPage,
+  parseRecentConversations,
+} from "../../../../src/skype/msnp/history.js";
 import { parseThreadActivity, parseThreads } from "../../../../src/skype/msnp/threads.js";
 import { parseUserDocument } from "../../../../src/skype/msnp/presence.js";
 import { SelfIdentity } from "../../../../src/skype/msnp/identity.js";
@@ -9,7 +13,9 @@ import { userXml } from "../../../../src/skype/msnp/payloads.js";
 import { ProtocolParseError, SkypeErrorCode } from "../../../../src/skype/errors.js";
 
 test("XML: attributes, entities, CDATA, raw inner markup", () => {
-  const doc = parseXml(`<?xml version="1.0"?><a x='1' y="&lt;2&gt;"><b>t &amp; u</b><c><![CDATA[<raw>]]></c><d/></a>`);
+  const doc = parseXml(
+    `<?xml version="1.0"?><a x='1' y="&lt;2&gt;"><b>t &amp; u</b><c><![CDATA[<raw>]]></c><d/></a>`,
+  );
   const a = findFirst(doc, "A")!;
   assert.equal(a.attrs.y, "<2>");
   assert.equal(findFirst(doc, "b")!.text, "t & u");
@@ -56,7 +62,10 @@ test("history page: escaped and raw rich content, edits, emote offsets, paging f
   assert.equal(page.messages[0]!.editedId, "6");
   assert.equal(page.messages[1]!.fromMe, true);
   assert.equal(page.messages[1]!.emoteOffset, "5");
-  assert.equal(contentText(findFirst(parseXml("<content><b>x &amp; y</b></content>"), "content")), "<b>x &amp; y</b>");
+  assert.equal(
+    contentText(findFirst(parseXml("<content><b>x &amp; y</b></content>"), "content")),
+    "<b>x &amp; y</b>",
+  );
   const recent = parseRecentConversations(
     `<recentconversations-response><conversations><conversation><id>8:live:bob_1</id><messages>` +
       `<message><id>55</id></message><message><id>60</id></message></messages></conversation>` +
@@ -87,10 +96,15 @@ test("threads and ThreadActivity bodies", () => {
     { eventTime: "1", initiator: "8:a", targets: [{ mri: "8:b" }, { mri: "8:c" }] },
   );
   assert.deepEqual(
-    parseThreadActivity(`<roleupdate><eventtime>2</eventtime><initiator>8:a</initiator><target><id>8:b</id><role>admin</role></target></roleupdate>`),
+    parseThreadActivity(
+      `<roleupdate><eventtime>2</eventtime><initiator>8:a</initiator><target><id>8:b</id><role>admin</role></target></roleupdate>`,
+    ),
     { eventTime: "2", initiator: "8:a", targets: [{ mri: "8:b", role: "admin" }] },
   );
-  assert.equal(parseThreadActivity(`<topicupdate><initiator>8:a</initiator><value>New</value></topicupdate>`).value, "New");
+  assert.equal(
+    parseThreadActivity(`<topicupdate><initiator>8:a</initiator><value>New</value></topicupdate>`).value,
+    "New",
+  );
 });
 
 test("presence documents", () => {
