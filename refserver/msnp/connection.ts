@@ -36,10 +36,12 @@ export interface Subscriptions {
   readonly partners: Set<string>;
 }
 
+/** Handles one frame of a connection (see ./dispatch.ts). */
 export type Dispatcher = (conn: MsnpConnection, frame: Frame) => void | Promise<void>;
 
 let nextConnectionId = 1;
 
+/** One client socket and its protocol state. */
 export class MsnpConnection {
   readonly id = nextConnectionId++;
   readonly remote: string;

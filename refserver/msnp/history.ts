@@ -69,6 +69,7 @@ export interface HistoryPage {
   readonly syncState: string;
 }
 
+/** Per-person, per-conversation message lists (in memory). */
 export class HistoryStore {
   /** owner key → conversation key → messages in ascending Message-ID order. */
   private readonly byOwner = new Map<string, Map<string, StoredMessage[]>>();

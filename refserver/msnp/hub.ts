@@ -69,6 +69,7 @@ export class AckStore {
   }
 }
 
+/** The MSNP side's shared state; one per MsnpServer. */
 export class MsnpHub {
   readonly connections = new Set<MsnpConnection>();
   readonly history = new HistoryStore();

@@ -9,6 +9,7 @@ import { SKYPE_PRODUCT_ID, SKYPE_PRODUCT_KEY } from "./cs64.js";
 /** How the registration cookie is rotated. */
 export type CookieRotation = "never" | "per-reply" | { intervalMs: number };
 
+/** The knobs; every field is documented with its default. */
 export interface MsnpServerOptions {
   /** Seconds put in the PNG reply's `<wait>` [A]. Default 50. */
   pingWait: number;

@@ -40,6 +40,7 @@ export function braced(epid: string): string {
   return `{${epid}}`;
 }
 
+/** Published presence per person (in memory). */
 export class PresenceStore {
   private readonly people = new Map<string, PersonPresence>();
 

@@ -110,10 +110,15 @@ export class MsnpServer {
   async close(): Promise<void> {
     this.world.off("abchChanged", this.onAbch);
     this.hub.shutdown();
-    for (const c of [...this.hub.connections]) c.sendOut("SSD");
+    const conns = [...this.hub.connections];
+    for (const c of conns) c.sendOut("SSD");
+    // A client that does not read would keep its socket open: cut what is left after a grace.
+    const cut = setTimeout(() => conns.forEach((c) => c.destroy()), 1000);
+    cut.unref();
     const s = this.server;
     this.server = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+    clearTimeout(cut);
   }
 
   private accept(socket: Socket): void {

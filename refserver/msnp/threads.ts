@@ -6,8 +6,10 @@
 import { randomBytes } from "node:crypto";
 import { tag } from "./xml.js";
 
+/** Thread roles as on the wire. */
 export type ThreadRole = "admin" | "user";
 
+/** A member of a thread. */
 export interface ThreadMember {
   /** The person's world key. */
   readonly key: string;
@@ -16,6 +18,7 @@ export interface ThreadMember {
   role: ThreadRole;
 }
 
+/** A group thread. */
 export interface Thread {
   readonly id: string;
   /** MRI of the creator. */
@@ -48,6 +51,7 @@ export function parseRole(s: string | undefined): ThreadRole {
   throw new ThreadError(201, `unknown role ${JSON.stringify(s)}`);
 }
 
+/** Every thread, by id (ids compare case-insensitively). */
 export class ThreadStore {
   private readonly threads = new Map<string, Thread>();
 

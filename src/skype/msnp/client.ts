@@ -22,7 +22,6 @@ import type {
   BackoffOptions,
   MsnpClientEvents,
   MsnpClientOptions,
-  MsnpConnect,
   MsnpState,
   MsnpTarget,
   OutgoingMessage,

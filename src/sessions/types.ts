@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The contract between the session layer (one Skype connection per linked Matrix user) and the
+ * bridge. The bridge depends only on this file; src/sessions implements it.
+ */
+import type { EventEmitter } from "node:events";
+import type { SkypeError } from "../skype/errors.js";
+import type { Contact } from "../skype/model.js";
+import type { LoginResult } from "../skype/auth/login-process.js";
+import type {
+  DeleteEvent,
+  EditEvent,
+  MessageEvent,
+  OutgoingMessage,
+  PresenceEvent,
+  PresenceStatus,
+  ThreadActivityEvent,
+  ThreadInfo,
+  ThreadRole,
+  TypingEvent,
+  UnhandledMessageEvent,
+} from "../skype/msnp/types.js";
+
+export type {
+  DeleteEvent,
+  EditEvent,
+  MessageEvent,
+  OutgoingMessage,
+  PresenceEvent,
+  ThreadActivityEvent,
+  ThreadInfo,
+  TypingEvent,
+  UnhandledMessageEvent,
+};
+
+/** A linked user's session state (mautrix bridge-state names). */
+export type SessionState =
+  | { kind: "connecting" }
+  | { kind: "connected" }
+  | { kind: "transient_disconnect"; retryAt: number; error?: SkypeError }
+  | { kind: "bad_credentials"; error?: SkypeError }
+  | { kind: "logged_out"; reason: string };
+
+/** An incoming contact request. */
+export interface ContactRequest {
+  mri: string;
+  displayName: string;
+  message: string;
+}
+
+/** What a session tells the bridge. Listeners must not throw; they may return promises (ignored). */
+export interface SessionEvents {
+  /** Emitted once per change of state (never twice in a row with the same kind). */
+  state: [SessionState];
+  message: [MessageEvent];
+  edit: [EditEvent];
+  delete: [DeleteEvent];
+  typing: [TypingEvent];
+  presence: [PresenceEvent];
+  threadUpdate: [ThreadInfo];
+  threadActivity: [ThreadActivityEvent];
+  unhandledMessage: [UnhandledMessageEvent];
+  /** The contact list after a (re)sync: one entry per person, identities merged. */
+  contacts: [Contact[]];
+  /** Incoming contact requests after a (re)sync (the full current list). */
+  contactRequests: [ContactRequest[]];
+  /** Catch-up after a (re)connect finished. */
+  caughtUp: [{ messages: number }];
+}
+
+/** One linked user's Skype connection. */
+export interface Session extends EventEmitter<SessionEvents> {
+  readonly mxid: string;
+  /** The user's own identities (`1:<email>`, `8:<skypename>`). */
+  readonly identities: readonly string[];
+  readonly displayName: string;
+  readonly state: SessionState;
+  /** Sends text / rich text / emote to a contact MRI or thread id. Never throws; see OutgoingMessage. */
+  sendText(conversation: string, text: string, clientMessageId?: string): OutgoingMessage;
+  sendRichText(conversation: string, html: string, clientMessageId?: string): OutgoingMessage;
+  sendEmote(conversation: string, text: string, clientMessageId?: string): OutgoingMessage;
+  editMessage(
+    conversation: string,
+    originalClientMessageId: string,
+    content: { format: "text" | "richtext"; body: string; emote?: boolean },
+    clientMessageId?: string,
+  ): OutgoingMessage;
+  deleteMessage(conversation: string, originalClientMessageId: string, clientMessageId?: string): OutgoingMessage;
+  /** Best effort; false when not connected. */
+  sendTyping(conversation: string, typing: boolean): boolean;
+  setPresence(status: PresenceStatus): Promise<void>;
+  /** Thread management (network I/O; throws SkypeError). */
+  createThread(members: string[], topic?: string): Promise<ThreadInfo>;
+  addThreadMembers(threadId: string, mris: string[], role?: ThreadRole): Promise<void>;
+  removeThreadMember(threadId: string, mri: string): Promise<void>;
+  setThreadTopic(threadId: string, topic: string): Promise<void>;
+  /** Contact requests (network I/O; throws SkypeError). */
+  acceptContactRequest(mri: string): Promise<void>;
+  declineContactRequest(mri: string): Promise<void>;
+  sendContactRequest(who: string, message?: string): Promise<void>;
+  /** Re-reads contacts and requests now; emits `contacts` and `contactRequests`. */
+  resyncContacts(): Promise<void>;
+  /** The contact list from the last sync (may be empty before the first one). */
+  contacts(): Contact[];
+}
+
+/** Owns every session. */
+export interface SessionManager {
+  /** Starts a session for every linked user in the store, at most N at once. Never throws. */
+  startAll(): Promise<void>;
+  /** Links `mxid` to the signed-in Skype account (persists the refresh token encrypted) and starts its session. */
+  link(mxid: string, login: LoginResult): Promise<Session>;
+  /** Stops the session, forgets the tokens and the link. */
+  unlink(mxid: string): Promise<void>;
+  get(mxid: string): Session | undefined;
+  all(): Session[];
+  /** Called for every new session (at start-up and on link) so the bridge can attach listeners first. */
+  onSession(listener: (session: Session) => void): void;
+  /** Stops every session cleanly (`OUT`). */
+  stopAll(): Promise<void>;
+}
