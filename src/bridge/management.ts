@@ -6,6 +6,7 @@
 import type { Intent } from "matrix-appservice-bridge";
 import { Logger, errorText } from "../util/logger.js";
 import type { CommandDispatcher } from "./commands/dispatcher.js";
+import type { CommandContext } from "./commands/types.js";
 
 const log = new Logger("bridge.management");
 
@@ -24,6 +25,8 @@ export interface ManagementDeps {
   store: ManagementRoomStore;
   dispatcher: CommandDispatcher;
   permission(mxid: string): Permission;
+  /** Consumes a message before it is read as a command (e.g. a password a login waits for). */
+  intercept?(ctx: CommandContext, body: string): Promise<boolean>;
 }
 
 interface MemberEvent {
@@ -83,16 +86,15 @@ export class ManagementRooms {
       await this.notice(ev.room_id, "You are no longer allowed to use this bridge.");
       return true;
     }
-    await this.deps.dispatcher.dispatch(
-      {
-        sender: ev.sender,
-        roomId: ev.room_id,
-        eventId: ev.event_id,
-        isAdmin: perm === "admin",
-        reply: (text, html) => this.notice(ev.room_id, text, html),
-      },
-      body,
-    );
+    const ctx: CommandContext = {
+      sender: ev.sender,
+      roomId: ev.room_id,
+      eventId: ev.event_id,
+      isAdmin: perm === "admin",
+      reply: (text, html) => this.notice(ev.room_id, text, html),
+    };
+    if (this.deps.intercept && (await this.deps.intercept(ctx, body))) return true;
+    await this.deps.dispatcher.dispatch(ctx, body);
     return true;
   }
 

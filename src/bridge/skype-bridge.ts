@@ -20,7 +20,7 @@ import { basicCommands } from "./commands/basic.js";
 import { CommandDispatcher } from "./commands/dispatcher.js";
 import type { Command } from "./commands/types.js";
 import { pingHomeserver, type PingResult } from "./homeserver-ping.js";
-import { ManagementRooms, type ManagementRoomStore } from "./management.js";
+import { ManagementRooms, type ManagementDeps, type ManagementRoomStore } from "./management.js";
 import type { Registration } from "./registration.js";
 
 const log = new Logger("bridge");
@@ -41,6 +41,8 @@ export interface SkypeBridgeOptions {
     room_id?: string;
     content: Record<string, unknown>;
   }) => Promise<void>;
+  /** Consumes management-room messages before they are read as commands. */
+  intercept?: ManagementDeps["intercept"];
 }
 
 export class SkypeBridge {
@@ -81,6 +83,7 @@ export class SkypeBridge {
       store: opts.managementStore,
       dispatcher: this.dispatcher,
       permission: (mxid) => permissionFor(config, mxid),
+      intercept: opts.intercept,
     });
   }
 

@@ -6,6 +6,8 @@
 import type { Config } from "../config/schema.js";
 import type { ParsedArgs } from "./args.js";
 import { runProbe } from "../skype/probe.js";
+import { probeMessaging } from "../skype/probe-msnp.js";
+import { loginWithPassword, loginWithRedirect } from "../skype/auth/login-process.js";
 import type { SkypeEndpoints } from "../skype/model.js";
 import { isSkypeError } from "../skype/errors.js";
 import { redactText } from "../skype/log.js";
@@ -43,12 +45,32 @@ export async function runProbeCommand(config: Config, args: ParsedArgs): Promise
       );
       return 1;
     }
-    const result = await runProbe({
-      endpoints: endpointsFromConfig(config),
-      user: args.user!,
-      password,
-      redirectUrl: args.redirectUrl,
-    });
+    const endpoints = endpointsFromConfig(config);
+    if (args.send || args.listen) {
+      const login = args.redirectUrl
+        ? await loginWithRedirect(endpoints, args.redirectUrl)
+        : await loginWithPassword(endpoints, args.user!, password ?? "");
+      const stop = new AbortController();
+      const onSignal = (): void => stop.abort();
+      process.once("SIGINT", onSignal);
+      process.once("SIGTERM", onSignal);
+      try {
+        await probeMessaging({
+          endpoints,
+          login,
+          send: args.send,
+          listen: args.listen,
+          waitSeconds: args.wait,
+          signal: stop.signal,
+          out: (line) => process.stdout.write(JSON.stringify(line) + "\n"),
+        });
+      } finally {
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+      }
+      return 0;
+    }
+    const result = await runProbe({ endpoints, user: args.user!, password, redirectUrl: args.redirectUrl });
     process.stdout.write(JSON.stringify(result) + "\n");
     return 0;
   } catch (e) {

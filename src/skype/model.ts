@@ -184,3 +184,16 @@ export interface Contact {
   firstName?: string;
   lastName?: string;
 }
+
+/**
+ * Splits the `msnp` endpoint (`host:port`, IPv6 hosts in brackets) into its parts.
+ * @throws SkypeError `SKYPE_INVALID_ARGUMENT` when it is not `host:port`.
+ */
+export function parseHostPort(value: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || !(port > 0 && port < 65536)) {
+    throw new SkypeError(SkypeErrorCode.InvalidArgument, `"${value}" is not host:port`, false);
+  }
+  return { host: (m[1] ?? m[2])!, port };
+}

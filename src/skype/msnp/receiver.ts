@@ -89,7 +89,8 @@ export class Receiver {
     }
     if (m.clientMessageId !== undefined) {
       if (m.fromMe && this.sentHere(m.conversation, m.clientMessageId)) return true;
-      if (this.seenClientIds.has(key(m.conversation, m.from.toLowerCase(), m.clientMessageId))) return true;
+      // Some senders repeat the original Client-Message-ID on edits: only Message-IDs tell those apart.
+      if (m.editedId === undefined && this.seenClientIds.has(this.clientKey(m))) return true;
     }
     return false;
   }
@@ -104,11 +105,19 @@ export class Receiver {
         this.cursors.set(m.conversation, m.messageId);
       this.bumpLast(m.messageId);
     }
-    if (m.clientMessageId !== undefined && !m.messageType.toLowerCase().startsWith("control/")) {
-      this.seenClientIds.add(key(m.conversation, m.from.toLowerCase(), m.clientMessageId));
+    if (
+      m.clientMessageId !== undefined &&
+      m.editedId === undefined &&
+      !m.messageType.toLowerCase().startsWith("control/")
+    ) {
+      this.seenClientIds.add(this.clientKey(m));
     }
     this.classify(m, source);
     return true;
+  }
+
+  private clientKey(m: RawMessage): string {
+    return key(m.conversation, m.from.toLowerCase(), m.clientMessageId ?? "");
   }
 
   private meta(m: RawMessage, source: MessageSource): MessageMeta {

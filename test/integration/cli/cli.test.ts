@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import { test } from "node:test";
+import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -85,7 +85,16 @@ test("probe signs in to the reference server and prints the contacts with merged
     new Promise((resolveRun) => {
       const child = spawn(
         process.execPath,
-        ["--import", "tsx", join(ROOT, "src", "main.ts"), "probe", "-c", config, "--user", "alice@hotmail.co.uk"],
+        [
+          "--import",
+          "tsx",
+          join(ROOT, "src", "main.ts"),
+          "probe",
+          "-c",
+          config,
+          "--user",
+          "alice@hotmail.co.uk",
+        ],
         { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: KEY } },
       );
       let stdout = "";
@@ -115,4 +124,90 @@ test("probe signs in to the reference server and prints the contacts with merged
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^probe failed: SKYPE_WRONG_PASSWORD: .*incorrect/m);
   assert.ok(!bad.stderr.includes("wrong\n"));
+});
+
+describe("probe over MSNP24", () => {
+  let ref: Awaited<ReturnType<typeof import("../../../refserver/index.js").startReferenceServer>>;
+  let dir: string;
+  let config: string;
+  before(async () => {
+    const { startReferenceServer } = await import("../../../refserver/index.js");
+    ref = await startReferenceServer();
+    dir = mkdtempSync(join(tmpdir(), "skype-probe-msnp-"));
+    config = join(dir, "config.yaml");
+    writeFileSync(
+      config,
+      yaml.dump({
+        homeserver: { url: "http://127.0.0.1:8008", domain: "localhost" },
+        appservice: { url: "http://127.0.0.1:29330" },
+        skype: { endpoints: ref.endpoints, msnp_tls: false },
+        permissions: { "*": "user" },
+      }),
+    );
+  });
+  after(async () => {
+    await ref.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const probe = (extra: string[]) =>
+    spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        join(ROOT, "src", "main.ts"),
+        "probe",
+        "-c",
+        config,
+        "--user",
+        "alice@hotmail.co.uk",
+        ...extra,
+      ],
+      { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: KEY } },
+    );
+
+  test("--send exchanges a message with the echo contact", async () => {
+    const child = probe(["--send", "8:echo123", "héllo echo ✓", "--wait", "20"]);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stdin.end("wonderland\n");
+    const status = await new Promise<number | null>((r) => child.on("close", r));
+    assert.equal(status, 0, stderr);
+    const line = JSON.parse(stdout.trim()) as { from: string; text: string; messageId: string };
+    assert.equal(line.from, "8:echo123");
+    assert.equal(line.text, "héllo echo ✓");
+    assert.match(line.messageId, /^\d+$/);
+  });
+
+  test("--listen prints incoming events as JSON lines until interrupted", async () => {
+    const child = probe(["--listen"]);
+    const lines: Record<string, unknown>[] = [];
+    let buf = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const parts = buf.split("\n");
+      buf = parts.pop() ?? "";
+      for (const p of parts) if (p.trim()) lines.push(JSON.parse(p) as Record<string, unknown>);
+    });
+    child.stdin.end("wonderland\n");
+    const deadline = Date.now() + 30_000;
+    const findEvent = () => lines.find((l) => l.event === "message" && l.body === "ping from bob");
+    while (!findEvent() && Date.now() < deadline) {
+      if (ref.msnp.endpoints().some((e) => JSON.stringify(e).includes("alice"))) {
+        ref.msnp.sendMessage({ from: "bob@outlook.com", to: "8:live:alice_1", text: "ping from bob" });
+        await new Promise((r) => setTimeout(r, 1000));
+      } else {
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    child.kill("SIGINT");
+    const status = await new Promise<number | null>((r) => child.on("close", r));
+    const msg = findEvent();
+    assert.ok(msg, `no message event in ${JSON.stringify(lines)}`);
+    assert.equal(msg.sender, "8:live:bob_1");
+    assert.equal(status, 0);
+  });
 });

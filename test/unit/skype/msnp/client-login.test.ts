@@ -204,3 +204,27 @@ test("OUT with OTH → logged_out; a dropped connection → transient_disconnect
   const s2 = await out;
   assert.equal(s2.kind === "logged_out" && s2.reason, "OTH");
 });
+
+test("XFR redirect: reconnect to the target and send its state in CNT", async (t) => {
+  const target = new ScriptServer();
+  loginScript(target);
+  const targetPort = await target.listen();
+  const first = new ScriptServer((f, reply) => {
+    if (f.command === "CNT")
+      reply({
+        command: "XFR",
+        body: `<xfr><target>127.0.0.1:${targetPort}</target><state>ST&amp;1</state></xfr>`,
+      });
+  });
+  const port = await first.listen();
+  const client = new MsnpClient({ host: "127.0.0.1", port, credentials: creds });
+  t.after(async () => {
+    await client.stop();
+    await first.close();
+    await target.close();
+  });
+  client.start();
+  await waitState(client, "connected");
+  const cnt = await target.waitFor((f) => f.command === "CNT", "CNT at the target");
+  assert.ok(cnt.body.toString().startsWith("<connect><xfr><state>ST&amp;1</state></xfr><ver>2</ver>"));
+});

@@ -44,8 +44,17 @@ test("receiver: duplicates by Message-ID, cursor and Client-Message-ID; cursors 
   assert.equal(r.deliver(msg("12"), "live"), true);
   assert.deepEqual(Object.fromEntries(r.cursors), { "8:live:bob_1": "12" });
   assert.equal(events.length, 2);
+  // Edits that repeat the original's Client-Message-ID are told apart by Message-ID only.
   const first = events[0]![1] as { cursor: unknown; body: string; source: string };
   assert.deepEqual(first.cursor, { conversation: "8:live:bob_1", messageId: "10" });
+  assert.equal(
+    r.deliver(msg("14", { clientMessageId: "c12", editedId: "c12", content: "e1" }), "live"),
+    true,
+  );
+  assert.equal(
+    r.deliver(msg("15", { clientMessageId: "c12", editedId: "c12", content: "e2" }), "live"),
+    true,
+  );
   r.rememberSent("8:live:bob_1", "mine");
   assert.equal(
     r.deliver(msg("13", { fromMe: true, from: "8:live:alice_1", clientMessageId: "mine" }), "catchup"),
