@@ -8,22 +8,9 @@ import type { ParsedArgs } from "./args.js";
 import { runProbe } from "../skype/probe.js";
 import { probeMessaging } from "../skype/probe-msnp.js";
 import { loginWithPassword, loginWithRedirect } from "../skype/auth/login-process.js";
-import type { SkypeEndpoints } from "../skype/model.js";
+import { endpointsFromConfig } from "./endpoints.js";
 import { isSkypeError } from "../skype/errors.js";
 import { redactText } from "../skype/log.js";
-
-export function endpointsFromConfig(config: Config): SkypeEndpoints {
-  const e = config.skype.endpoints;
-  return {
-    login: e.login,
-    api: e.api,
-    skype_login: e.skype_login,
-    abch: e.abch,
-    activesync: e.activesync,
-    msnp: e.msnp,
-    msnpTls: config.skype.msnp_tls,
-  };
-}
 
 /** Reads the password: the first line of standard input. */
 export async function readPassword(): Promise<string> {

@@ -85,7 +85,11 @@ export interface Session extends EventEmitter<SessionEvents> {
     content: { format: "text" | "richtext"; body: string; emote?: boolean },
     clientMessageId?: string,
   ): OutgoingMessage;
-  deleteMessage(conversation: string, originalClientMessageId: string, clientMessageId?: string): OutgoingMessage;
+  deleteMessage(
+    conversation: string,
+    originalClientMessageId: string,
+    clientMessageId?: string,
+  ): OutgoingMessage;
   /** Best effort; false when not connected. */
   sendTyping(conversation: string, typing: boolean): boolean;
   setPresence(status: PresenceStatus): Promise<void>;

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One session's view of its `users` row: state, rotated refresh tokens, contact-sync bookkeeping and
+ * cursors. Writes happen only while the row exists (a deleted user is never re-created by a late
+ * write) and store failures are logged, never thrown: a session must not die of a busy database.
+ */
+import { redactText } from "../skype/log.js";
+import type { Store, UserRow } from "../store/types.js";
+import { errorText, type Logger } from "../util/logger.js";
+import { readSyncState, type PersistedSyncState } from "./setup.js";
+import type { SessionState } from "./types.js";
+
+/** A short, secret-free detail of a state for `users.stateDetail`. */
+export function stateDetail(s: SessionState): string | null {
+  if (s.kind === "logged_out") return s.reason;
+  if ((s.kind === "transient_disconnect" || s.kind === "bad_credentials") && s.error) {
+    return `${s.error.code}: ${redactText(s.error.message)}`.slice(0, 300);
+  }
+  return null;
+}
+
+export class UserRecord {
+  constructor(
+    private readonly store: Store,
+    readonly mxid: string,
+    private readonly log: Logger,
+  ) {}
+
+  /** The row, or undefined when missing or unreadable. */
+  row(): UserRow | undefined {
+    try {
+      return this.store.users.get(this.mxid);
+    } catch (e) {
+      this.log.error("reading the user from the store failed", { error: errorText(e) });
+      return undefined;
+    }
+  }
+
+  /** The contact-sync bookkeeping an earlier run saved. */
+  syncState(): PersistedSyncState {
+    return readSyncState(this.row()?.contactSyncState);
+  }
+
+  saveState(s: SessionState): void {
+    this.write("the session state", () =>
+      this.store.users.upsert(this.mxid, { loginState: s.kind, stateDetail: stateDetail(s) }),
+    );
+  }
+
+  /** Persists a rotated refresh token (encrypted by the store). */
+  saveRefreshToken(rt: string): void {
+    this.write("the rotated refresh token", () => this.store.users.setRefreshToken(this.mxid, rt));
+  }
+
+  saveSyncState(state: PersistedSyncState): void {
+    this.write("the contact-sync state", () =>
+      this.store.users.upsert(this.mxid, { contactSyncState: state }),
+    );
+  }
+
+  /** Last handled Message-ID per conversation (the bridge advances them). @throws StoreError */
+  cursors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const c of this.store.cursors.listByReceiver(this.mxid)) out[c.conversation] = c.lastMessageId;
+    return out;
+  }
+
+  private write(what: string, fn: () => unknown): void {
+    if (!this.row()) return;
+    try {
+      fn();
+    } catch (e) {
+      this.log.error(`saving ${what} failed`, { error: errorText(e) });
+    }
+  }
+}
