@@ -8,12 +8,21 @@ import { SkypeSessionManager } from "../sessions/session-manager.js";
 import type { Store } from "../store/types.js";
 import { endpointsFromConfig } from "../cli/endpoints.js";
 import { Logger, errorText } from "../util/logger.js";
+import type { WeakEvent } from "matrix-appservice-bridge";
 import type { MatrixEventJson } from "./appservice.js";
 import { AccountCommands } from "./commands/account.js";
+import { ContactRequests } from "./contact-requests.js";
 import type { BridgeContext } from "./context.js";
+import { Inbox } from "./inbox.js";
 import { managementRoomsFromStore } from "./management-store.js";
+import { MatrixToSkype } from "./matrix-to-skype.js";
+import { DurableOutbox } from "./outbox.js";
+import { Portals } from "./portals.js";
+import { Puppets } from "./puppets.js";
 import type { Registration } from "./registration.js";
 import { SkypeBridge } from "./skype-bridge.js";
+import { SkypeToMatrix } from "./skype-to-matrix.js";
+import { StateNotices } from "./state-notices.js";
 
 const log = new Logger("bridge.app");
 
@@ -29,6 +38,11 @@ export class BridgeApp {
   readonly sessions: SkypeSessionManager;
   readonly ctx: BridgeContext;
   private readonly account: AccountCommands;
+  private readonly inbox: Inbox;
+  private readonly puppets: Puppets;
+  private readonly skypeToMatrix: SkypeToMatrix;
+  private readonly matrixToSkype: MatrixToSkype;
+  private readonly stateNotices: StateNotices;
 
   constructor(private readonly opts: BridgeAppOptions) {
     const { store, config } = opts;
@@ -46,7 +60,11 @@ export class BridgeApp {
       registration: opts.registration,
       version: opts.version,
       managementStore: managementRoomsFromStore(store),
-      accept: (txnId, events) => this.accept(txnId, events),
+      accept: (txnId, events) => this.inbox.accept(txnId, events),
+      handleEvent: (event, route) =>
+        this.inbox.handle(event as MatrixEventJson, (e) => route(e as WeakEvent)),
+      onRoomEvent: (event) => this.onRoomEvent(event),
+      onEphemeral: (event) => this.matrixToSkype.onEphemeral(event),
       commands: () => this.account.commands(),
       intercept: (ctx, body) => this.account.intercept(ctx, body),
     });
@@ -66,17 +84,37 @@ export class BridgeApp {
         await matrix.bridge.getIntent().sendMessage(roomId, content);
       },
     };
+    const ctx = this.ctx;
+    this.inbox = new Inbox(ctx);
+    this.puppets = new Puppets(ctx);
+    const portals = new Portals(ctx, this.puppets);
+    this.skypeToMatrix = new SkypeToMatrix(ctx, portals);
+    this.contactRequests = new ContactRequests(ctx, portals);
+    this.stateNotices = new StateNotices(ctx);
+    const outbox = new DurableOutbox(ctx);
+    this.matrixToSkype = new MatrixToSkype(ctx, portals, outbox);
+    // Listeners go on before each session starts, so nothing it emits is missed.
+    this.sessions.onSession((session) => {
+      this.stateNotices.attach(session);
+      this.skypeToMatrix.attach(session);
+      this.contactRequests.attach(session);
+      outbox.attach(session);
+    });
   }
 
-  /** A transaction Synapse re-sends after we answered it once is not dispatched again. */
-  private accept(txnId: string, events: MatrixEventJson[]): MatrixEventJson[] {
-    const fresh = this.opts.store.txns.mark(txnId);
-    if (!fresh) log.debug("transaction already handled", { txnId });
-    return fresh ? events : [];
+  private readonly contactRequests: ContactRequests;
+
+  private async onRoomEvent(event: WeakEvent): Promise<void> {
+    if (await this.contactRequests.onRoomEvent(event as never)) return;
+    await this.matrixToSkype.onEvent(event);
   }
 
   async start(port: number): Promise<void> {
     await this.matrix.start(port);
+    // Events stored before a crash or restart go first, in order, through the same path.
+    void this.inbox
+      .replay((e) => this.matrix.route(e as WeakEvent))
+      .catch((e: unknown) => log.error("replaying stored events failed", { error: errorText(e) }));
     // Sessions start in the background: a slow Skype server must not delay the appservice.
     void this.sessions
       .startAll()

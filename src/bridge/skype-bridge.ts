@@ -43,6 +43,8 @@ export interface SkypeBridgeOptions {
   }) => Promise<void>;
   /** Consumes management-room messages before they are read as commands. */
   intercept?: ManagementDeps["intercept"];
+  /** Wraps the handling of every room event (the durable inbox marks it done afterwards). */
+  handleEvent?: (event: WeakEvent, route: (event: WeakEvent) => Promise<void>) => Promise<void>;
 }
 
 export class SkypeBridge {
@@ -125,6 +127,12 @@ export class SkypeBridge {
   }
 
   private async onEvent(event: WeakEvent): Promise<void> {
+    if (this.opts.handleEvent) await this.opts.handleEvent(event, (e) => this.route(e));
+    else await this.route(event);
+  }
+
+  /** Routes one Matrix event: management rooms first, then the rest of the bridge. Never throws. */
+  async route(event: WeakEvent): Promise<void> {
     try {
       if (event.type === "m.room.member" && (await this.management.onMembership(event as never))) return;
       if (event.type === "m.room.message" && (await this.management.onMessage(event as never))) return;
