@@ -82,8 +82,9 @@ export class ContactRefresher {
     this.intervalTimer.unref();
   }
 
-  /** Stops timers and aborts a run in flight. Idempotent. */
-  stop(): void {
+  /** Stops timers and aborts a run in flight; `refusal` is what later calls fail with. Idempotent. */
+  stop(refusal?: SkypeError): void {
+    this.refused ??= refusal;
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.intervalTimer);
@@ -150,11 +151,10 @@ export class ContactRefresher {
       this.failures = 0;
       return;
     }
-    if (this.stopped) throw failure;
+    if (this.stopped) throw this.refused ?? failure;
     if (failure.code === SkypeErrorCode.BadCredentials) {
       const refused = failure;
-      this.refused = refused;
-      this.stop();
+      this.stop(refused);
       this.call("badCredentials", () => this.hooks.badCredentials(refused));
     } else {
       this.scheduleRetry();

@@ -249,7 +249,7 @@ export class SkypeSession extends SessionEmitter implements Session {
     if (this.halted || this.stopped) return;
     this.halted = true;
     this.refusal = error;
-    this.refresher.stop();
+    this.refresher.stop(error);
     this.log.warn("Skype no longer accepts this sign-in", { code: error.code });
     this.setState({ kind: "bad_credentials", error });
     this.msnp.stop().catch(() => undefined);

@@ -187,3 +187,18 @@ export interface LinkResult {
   /** Persons merged into `person`, oldest first. */
   readonly merged: readonly PersonMerge[];
 }
+
+/** A Matrix event received from the homeserver, kept until its handler finished. */
+export interface InboxRow {
+  /** Arrival order (replay order). */
+  readonly seq: number;
+  readonly eventId: string;
+  /** The appservice transaction that first brought it. */
+  readonly txnId: string;
+  readonly roomId: string | null;
+  /** The event as received (parsed JSON); `null` once done (done rows keep only their id). */
+  readonly event: unknown;
+  readonly receivedTs: number;
+  /** When its handler finished; `null` while it still has to be handled (or replayed). */
+  readonly doneTs: number | null;
+}

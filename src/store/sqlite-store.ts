@@ -8,6 +8,7 @@ import { openKeyring, type SecretBox } from "./crypto.js";
 import { type Db, guard, journalMode, mapSqliteError, openDatabase, transaction } from "./db.js";
 import { migrate, type MigrateResult } from "./migrate.js";
 import { SqliteCursorRepo } from "./repos/cursors-repo.js";
+import { SqliteInboxRepo } from "./repos/inbox-repo.js";
 import { SqliteMessageRepo } from "./repos/messages-repo.js";
 import { SqliteMetaRepo } from "./repos/meta-repo.js";
 import { SqliteOutboxRepo } from "./repos/outbox-repo.js";
@@ -20,6 +21,7 @@ import { SqliteTxnRepo } from "./repos/txns-repo.js";
 import { SqliteUserRepo } from "./repos/users-repo.js";
 import type {
   CursorRepo,
+  InboxRepo,
   MessageRepo,
   MetaRepo,
   OutboxRepo,
@@ -59,6 +61,7 @@ export class SqliteStore implements Store {
   readonly outbox: OutboxRepo;
   readonly txns: TxnRepo;
   readonly pendingRequests: PendingRequestRepo;
+  readonly inbox: InboxRepo;
 
   /** @internal Use {@link openStore}. */
   constructor(
@@ -79,6 +82,7 @@ export class SqliteStore implements Store {
     this.outbox = guarded("outbox", new SqliteOutboxRepo(db, messages, now));
     this.txns = guarded("txns", new SqliteTxnRepo(db, now));
     this.pendingRequests = guarded("pendingRequests", new SqlitePendingRequestRepo(db, now));
+    this.inbox = guarded("inbox", new SqliteInboxRepo(db, now));
   }
 
   /** The database file's path as opened. */

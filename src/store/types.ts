@@ -18,6 +18,7 @@
 import type {
   CursorRow,
   IdentityRow,
+  InboxRow,
   InsertResult,
   LinkResult,
   MessageDirection,
@@ -46,6 +47,7 @@ export interface Store {
   readonly outbox: OutboxRepo;
   readonly txns: TxnRepo;
   readonly pendingRequests: PendingRequestRepo;
+  readonly inbox: InboxRepo;
   /**
    * Runs `fn` in one transaction: every store write inside commits together or not at all (nested
    * calls are savepoints). `fn` must be synchronous and must not await; returning a promise throws.
@@ -298,4 +300,36 @@ export interface PendingRequestRepo {
   update(receiver: string, mri: string, fields: PendingRequestInput): PendingRequestRow;
   list(receiver: string, status?: PendingRequestStatus): PendingRequestRow[];
   delete(receiver: string, mri: string): boolean;
+}
+
+/** One event of an appservice transaction, for {@link InboxRepo.accept}. */
+export interface NewInboxEvent {
+  readonly eventId: string;
+  readonly roomId?: string | null;
+  /** The event JSON; anything JSON-serialisable (`STORE_INVALID_ARGUMENT` otherwise). */
+  readonly event: unknown;
+  /** Store it as already done (events the bridge never handles, kept only to recognise re-sends). */
+  readonly done?: boolean;
+}
+
+/** The durable appservice inbox: events are stored before Synapse is answered, replayed until handled. */
+export interface InboxRepo {
+  /**
+   * Stores the events of one appservice transaction in ONE SQLite transaction and returns the rows
+   * of those not stored before, in the given order (an event id already present, in this or an earlier
+   * transaction, is skipped: Synapse re-sends are recognised per event).
+   */
+  accept(txnId: string, events: readonly NewInboxEvent[]): InboxRow[];
+  get(eventId: string): InboxRow | undefined;
+  /**
+   * Marks the event handled and drops its stored JSON. Returns false when the event is unknown or
+   * was already done.
+   */
+  markDone(eventId: string): boolean;
+  /** Events not yet done with `seq` greater than `afterSeq` (default 0), oldest first, at most `limit` (default 100). */
+  pending(afterSeq?: number, limit?: number): InboxRow[];
+  /** How many events are not yet done. */
+  pendingCount(): number;
+  /** Forgets done events that finished more than `maxAgeMs` ago. Returns how many. */
+  prune(maxAgeMs: number): number;
 }

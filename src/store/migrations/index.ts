@@ -2,5 +2,6 @@
 /** Every schema migration, in order. Append new ones; never reorder or edit shipped ones. */
 import type { Migration } from "../migrate.js";
 import m001 from "./001-initial.js";
+import m002 from "./002-inbox.js";
 
-export const MIGRATIONS: readonly Migration[] = [m001];
+export const MIGRATIONS: readonly Migration[] = [m001, m002];

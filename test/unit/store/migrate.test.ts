@@ -19,6 +19,7 @@ const TABLES = [
   "as_txns",
   "cursors",
   "identities",
+  "inbox",
   "messages",
   "meta",
   "outbox",
@@ -73,6 +74,24 @@ const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore):
       assert.deepEqual(store.outbox.list(ALICE)[0]?.payload, { text: "hi" });
       assert.equal(store.txns.has("txn-1"), true);
       assert.equal(store.pendingRequests.get(ALICE, "8:carol")?.message, "add me");
+    },
+  },
+  2: {
+    insert(db) {
+      SAMPLES[1]!.insert(db);
+      db.exec(`
+        INSERT INTO inbox (event_id, txn_id, room_id, event, received_ts, done_ts)
+          VALUES ('$in1', 'txn-2', '!dm:x', '{"event_id":"$in1","type":"m.room.message"}', 7, NULL),
+                 ('$in2', 'txn-2', '!dm:x', 'null', 7, 8);
+      `);
+    },
+    check(store) {
+      SAMPLES[1]!.check(store);
+      assert.deepEqual(
+        store.inbox.pending().map((r) => [r.eventId, r.txnId, r.event]),
+        [["$in1", "txn-2", { event_id: "$in1", type: "m.room.message" }]],
+      );
+      assert.equal(store.inbox.get("$in2")?.doneTs, 8);
     },
   },
 };

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Puppets ("ghosts"): one Matrix user per Skype person. A contact's `1:` and `8:` identities are one
+ * person (the address book says so; `persons.link` on every contacts sync), so they share one
+ * puppet. The puppet's display name comes from the contact list (or the sender's `IM-Display-Name`
+ * for people not in it) through `puppets.display_name_template`; it is set before the puppet first
+ * joins a room and changed only on a real change (matrix-conventions §7.2). Skype presence becomes
+ * Matrix presence, refreshed while not offline so that Synapse's idle timers don't drop it (§3.6).
+ */
+import type { Contact } from "../skype/model.js";
+import { parseMri } from "../skype/model.js";
+import type { PersonMerge, PersonRow } from "../store/types.js";
+import { Logger, errorText } from "../util/logger.js";
+import type { BridgeContext } from "./context.js";
+import { displayName, puppetMxid } from "./ids.js";
+import { MatrixOps, matrixErrorText } from "./s2m-matrix.js";
+import { SerialByKey } from "./s2m-serial.js";
+
+const log = new Logger("bridge.puppets");
+
+/** Display name template of the user's own puppet in their portals (messages from other endpoints). */
+export const SELF_NAME_TEMPLATE = "{name} (you, on Skype)";
+
+/** Matrix presence states. */
+export type MatrixPresence = "online" | "unavailable" | "offline";
+
+/** A puppet ready to act: registered, with its display name set. */
+export interface PuppetInfo {
+  personId: string;
+  mxid: string;
+  displayName: string;
+}
+
+/** Options of {@link Puppets}. */
+export interface PuppetsOptions {
+  /** How often non-offline presence is re-sent (Synapse drops it after ~30 s without). Default 25 s. */
+  presenceRefreshMs?: number;
+}
+
+/** Skype status → Matrix presence: NLN online; AWY, IDL, BSY unavailable; HDN, FLN (and unknown) offline. */
+export function matrixPresence(status: string, endpoints?: number): MatrixPresence {
+  if (endpoints === 0) return "offline";
+  switch (status.trim().toUpperCase()) {
+    case "NLN":
+      return "online";
+    case "AWY":
+    case "IDL":
+    case "BSY":
+      return "unavailable";
+    default:
+      return "offline";
+  }
+}
+
+const PRESENCE_RANK: Record<MatrixPresence, number> = { offline: 0, unavailable: 1, online: 2 };
+
+/** What to show when a person has no name: their Skype name or e-mail. */
+export function fallbackName(identity: string): string {
+  return parseMri(identity)?.account ?? identity;
+}
+
+type RenameListener = (personId: string, displayName: string) => Promise<void> | void;
+type MergeListener = (survivor: PersonRow, merge: PersonMerge) => Promise<void> | void;
+
+/** Owns every puppet's profile and presence. */
+export class Puppets {
+  /** Matrix calls, shared with the rest of the Skype → Matrix side. */
+  readonly ops: MatrixOps;
+  private readonly serial = new SerialByKey();
+  private readonly renameListeners: RenameListener[] = [];
+  private readonly mergeListeners: MergeListener[] = [];
+  /** Presence per person and identity (a person online on either identity is online). */
+  private readonly presenceByIdentity = new Map<string, Map<string, MatrixPresence>>();
+  /** Puppets whose presence is not offline, re-sent periodically: mxid → state and status. */
+  private readonly live = new Map<string, { presence: MatrixPresence; statusMsg: string }>();
+  private timer?: NodeJS.Timeout;
+  private readonly refreshMs: number;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    opts: PuppetsOptions = {},
+  ) {
+    this.ops = new MatrixOps((userId) => ctx.intent(userId), ctx.botUserId);
+    this.refreshMs = opts.presenceRefreshMs ?? 25_000;
+  }
+
+  /** Calls `listener` when a puppet's display name changed (not for the first one). */
+  onRenamed(listener: RenameListener): void {
+    this.renameListeners.push(listener);
+  }
+
+  /** Calls `listener` for every person merged away by a contacts sync. */
+  onMerged(listener: MergeListener): void {
+    this.mergeListeners.push(listener);
+  }
+
+  /** The person of `identity` (or person id), created when unknown. */
+  personFor(identity: string): PersonRow {
+    const { persons } = this.ctx.store;
+    return persons.getByIdentity(identity) ?? persons.get(identity) ?? persons.ensure(identity).person;
+  }
+
+  /** The puppet MXID of a person (the stored one, else the one the template gives). */
+  mxidOf(personId: string): string {
+    const row = this.ctx.store.puppets.get(personId);
+    if (row) return row.mxid;
+    const { config } = this.ctx;
+    return puppetMxid(config.puppets.localpart_template, personId, config.homeserver.domain);
+  }
+
+  /** The display name a person's puppet should have. */
+  nameOf(person: PersonRow): string {
+    return displayName(
+      this.ctx.config.puppets.display_name_template,
+      person.displayName ?? "",
+      fallbackName(person.id),
+    );
+  }
+
+  /**
+   * Makes sure the puppet of `identity` exists, is registered and carries its display name. `hint`
+   * names a person the contact list does not know (the sender's `IM-Display-Name`); it never
+   * overrides a name from the contact list. Network I/O; throws on Matrix or store failures.
+   */
+  async ensure(identity: string, hint: { displayName?: string } = {}): Promise<PuppetInfo> {
+    let person = this.personFor(identity);
+    const hinted = hint.displayName?.trim();
+    if (hinted && !person.displayName) {
+      person = this.ctx.store.persons.update(person.id, { displayName: hinted });
+    }
+    return this.serial.run(person.id, () => this.ensureNow(person.id));
+  }
+
+  private async ensureNow(personId: string): Promise<PuppetInfo> {
+    const { store } = this.ctx;
+    const person = store.persons.get(personId) ?? this.personFor(personId);
+    const row = store.puppets.get(person.id) ?? store.puppets.upsert(person.id, this.mxidOf(person.id));
+    const wanted = this.nameOf(person);
+    await this.ops.register(row.mxid);
+    if (row.displayNameSet !== wanted) {
+      await this.ops.setDisplayName(row.mxid, wanted);
+      store.puppets.upsert(person.id, row.mxid, { displayNameSet: wanted });
+      if (row.displayNameSet !== null) await this.emitRenamed(person.id, wanted);
+    }
+    return { personId: person.id, mxid: row.mxid, displayName: wanted };
+  }
+
+  private async emitRenamed(personId: string, name: string): Promise<void> {
+    for (const l of this.renameListeners) {
+      try {
+        await l(personId, name);
+      } catch (e) {
+        log.warn("a rename listener failed", { person: personId, error: errorText(e) });
+      }
+    }
+  }
+
+  /**
+   * Applies a contacts sync: links each contact's identities into one person, takes the contact
+   * list's display name, and updates existing puppets whose name changed. Puppets are otherwise
+   * created lazily (first message, presence). Never throws; per-contact failures are logged.
+   */
+  async syncContacts(contacts: readonly Contact[]): Promise<void> {
+    const { persons, puppets } = this.ctx.store;
+    for (const contact of contacts) {
+      if (!Array.isArray(contact.identities) || contact.identities.length === 0) continue;
+      try {
+        const linked = persons.link(contact.identities);
+        let person = linked.person;
+        const name = typeof contact.displayName === "string" ? contact.displayName.trim() : "";
+        if (name !== "" && person.displayName !== name)
+          person = persons.update(person.id, { displayName: name });
+        for (const merge of linked.merged) await this.emitMerged(person, merge);
+        if (puppets.get(person.id)) await this.ensure(person.id);
+      } catch (e) {
+        log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
+      }
+    }
+  }
+
+  private async emitMerged(survivor: PersonRow, merge: PersonMerge): Promise<void> {
+    log.info("two Skype identities turned out to be one person; merged", {
+      person: survivor.id,
+      merged: merge.personId,
+    });
+    for (const l of this.mergeListeners) {
+      try {
+        await l(survivor, merge);
+      } catch (e) {
+        log.warn("a merge listener failed", { person: survivor.id, error: errorText(e) });
+      }
+    }
+  }
+
+  /**
+   * Mirrors a Skype presence change on the person's puppet. A person online on either of their
+   * identities is online. Network I/O; throws on Matrix failures.
+   */
+  async setPresence(ev: {
+    identity: string;
+    status: string;
+    mood?: string;
+    endpoints?: number;
+  }): Promise<void> {
+    const person = this.personFor(ev.identity);
+    const state = matrixPresence(ev.status, ev.endpoints);
+    this.ctx.store.persons.update(person.id, { presence: state === "offline" ? "offline" : ev.status });
+    const byIdentity = this.presenceByIdentity.get(person.id) ?? new Map<string, MatrixPresence>();
+    byIdentity.set(ev.identity, state);
+    this.presenceByIdentity.set(person.id, byIdentity);
+    let best: MatrixPresence = "offline";
+    for (const s of byIdentity.values()) if (PRESENCE_RANK[s] > PRESENCE_RANK[best]) best = s;
+    const puppet = await this.ensure(person.id);
+    const statusMsg = ev.mood?.trim() ?? "";
+    await this.ops.setPresence(puppet.mxid, best, statusMsg);
+    this.ctx.store.puppets.upsert(person.id, puppet.mxid, { presenceSet: best });
+    if (best === "offline") this.live.delete(puppet.mxid);
+    else this.live.set(puppet.mxid, { presence: best, statusMsg });
+    this.startRefresh();
+  }
+
+  private startRefresh(): void {
+    if (this.timer || this.live.size === 0 || this.refreshMs <= 0) return;
+    this.timer = setInterval(() => void this.refreshPresence(), this.refreshMs);
+    this.timer.unref();
+  }
+
+  /** Re-sends every non-offline presence (Synapse would otherwise time it out). */
+  async refreshPresence(): Promise<void> {
+    for (const [mxid, p] of [...this.live]) {
+      try {
+        await this.ops.setPresence(mxid, p.presence, p.statusMsg);
+      } catch (e) {
+        log.debug("presence refresh failed", { puppet: mxid, error: matrixErrorText(e) });
+      }
+    }
+  }
+
+  /** Stops the presence refresh timer. */
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

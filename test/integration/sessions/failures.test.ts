@@ -1,0 +1,229 @@
+// What a session does when things go wrong: revoked tokens, dropped connections, expired tickets,
+// unlinking; and the start-up concurrency limit.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { Fixtures } from "../../../refserver/world.js";
+import type { SessionState } from "../../../src/sessions/types.js";
+import { defaultConnect } from "../../../src/skype/msnp/support.js";
+import {
+  endpointsOf,
+  kinds,
+  nextEvent,
+  recordStates,
+  startSessionEnv,
+  stateOf,
+  subscribed,
+  until,
+} from "./helpers.js";
+
+const ALICE = "@alice:example.org";
+const BOB = "@bob:example.org";
+
+test("revoked tokens: bad_credentials once for that user; another linked user stays connected", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const states = recordStates(manager);
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  const bob = await manager.link(BOB, await env.login("bob@outlook.com", "canwefixit"));
+  await stateOf(alice, "connected");
+  await stateOf(bob, "connected");
+  await until(
+    () => subscribed(env, "alice@hotmail.co.uk") && subscribed(env, "bob@outlook.com"),
+    "both online",
+  );
+
+  env.ref.world.revokeAll(env.ref.world.mustFind("alice@hotmail.co.uk"));
+  const refused = stateOf(alice, "bad_credentials");
+  // Both paths notice it at once: the reconnect (ATH ticket refused, tokens refresh refused) and
+  // a contact refresh (ActiveSync refuses the token, the refresh is refused).
+  env.ref.msnp.dropUser({ user: "alice@hotmail.co.uk" });
+  await assert.rejects(alice.resyncContacts(), { code: "SKYPE_BAD_CREDENTIALS" });
+  await refused;
+  await until(() => endpointsOf(env, "alice@hotmail.co.uk").length === 0, "alice's connection gone");
+  await assert.rejects(alice.resyncContacts(), { code: "SKYPE_BAD_CREDENTIALS" });
+  assert.equal(kinds(states, ALICE).filter((k) => k === "bad_credentials").length, 1);
+  assert.equal(kinds(states, ALICE).at(-1), "bad_credentials");
+  const last = states.get(ALICE)!.at(-1) as Extract<SessionState, { kind: "bad_credentials" }>;
+  assert.equal(last.error?.code, "SKYPE_BAD_CREDENTIALS");
+  assert.equal(env.store.users.get(ALICE)!.loginState, "bad_credentials");
+  assert.ok(env.store.users.get(ALICE)!.hasRefreshToken, "kept until the user signs in again");
+  const refusedSend = alice.sendText("8:live:bob_1", "x");
+  await assert.rejects(refusedSend.delivered, { code: "SKYPE_BAD_CREDENTIALS" });
+
+  // Bob is untouched and still receives messages.
+  assert.equal(bob.state.kind, "connected");
+  assert.deepEqual(kinds(states, BOB), ["connected"]);
+  const got = nextEvent(bob, "message", (m) => m.body === "still here?");
+  env.ref.msnp.sendMessage({ from: "carol@live.com", to: "8:live:bob_1", text: "still here?" });
+  await got;
+});
+
+test("a dropped connection: transient_disconnect, then connected again, one event per change", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const states = recordStates(manager);
+  const contactEvents: number[] = [];
+  manager.onSession((s) => s.on("contacts", (c) => contactEvents.push(c.length)));
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => contactEvents.length === 1 && subscribed(env, "alice@hotmail.co.uk"), "first sync");
+  const firstConnection = endpointsOf(env, "alice@hotmail.co.uk")[0]!.connection;
+
+  const back = nextEvent(alice, "state", (s) => s.kind === "connected");
+  env.ref.msnp.dropUser({ user: "alice@hotmail.co.uk" });
+  await back;
+  assert.deepEqual(kinds(states, ALICE), ["connected", "transient_disconnect", "connected"]);
+  const transient = states.get(ALICE)![1] as Extract<SessionState, { kind: "transient_disconnect" }>;
+  assert.equal(typeof transient.retryAt, "number");
+  await until(() => contactEvents.length === 2, "contacts re-read after the reconnect");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice back online");
+  assert.notEqual(endpointsOf(env, "alice@hotmail.co.uk")[0]!.connection, firstConnection);
+  assert.equal(env.store.users.get(ALICE)!.loginState, "connected");
+});
+
+test("an access token that expired early: the ticket is renewed and the session reconnects", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const states = recordStates(manager);
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice online");
+  env.ref.world.expireAccess(env.ref.world.mustFind("alice@hotmail.co.uk"));
+  const back = nextEvent(alice, "state", (s) => s.kind === "connected");
+  env.ref.msnp.dropUser({ user: "alice@hotmail.co.uk" });
+  await back;
+  assert.deepEqual(kinds(states, ALICE), ["connected", "transient_disconnect", "connected"]);
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice back online");
+  const got = nextEvent(alice, "message", (m) => m.body === "after expiry");
+  env.ref.msnp.sendMessage({ from: "bob@outlook.com", to: "8:live:alice_1", text: "after expiry" });
+  await got;
+  await alice.resyncContacts(); // ActiveSync and ABCH renew their expired tokens too
+});
+
+test("short-lived tokens: the ATH ticket is renewed on the live connection before it expires", async (t) => {
+  const env = await startSessionEnv(t, { ref: { tokenLifetime: 3 } });
+  const manager = env.manager();
+  const states = recordStates(manager);
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice online");
+  const connection = endpointsOf(env, "alice@hotmail.co.uk")[0]!.connection;
+  const athTickets = (): number =>
+    env.issued.filter(
+      (i) => i.person === "alice@hotmail.co.uk" && i.scope === "service::ssl.live.com::MBI_SSL",
+    ).length;
+  const before = athTickets();
+  await until(() => athTickets() >= before + 2, "two re-authentications", 20_000);
+  assert.equal(endpointsOf(env, "alice@hotmail.co.uk")[0]!.connection, connection, "same connection");
+  assert.deepEqual(kinds(states, ALICE), ["connected"]);
+  const got = nextEvent(alice, "message", (m) => m.body === "still fine");
+  env.ref.msnp.sendMessage({ from: "bob@outlook.com", to: "8:live:alice_1", text: "still fine" });
+  await got;
+});
+
+test("unlink: clean sign-out, no endpoint left on the server, token and account forgotten", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const states = recordStates(manager);
+  env.store.users.upsert(ALICE, { managementRoomId: "!mgmt:example.org" });
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice online");
+  await manager.unlink(ALICE);
+  await until(() => endpointsOf(env, "alice@hotmail.co.uk").length === 0, "no endpoint left");
+  assert.equal(manager.get(ALICE), undefined);
+  assert.deepEqual(manager.all(), []);
+  assert.equal(env.store.users.getRefreshToken(ALICE), undefined);
+  const row = env.store.users.get(ALICE)!;
+  assert.equal(row.managementRoomId, "!mgmt:example.org", "the user row stays");
+  assert.equal(row.hasRefreshToken, false);
+  assert.equal(row.accountEmail, null);
+  assert.equal(row.skypeMri, null);
+  assert.equal(row.liveMri, null);
+  assert.equal(row.loginState, "logged_out");
+  assert.deepEqual(states.get(ALICE)!.at(-1), { kind: "logged_out", reason: "logout" });
+  assert.deepEqual(kinds(states, ALICE), ["connected", "logged_out"]);
+  const sent = alice.sendText("8:live:bob_1", "too late");
+  await assert.rejects(sent.delivered, { code: "SKYPE_NOT_CONNECTED" });
+  // A restart does not bring it back.
+  const again = env.manager();
+  await again.startAll();
+  assert.equal(again.get(ALICE), undefined);
+});
+
+test("startAll: at most session_start_concurrency sessions connect at once; a failing one harms no other", async (t) => {
+  const accounts = Array.from({ length: 6 }, (_, i) => ({
+    email: `user${i}@example.com`,
+    skypename: `live:user_${i}`,
+    display_name: `User ${i}`,
+    password: `pass${i}`,
+  }));
+  const fixtures: Fixtures = { accounts };
+  const env = await startSessionEnv(t, {
+    ref: { fixtures, msnp: { replyDelayMs: 15 } },
+    config: (c) => (c.limits.session_start_concurrency = 2),
+  });
+  for (const [i, a] of accounts.entries()) {
+    const login = await env.login(a.email, a.password);
+    const mxid = `@u${i}:example.org`;
+    env.store.users.upsert(mxid, {
+      accountEmail: a.email,
+      skypeName: a.skypename,
+      liveMri: `1:${a.email}`,
+      skypeMri: `8:${a.skypename}`,
+    });
+    env.store.users.setRefreshToken(mxid, login.refreshToken);
+  }
+  env.store.users.upsert("@broken:example.org", {
+    accountEmail: "user0@example.com",
+    skypeName: "live:user_0",
+  });
+  env.store.users.setRefreshToken("@broken:example.org", "M.not-a-valid-token");
+  env.store.users.upsert("@nobody:example.org", { managementRoomId: "!x:example.org" });
+
+  let connecting = 0;
+  let peak = 0;
+  const manager = env.manager({
+    msnp: {
+      backoff: { initialMs: 20, maxMs: 200 },
+      connect: (target) => {
+        connecting++;
+        peak = Math.max(peak, connecting);
+        return defaultConnect(target);
+      },
+    },
+  });
+  const settled = new Set<string>();
+  const states = recordStates(manager);
+  manager.onSession((s) =>
+    s.on("state", (st) => {
+      if (st.kind !== "connecting" && !settled.has(s.mxid)) {
+        settled.add(s.mxid);
+        connecting--;
+      }
+    }),
+  );
+  await manager.startAll();
+  assert.equal(manager.all().length, 7, "every user with a refresh token, and only those");
+  assert.equal(peak, 2, "two at once, never more");
+  for (let i = 0; i < 6; i++) assert.deepEqual(kinds(states, `@u${i}:example.org`), ["connected"]);
+  assert.deepEqual(kinds(states, "@broken:example.org"), ["bad_credentials"]);
+  assert.equal(env.store.users.get("@broken:example.org")!.loginState, "bad_credentials");
+  assert.equal(manager.get("@nobody:example.org"), undefined);
+});
+
+test("signed in elsewhere (OUT OTH): logged_out with reason OTH, no reconnect", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const states = recordStates(manager);
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice online");
+  const out = stateOf(alice, "logged_out");
+  env.ref.msnp.dropUser({ user: "alice@hotmail.co.uk", out: "OTH" });
+  await out;
+  await until(() => endpointsOf(env, "alice@hotmail.co.uk").length === 0, "connection closed");
+  assert.deepEqual(states.get(ALICE), [{ kind: "connected" }, { kind: "logged_out", reason: "OTH" }]);
+  assert.equal(env.store.users.get(ALICE)!.loginState, "logged_out");
+  assert.equal(env.store.users.get(ALICE)!.stateDetail, "OTH");
+});
