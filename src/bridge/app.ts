@@ -6,7 +6,7 @@
 import type { Config } from "../config/schema.js";
 import { SkypeSessionManager } from "../sessions/session-manager.js";
 import type { Store } from "../store/types.js";
-import { endpointsFromConfig } from "../cli/endpoints.js";
+import { endpointsFromConfig } from "../sessions/setup.js";
 import { Logger, errorText } from "../util/logger.js";
 import type { WeakEvent } from "matrix-appservice-bridge";
 import type { MatrixEventJson } from "./appservice.js";
@@ -62,7 +62,7 @@ export class BridgeApp {
       managementStore: managementRoomsFromStore(store),
       accept: (txnId, events) => this.inbox.accept(txnId, events),
       handleEvent: (event, route) =>
-        this.inbox.handle(event as MatrixEventJson, (e) => route(e as WeakEvent)),
+        this.inbox.handle(event, (e) => route(e as WeakEvent)),
       onRoomEvent: (event) => this.onRoomEvent(event),
       onEphemeral: (event) => this.matrixToSkype.onEphemeral(event),
       commands: () => this.account.commands(),
@@ -105,7 +105,7 @@ export class BridgeApp {
   private readonly contactRequests: ContactRequests;
 
   private async onRoomEvent(event: WeakEvent): Promise<void> {
-    if (await this.contactRequests.onRoomEvent(event as never)) return;
+    if (await this.contactRequests.onRoomEvent(event)) return;
     await this.matrixToSkype.onEvent(event);
   }
 

@@ -14,7 +14,7 @@ import { KeyedQueue } from "../util/keyed-queue.js";
 import { Logger, errorText } from "../util/logger.js";
 import type { BridgeContext } from "./context.js";
 import { isThreadId, type Portals } from "./portals.js";
-import type { S2MDeps } from "./s2m-deps.js";
+import { selfPuppet, type S2MDeps } from "./s2m-deps.js";
 import { DEFAULT_RETRY, matrixErrorText, type RetryPolicy } from "./s2m-matrix.js";
 import { handleDelete, handleEdit, handleMessage, handleTyping, handleUnhandled } from "./s2m-messages.js";
 import { handleThreadActivity, handleThreadUpdate } from "./s2m-threads.js";
@@ -65,6 +65,12 @@ export class SkypeToMatrix {
     const d = this.deps;
     const user = session.mxid;
     this.linkSelf(session);
+    // The user's own puppet gets its global profile now, long before it first joins a room: a
+    // profile change makes Synapse rewrite the member events of rooms already joined, which would
+    // overwrite the per-room "(you, on Skype)" name if it raced with the first join.
+    void this.queue.push(`self\n${user}`, async () => {
+      if (this.portals.selfIdentities(user).length > 0) await selfPuppet(d, session);
+    });
     session.on("message", (e) => this.push(session, e.conversation, () => handleMessage(d, session, e)));
     session.on("edit", (e) => this.push(session, e.conversation, () => handleEdit(d, session, e)));
     session.on("delete", (e) => this.push(session, e.conversation, () => handleDelete(d, session, e)));

@@ -8,7 +8,7 @@ import type { ParsedArgs } from "./args.js";
 import { runProbe } from "../skype/probe.js";
 import { probeMessaging } from "../skype/probe-msnp.js";
 import { loginWithPassword, loginWithRedirect } from "../skype/auth/login-process.js";
-import { endpointsFromConfig } from "./endpoints.js";
+import { endpointsFromConfig } from "../sessions/setup.js";
 import { isSkypeError } from "../skype/errors.js";
 import { redactText } from "../skype/log.js";
 

@@ -11,6 +11,7 @@ import type { LoginResult } from "../skype/auth/login-process.js";
 import { SkypeError, SkypeErrorCode } from "../skype/errors.js";
 import { msaMri, skypeMri, sortIdentities } from "../skype/model.js";
 import type { MsnpClientOptions } from "../skype/msnp/types.js";
+import { StoreError, StoreErrorCode } from "../store/errors.js";
 import type { Store, UserRow } from "../store/types.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 import { errorText, Logger } from "../util/logger.js";
@@ -151,13 +152,31 @@ export class SkypeSessionManager implements SessionManager {
       if (this.shuttingDown) {
         throw new SkypeError(SkypeErrorCode.NotConnected, "the bridge is shutting down", false);
       }
-      await this.sessions.get(mxid)?.stop();
+      const previous = this.sessions.get(mxid);
+      await previous?.stop();
       this.sessions.delete(mxid);
-      const account = this.saveLink(mxid, login);
+      let account: SessionAccount;
+      try {
+        account = this.saveLink(mxid, login);
+      } catch (e) {
+        if (previous) this.restore(mxid);
+        throw e;
+      }
       const session = this.register(this.build(mxid, account, login.refreshToken));
       void session.start();
       return session;
     });
+  }
+
+  /** After a failed re-link nothing was written (one transaction): restart the previous link. */
+  private restore(mxid: string): void {
+    try {
+      const row = this.opts.store.users.get(mxid);
+      const session = row?.hasRefreshToken ? this.createFromStore(row) : undefined;
+      if (session) void session.start();
+    } catch (e) {
+      this.log.error("cannot restart the previous session", { user: mxid, error: errorText(e) });
+    }
   }
 
   /** Writes the link to the store in one transaction; returns the session's account. */
@@ -272,11 +291,11 @@ export class SkypeSessionManager implements SessionManager {
     return epid;
   }
 
-  /** Records that a stored sign-in could not be used (e.g. a damaged token): the user must log in. */
+  /** Records that a stored sign-in is unreadable (damaged token): the user must log in again. */
   private markFailed(mxid: string, e: unknown): void {
+    if (!(e instanceof StoreError && e.code === StoreErrorCode.Corrupt)) return;
     try {
-      const code = e instanceof Error && "code" in e ? String((e as { code: unknown }).code) : "error";
-      this.opts.store.users.upsert(mxid, { loginState: "bad_credentials", stateDetail: code });
+      this.opts.store.users.upsert(mxid, { loginState: "bad_credentials", stateDetail: e.code });
     } catch (err) {
       this.log.error("cannot record the failed start", { user: mxid, error: errorText(err) });
     }

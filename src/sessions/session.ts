@@ -55,6 +55,10 @@ export interface StopOptions {
 /** Consecutive refused ATH tickets that are retried with freshly refreshed tokens. */
 const MAX_AUTH_RECOVERIES = 2;
 
+function escapeXml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 function asSkypeError(e: unknown): SkypeError {
   if (e instanceof SkypeError) return e;
   return new SkypeError(SkypeErrorCode.Network, `unexpected failure: ${errorText(e)}`, true, { cause: e });
@@ -304,7 +308,9 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   private send(clientMessageId: string | undefined, fn: () => OutgoingMessage): OutgoingMessage {
     try {
-      if (this.stopped || this.halted) throw this.notRunning();
+      // NOT_CONNECTED even after a refused sign-in, as the client's own outbox does: the bridge
+      // keeps such sends for the next session.
+      if (this.stopped || this.halted) throw this.notConnected();
       return fn();
     } catch (e) {
       const delivered = Promise.reject(asSkypeError(e));
@@ -332,7 +338,8 @@ export class SkypeSession extends SessionEmitter implements Session {
     content: { format: "text" | "richtext"; body: string; emote?: boolean },
     clientMessageId?: string,
   ): OutgoingMessage {
-    const text = content.emote ? `${this.displayName} ${content.body}` : content.body;
+    const name = content.format === "richtext" ? escapeXml(this.displayName) : this.displayName;
+    const text = content.emote ? `${name} ${content.body}` : content.body;
     return this.send(clientMessageId, () =>
       this.msnp.editMessage(conversation, originalClientMessageId, text, {
         clientMessageId,
@@ -410,11 +417,13 @@ export class SkypeSession extends SessionEmitter implements Session {
     return this.refresher.contacts();
   }
 
+  private notConnected(): SkypeError {
+    return new SkypeError(SkypeErrorCode.NotConnected, "the Skype session is not running", false);
+  }
+
   /** The error of operations on a session that no longer runs: the sign-in refusal, if that was why. */
   private notRunning(): SkypeError {
-    return (
-      this.refusal ?? new SkypeError(SkypeErrorCode.NotConnected, "the Skype session is not running", false)
-    );
+    return this.refusal ?? this.notConnected();
   }
 
   /** Runs an operation; turns refused credentials into the `bad_credentials` state. Rethrows. */

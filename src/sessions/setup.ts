@@ -5,9 +5,8 @@
  */
 import type { Config } from "../config/schema.js";
 import type { ContactSyncState } from "../skype/activesync/contact-sync.js";
-import { SkypeError, SkypeErrorCode } from "../skype/errors.js";
 import type { SkypeLogger } from "../skype/log.js";
-import type { SkypeEndpoints } from "../skype/model.js";
+import { parseHostPort, type SkypeEndpoints } from "../skype/model.js";
 import type { MsnpClientOptions } from "../skype/msnp/types.js";
 import type { AddressBookState } from "../skype/soap/address-book.js";
 import { TokenScope, type TokenManager } from "../skype/tokens.js";
@@ -48,16 +47,7 @@ export function endpointsFromConfig(config: Config): SkypeEndpoints {
  * @throws SkypeError `SKYPE_INVALID_ARGUMENT` when it is not `host:port`.
  */
 export function parseMsnpAddress(value: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(value.trim());
-  const port = m ? Number(m[3]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) {
-    throw new SkypeError(
-      SkypeErrorCode.InvalidArgument,
-      "skype.endpoints.msnp must be host:port (IPv6 hosts in brackets)",
-      false,
-    );
-  }
-  return { host: (m[1] ?? m[2])!, port };
+  return parseHostPort(value);
 }
 
 /** What the session keeps in `users.contactSyncState`: ActiveSync keys and contacts, ABCH cache keys. */

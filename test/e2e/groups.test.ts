@@ -29,14 +29,19 @@ async function linkAlice(env: E2EEnv, human: HumanClient): Promise<string> {
     "the bot to confirm the link",
     60_000,
   );
-  await waitFor(
-    () => env.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes(ALICE_SKYPE)),
-    { timeoutMs: 30_000, what: "alice's bridge endpoint to be online" },
-  );
+  await waitFor(() => env.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes(ALICE_SKYPE)), {
+    timeoutMs: 30_000,
+    what: "alice's bridge endpoint to be online",
+  });
   return mgmt;
 }
 
-async function stateOf(human: HumanClient, roomId: string, type: string, stateKey = ""): Promise<Record<string, unknown>> {
+async function stateOf(
+  human: HumanClient,
+  roomId: string,
+  type: string,
+  stateKey = "",
+): Promise<Record<string, unknown>> {
   return (await human.getRoomStateEvent(roomId, type, stateKey)) as Record<string, unknown>;
 }
 
@@ -66,7 +71,10 @@ describe("groups and contact requests", () => {
       members: [{ mri: BOB }, { mri: ALICE_SKYPE }],
       topic: "Dinner plans",
     });
-    const room = await human.waitForInvite((_r, e) => e.sender === env.botUserId && e.content.is_direct !== true, "the group invite");
+    const room = await human.waitForInvite(
+      (_r, e) => e.sender === env.botUserId && e.content.is_direct !== true,
+      "the group invite",
+    );
     await human.joinRoom(room);
     assert.equal((await stateOf(human, room, "m.room.name")).name, "Dinner plans");
     assert.equal((await stateOf(human, room, "m.room.topic")).topic, "Dinner plans");
@@ -77,25 +85,45 @@ describe("groups and contact requests", () => {
     assert.ok(bob, `bob's puppet is in the group (members: ${joined.join(", ")})`);
 
     env.skype.msnp.sendMessage({ from: BOB, to: thread, text: "Who brings dessert?" });
-    const msg = await human.waitForEvent((e) => e.room_id === room && e.type === "m.room.message", "bob's group message");
+    const msg = await human.waitForEvent(
+      (e) => e.room_id === room && e.type === "m.room.message",
+      "bob's group message",
+    );
     assert.equal(msg.sender, bob);
     assert.equal(msg.content.body, "Who brings dessert?");
 
     env.skype.msnp.addMembers({ as: "bob@outlook.com", thread, members: [{ mri: DAVE }] });
     const dave = await waitFor(
-      () => human.timeline.find((e) => e.room_id === room && e.type === "m.room.member" && /dave\.lister/.test(e.state_key ?? "") && e.content.membership === "join")?.state_key,
+      () =>
+        human.timeline.find(
+          (e) =>
+            e.room_id === room &&
+            e.type === "m.room.member" &&
+            /dave\.lister/.test(e.state_key ?? "") &&
+            e.content.membership === "join",
+        )?.state_key,
       { what: "dave's puppet to join" },
     );
     env.skype.msnp.sendMessage({ from: DAVE, to: thread, text: "I will!" });
-    await human.waitForEvent((e) => e.room_id === room && e.sender === dave && e.content.body === "I will!", "dave's message");
+    await human.waitForEvent(
+      (e) => e.room_id === room && e.sender === dave && e.content.body === "I will!",
+      "dave's message",
+    );
     env.skype.msnp.removeMembers({ as: "bob@outlook.com", thread, members: [DAVE] });
-    await waitFor(() => memberships(human, room, dave).at(-1) === "leave", { what: "dave's puppet to leave" });
+    await waitFor(() => memberships(human, room, dave).at(-1) === "leave", {
+      what: "dave's puppet to leave",
+    });
     assert.deepEqual(memberships(human, room, dave), ["invite", "join", "leave"]);
 
     env.skype.msnp.setTopic({ as: "bob@outlook.com", thread, topic: "Dinner on Friday" });
-    await human.waitForEvent((e) => e.room_id === room && e.type === "m.room.topic" && e.content.topic === "Dinner on Friday", "the new topic");
+    await human.waitForEvent(
+      (e) => e.room_id === room && e.type === "m.room.topic" && e.content.topic === "Dinner on Friday",
+      "the new topic",
+    );
     assert.equal((await stateOf(human, room, "m.room.name")).name, "Dinner on Friday");
-    const names = human.timeline.filter((e) => e.room_id === room && e.type === "m.room.name").map((e) => e.content.name);
+    const names = human.timeline
+      .filter((e) => e.room_id === room && e.type === "m.room.name")
+      .map((e) => e.content.name);
     assert.deepEqual(names.slice(-1), ["Dinner on Friday"]);
     const groupMessages = human.messagesIn(room).map((e: RoomEvent) => e.content.body);
     assert.deepEqual(groupMessages, ["Who brings dessert?", "I will!"]);
@@ -105,7 +133,10 @@ describe("groups and contact requests", () => {
     const room = await human.waitForInvite((_r, e) => /carol/.test(e.sender), "carol's request invite");
     const carol = human.invites.find((i) => i.roomId === room)!.event.sender;
     await human.joinRoom(room);
-    const notice = await human.waitForEvent((e) => e.room_id === room && e.sender === env.botUserId, "the request notice");
+    const notice = await human.waitForEvent(
+      (e) => e.room_id === room && e.sender === env.botUserId,
+      "the request notice",
+    );
     assert.equal(
       notice.content.body,
       "Carol Ånström (carol@live.com) wants to add you as a Skype contact. Their message: “Hi Alice, it's Carol from work”" +
@@ -127,7 +158,10 @@ describe("groups and contact requests", () => {
     assert.equal(alice.pending.size, 0);
     // Carol's messages now arrive in that room.
     env.skype.msnp.sendMessage({ from: "1:carol@live.com", to: ALICE_SKYPE, text: "Thanks for adding me!" });
-    const hello = await human.waitForEvent((e) => e.room_id === room && e.sender === carol && e.type === "m.room.message", "carol's message");
+    const hello = await human.waitForEvent(
+      (e) => e.room_id === room && e.sender === carol && e.type === "m.room.message",
+      "carol's message",
+    );
     assert.equal(hello.content.body, "Thanks for adding me!");
   });
 });

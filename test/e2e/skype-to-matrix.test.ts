@@ -41,7 +41,12 @@ function messagesFrom(human: HumanClient, roomId: string, sender: string): RoomE
 }
 
 /** A state event's content as the human sees it. */
-async function stateOf(human: HumanClient, roomId: string, type: string, stateKey = ""): Promise<Record<string, unknown>> {
+async function stateOf(
+  human: HumanClient,
+  roomId: string,
+  type: string,
+  stateKey = "",
+): Promise<Record<string, unknown>> {
   return (await human.getRoomStateEvent(roomId, type, stateKey)) as Record<string, unknown>;
 }
 
@@ -73,19 +78,31 @@ describe("Skype → Matrix", () => {
 
   test("a contact's first message: a DM invite from their puppet, then the message with their name", async () => {
     env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "Hi Alice, it's Bob <3 & co" });
-    dm = await human.waitForInvite((_r, e) => e.content.is_direct === true && e.sender !== env.botUserId, "the DM invite");
+    dm = await human.waitForInvite(
+      (_r, e) => e.content.is_direct === true && e.sender !== env.botUserId,
+      "the DM invite",
+    );
     bob = human.invites.find((i) => i.roomId === dm)!.event.sender;
     assert.match(bob, /^@skype_(8=3alive=3abob__1|1=3abob=40outlook\.com):localhost$/);
     await human.joinRoom(dm);
-    const first = await human.waitForEvent((e) => e.room_id === dm && e.sender === bob && e.type === "m.room.message", "the first message");
-    assert.deepEqual(first.content, { msgtype: "m.text", body: "Hi Alice, it's Bob <3 & co", "m.mentions": {} });
+    const first = await human.waitForEvent(
+      (e) => e.room_id === dm && e.sender === bob && e.type === "m.room.message",
+      "the first message",
+    );
+    assert.deepEqual(first.content, {
+      msgtype: "m.text",
+      body: "Hi Alice, it's Bob <3 & co",
+      "m.mentions": {},
+    });
     assert.equal((await stateOf(human, dm, "m.room.member", bob)).displayname, "Bob Builder (Skype)");
     assert.equal((await stateOf(human, dm, "m.room.name")).name, "Bob Builder (Skype)");
     const bridge = await stateOf(human, dm, "m.bridge", "localhost/skype");
     assert.deepEqual(await stateOf(human, dm, "uk.half-shot.bridge", "localhost/skype"), bridge);
     assert.equal(bridge.bridgebot, env.botUserId);
     assert.deepEqual(bridge.protocol, { id: "skype", displayname: "Skype" });
-    assert.deepEqual((await stateOf(human, dm, "io.element.functional_members")).service_members, [env.botUserId]);
+    assert.deepEqual((await stateOf(human, dm, "io.element.functional_members")).service_members, [
+      env.botUserId,
+    ]);
     assert.equal(messagesFrom(human, dm, bob).length, 1);
   });
 
@@ -104,7 +121,12 @@ describe("Skype → Matrix", () => {
 
   test("an edit replaces the message (same puppet, m.replace); a delete redacts it", async () => {
     const { event: original, clientMessageId } = await bobSays("teh typo");
-    env.skype.msnp.editMessage({ from: BOB, to: ALICE_SKYPE, editedId: clientMessageId, text: "the typo, fixed" });
+    env.skype.msnp.editMessage({
+      from: BOB,
+      to: ALICE_SKYPE,
+      editedId: clientMessageId,
+      text: "the typo, fixed",
+    });
     const edit = await human.waitForEvent(
       (e) =>
         e.room_id === dm &&
@@ -121,14 +143,18 @@ describe("Skype → Matrix", () => {
     });
     assert.ok(edit.origin_server_ts > original.origin_server_ts);
     env.skype.msnp.deleteMessage({ from: BOB, to: ALICE_SKYPE, editedId: clientMessageId });
-    const redaction = await human.waitForEvent((e) => e.room_id === dm && e.type === "m.room.redaction", "the redaction");
+    const redaction = await human.waitForEvent(
+      (e) => e.room_id === dm && e.type === "m.room.redaction",
+      "the redaction",
+    );
     assert.equal(redaction.sender, bob);
     assert.equal(redaction.redacts ?? redaction.content.redacts, original.event_id);
     assert.equal(human.timeline.filter((e) => e.room_id === dm && e.type === "m.room.redaction").length, 1);
   });
 
   test("typing shows on the puppet and stops when the message lands", async () => {
-    const typingIn = (): RoomEvent[] => human.ephemeral.filter((e) => e.room_id === dm && e.type === "m.typing") as never;
+    const typingIn = (): RoomEvent[] =>
+      human.ephemeral.filter((e) => e.room_id === dm && e.type === "m.typing") as never;
     const before = typingIn().length;
     env.skype.msnp.sendTyping({ from: BOB, to: ALICE_SKYPE });
     await human.waitForEphemeral(
@@ -146,7 +172,8 @@ describe("Skype → Matrix", () => {
   });
 
   test("presence: away → unavailable, online → online", async () => {
-    const seen = (state: string): boolean => human.presence.some((p) => p.sender === bob && p.content.presence === state);
+    const seen = (state: string): boolean =>
+      human.presence.some((p) => p.sender === bob && p.content.presence === state);
     env.skype.msnp.setPresence({ user: "bob@outlook.com", status: "AWY" });
     await waitFor(() => seen("unavailable"), { what: "bob unavailable" });
     env.skype.msnp.setPresence({ user: "bob@outlook.com", status: "NLN" });
@@ -157,8 +184,13 @@ describe("Skype → Matrix", () => {
     const before = messagesFrom(human, dm, bob).length;
     const texts = Array.from({ length: 50 }, (_, i) => `burst ${i + 1}`);
     for (const text of texts) env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text });
-    await waitFor(() => messagesFrom(human, dm, bob).length >= before + 50, { timeoutMs: 45_000, what: "50 messages" });
-    const got = messagesFrom(human, dm, bob).slice(before).map((e) => e.content.body);
+    await waitFor(() => messagesFrom(human, dm, bob).length >= before + 50, {
+      timeoutMs: 45_000,
+      what: "50 messages",
+    });
+    const got = messagesFrom(human, dm, bob)
+      .slice(before)
+      .map((e) => e.content.body);
     assert.deepEqual(got, texts);
   });
 
@@ -170,7 +202,10 @@ describe("Skype → Matrix", () => {
     );
     assert.notEqual(mine.sender, bob);
     assert.notEqual(mine.sender, human.mxid);
-    assert.equal((await stateOf(human, dm, "m.room.member", mine.sender)).displayname, "Alice Liddell (you, on Skype)");
+    assert.equal(
+      (await stateOf(human, dm, "m.room.member", mine.sender)).displayname,
+      "Alice Liddell (you, on Skype)",
+    );
   });
 
   test("the echo contact answers in its own DM", async () => {

@@ -48,7 +48,7 @@ test("revoked tokens: bad_credentials once for that user; another linked user st
   assert.equal(env.store.users.get(ALICE)!.loginState, "bad_credentials");
   assert.ok(env.store.users.get(ALICE)!.hasRefreshToken, "kept until the user signs in again");
   const refusedSend = alice.sendText("8:live:bob_1", "x");
-  await assert.rejects(refusedSend.delivered, { code: "SKYPE_BAD_CREDENTIALS" });
+  await assert.rejects(refusedSend.delivered, { code: "SKYPE_NOT_CONNECTED" });
 
   // Bob is untouched and still receives messages.
   assert.equal(bob.state.kind, "connected");

@@ -175,3 +175,48 @@ test("contact requests: accepting one updates requests and contacts", async (t) 
   await alice.sendContactRequest("live:mallory", "hello");
   assert.ok(env.ref.world.mustFind("live:mallory").pending.has("alice@hotmail.co.uk"));
 });
+
+test("sends, emotes, edits, deletes, typing and thread operations go through the session", async (t) => {
+  const env = await startSessionEnv(t);
+  const manager = env.manager();
+  const alice = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await stateOf(alice, "connected");
+  await until(() => subscribed(env, "alice@hotmail.co.uk"), "alice online");
+  const bob = "8:live:bob_1";
+  const text = alice.sendText(bob, "plain", "1001");
+  const rich = alice.sendRichText(bob, "<b>bold</b>", "1002");
+  const emote = alice.sendEmote(bob, "waves", "1003");
+  const edit = alice.editMessage(bob, "1003", { format: "text", body: "waves again", emote: true }, "1004");
+  const del = alice.deleteMessage(bob, "1001", "1005");
+  await Promise.all([text, rich, emote, edit, del].map((m) => m.delivered));
+  assert.equal(text.clientMessageId, "1001");
+  assert.ok(alice.sendTyping(bob, true));
+  await until(
+    () => env.ref.msnp.receivedMessages({ user: "alice@hotmail.co.uk" }).length >= 6,
+    "everything received",
+  );
+  const got = env.ref.msnp.receivedMessages({ user: "alice@hotmail.co.uk" });
+  const header = (r: (typeof got)[number], name: string): string | undefined =>
+    r.messaging.find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  assert.deepEqual(
+    got.map((r) => [r.messageType, r.body, header(r, "Skype-EditedId") ?? ""]),
+    [
+      ["Text", "plain", ""],
+      ["RichText", "<b>bold</b>", ""],
+      ["Text", "Alice Liddell waves", ""],
+      ["Text", "Alice Liddell waves again", "1003"],
+      ["Text", "", "1001"],
+      ["Control/Typing", "", ""],
+    ],
+  );
+  assert.equal(header(got[2]!, "Skype-EmoteOffset"), "13");
+  await alice.setPresence("BSY");
+  const thread = await alice.createThread([bob], "Plans");
+  assert.match(thread.id, /^19:[0-9a-f]{32}@thread\.skype$/);
+  await alice.setThreadTopic(thread.id, "New plans");
+  await alice.addThreadMembers(thread.id, ["8:dave.lister"]);
+  await alice.removeThreadMember(thread.id, "8:dave.lister");
+  const server = env.ref.msnp.threads().find((x) => x.id === thread.id)!;
+  assert.equal(server.topic, "New plans");
+  assert.deepEqual(server.members.map((m) => m.mri).sort(), ["8:live:alice_1", "8:live:bob_1"]);
+});
