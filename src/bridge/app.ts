@@ -9,7 +9,6 @@ import type { Store } from "../store/types.js";
 import { endpointsFromConfig } from "../sessions/setup.js";
 import { Logger, errorText } from "../util/logger.js";
 import type { WeakEvent } from "matrix-appservice-bridge";
-import type { MatrixEventJson } from "./appservice.js";
 import { AccountCommands } from "./commands/account.js";
 import { ContactRequests } from "./contact-requests.js";
 import type { BridgeContext } from "./context.js";
@@ -61,8 +60,7 @@ export class BridgeApp {
       version: opts.version,
       managementStore: managementRoomsFromStore(store),
       accept: (txnId, events) => this.inbox.accept(txnId, events),
-      handleEvent: (event, route) =>
-        this.inbox.handle(event, (e) => route(e as WeakEvent)),
+      handleEvent: (event, route) => this.inbox.handle(event, (e) => route(e as WeakEvent)),
       onRoomEvent: (event) => this.onRoomEvent(event),
       onEphemeral: (event) => this.matrixToSkype.onEphemeral(event),
       commands: () => this.account.commands(),
