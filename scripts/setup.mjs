@@ -77,7 +77,8 @@ function upToDate() {
 export function setup() {
   if (upToDate()) return;
   const nodedir = ensureHeaders();
-  const env = { ...process.env };
+  // Compile better-sqlite3 here instead of letting prebuild-install try its GitHub download first.
+  const env = { ...process.env, npm_config_build_from_source: "true" };
   if (nodedir) env.npm_config_nodedir = nodedir;
   const cmd = existsSync(lock) ? "ci" : "install";
   log(`npm ${cmd}${nodedir ? ` (Node headers: ${nodedir})` : ""}`);
