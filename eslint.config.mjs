@@ -29,7 +29,19 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ["matrix-*", "@vector-im/*", "better-sqlite3", "**/bridge/**", "**/sessions/**", "**/store/**", "**/config/**", "../bridge", "../sessions", "../store", "../config"],
+              group: [
+                "matrix-*",
+                "@vector-im/*",
+                "better-sqlite3",
+                "**/bridge/**",
+                "**/sessions/**",
+                "**/store/**",
+                "**/config/**",
+                "../bridge",
+                "../sessions",
+                "../store",
+                "../config",
+              ],
               message: "src/skype must not import Matrix, SQLite, bridge, sessions, store or config code.",
             },
           ],
@@ -43,15 +55,25 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/src/**", "../src/*"], message: "The reference server must not import the client's code." }] },
+        {
+          patterns: [
+            {
+              group: ["**/src/**", "../src/*"],
+              message: "The reference server must not import the client's code.",
+            },
+          ],
+        },
       ],
     },
   },
   {
     files: ["scripts/**/*.mjs", "eslint.config.mjs"],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" } },
-    rules: { "no-console": "off" },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly" },
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, "no-console": "off" },
   },
   {
     files: ["test/**", "bench/**"],
@@ -60,7 +82,14 @@ export default tseslint.config(
       "@typescript-eslint/no-unsafe-assignment": "off",
       "@typescript-eslint/no-unsafe-member-access": "off",
       // node:test's test()/describe() return promises the runner itself awaits.
-      "@typescript-eslint/no-floating-promises": ["error", { allowForKnownSafeCalls: [{ from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] }] }],
+      "@typescript-eslint/no-floating-promises": [
+        "error",
+        {
+          allowForKnownSafeCalls: [
+            { from: "package", package: "node:test", name: ["test", "describe", "it", "suite"] },
+          ],
+        },
+      ],
     },
   },
   prettier,

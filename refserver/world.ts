@@ -76,8 +76,7 @@ interface AccessRecord {
 }
 
 export type TokenCheck =
-  | { ok: true; person: Person }
-  | { ok: false; reason: "invalid" | "expired" | "wrong_scope" };
+  { ok: true; person: Person } | { ok: false; reason: "invalid" | "expired" | "wrong_scope" };
 
 export interface WorldEvents {
   /** The address book of `person` changed (contacts, pending, blocked): send `NFY MSGR\ABCH`. */

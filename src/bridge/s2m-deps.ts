@@ -43,8 +43,19 @@ export function threadInfo(d: S2MDeps, receiver: string, threadId: string): Thre
   return d.threads.get(`${receiver}\n${threadId}`) ?? { id: threadId, members: [] };
 }
 
-/** The portal of an event's conversation, created if missing. */
-export async function portalOf(d: S2MDeps, receiver: string, conversation: string): Promise<string> {
+/**
+ * The portal of an event's conversation, created if missing. With `meta`, the sender's
+ * `IM-Display-Name` is noted first, so a DM created for a stranger is named after them at once.
+ */
+export async function portalOf(
+  d: S2MDeps,
+  receiver: string,
+  conversation: string,
+  meta?: MessageMeta,
+): Promise<string> {
+  if (meta && !meta.fromMe && !d.portals.isSelf(receiver, meta.sender)) {
+    d.puppets.noteName(meta.sender, meta.displayName);
+  }
   if (isThreadId(conversation)) return d.portals.ensureGroup(receiver, threadInfo(d, receiver, conversation));
   return d.portals.ensureDm(receiver, conversation);
 }

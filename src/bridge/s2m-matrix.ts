@@ -187,9 +187,12 @@ export class MatrixOps {
     return res.room_id;
   }
 
-  /** Joins; `content` may carry a per-room `displayname`. */
+  /**
+   * Joins; `content` may carry a per-room `displayname`. Uses `/join/{room}`: Synapse keeps the
+   * body as the member event's content there, whereas `/rooms/{room}/join` keeps only `reason`.
+   */
   async join(userId: string, roomId: string, content: Record<string, unknown> = {}): Promise<void> {
-    await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/join`, null, content);
+    await this.request(userId, "POST", `${CS}/join/${enc(roomId)}`, null, content);
   }
 
   async invite(userId: string, roomId: string, target: string): Promise<void> {

@@ -49,7 +49,7 @@ export async function handleMessage(d: S2MDeps, session: Session, e: MessageEven
     d.log.debug("skipping an empty message", { user: receiver, conversation: e.conversation });
     return advanceCursor(d, receiver, e);
   }
-  const roomId = await portalOf(d, receiver, e.conversation);
+  const roomId = await portalOf(d, receiver, e.conversation, e);
   const speaker = await speakerIn(d, session, e, roomId);
   const content = skypeToMatrix(
     { type: e.format, body: e.body, emote: e.emote },
@@ -181,7 +181,7 @@ export async function handleUnhandled(d: S2MDeps, session: Session, e: Unhandled
     return advanceCursor(d, receiver, e);
   }
   if (alreadyBridged(d, receiver, e)) return advanceCursor(d, receiver, e);
-  const roomId = await portalOf(d, receiver, e.conversation);
+  const roomId = await portalOf(d, receiver, e.conversation, e);
   const speaker = await speakerIn(d, session, e, roomId);
   const ts = arrivalMs(e.arrivalTime, d.now());
   const eventId = await sendAs(

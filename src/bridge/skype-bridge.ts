@@ -66,8 +66,12 @@ export class SkypeBridge {
       queue: { type: "none" },
       intentOptions: { clients: { dontCheckPowerLevel: true }, bot: { dontCheckPowerLevel: true } },
       controller: {
-        onEvent: (req: Request<WeakEvent>) => this.onEvent(req.getData()),
-        onEphemeralEvent: (req) => this.onEphemeral(req.getData() as never),
+        onEvent: (req: Request<WeakEvent>) => {
+          void this.onEvent(req.getData());
+        },
+        onEphemeralEvent: (req) => {
+          void this.onEphemeral(req.getData());
+        },
         onUserQuery: () => null,
       },
     });
@@ -106,7 +110,7 @@ export class SkypeBridge {
     const bot = this.bridge.getIntent();
     try {
       await bot.ensureRegistered();
-      const profile = await bot.getProfileInfo(this.botUserId).catch(() => ({}) as { displayname?: string });
+      const profile = await bot.getProfileInfo(this.botUserId).catch((): { displayname?: string } => ({}));
       if (profile.displayname !== config.appservice.bot_display_name) {
         await bot.setDisplayName(config.appservice.bot_display_name);
       }
@@ -134,8 +138,8 @@ export class SkypeBridge {
   /** Routes one Matrix event: management rooms first, then the rest of the bridge. Never throws. */
   async route(event: WeakEvent): Promise<void> {
     try {
-      if (event.type === "m.room.member" && (await this.management.onMembership(event as never))) return;
-      if (event.type === "m.room.message" && (await this.management.onMessage(event as never))) return;
+      if (event.type === "m.room.member" && (await this.management.onMembership(event))) return;
+      if (event.type === "m.room.message" && (await this.management.onMessage(event))) return;
       await this.opts.onRoomEvent?.(event);
     } catch (e) {
       log.error("failed to handle a Matrix event", {

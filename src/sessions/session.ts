@@ -55,10 +55,6 @@ export interface StopOptions {
 /** Consecutive refused ATH tickets that are retried with freshly refreshed tokens. */
 const MAX_AUTH_RECOVERIES = 2;
 
-function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 function asSkypeError(e: unknown): SkypeError {
   if (e instanceof SkypeError) return e;
   return new SkypeError(SkypeErrorCode.Network, `unexpected failure: ${errorText(e)}`, true, { cause: e });
@@ -338,12 +334,11 @@ export class SkypeSession extends SessionEmitter implements Session {
     content: { format: "text" | "richtext"; body: string; emote?: boolean },
     clientMessageId?: string,
   ): OutgoingMessage {
-    const name = content.format === "richtext" ? escapeXml(this.displayName) : this.displayName;
-    const text = content.emote ? `${name} ${content.body}` : content.body;
     return this.send(clientMessageId, () =>
-      this.msnp.editMessage(conversation, originalClientMessageId, text, {
+      this.msnp.editMessage(conversation, originalClientMessageId, content.body, {
         clientMessageId,
         format: content.format,
+        emote: content.emote,
       }),
     );
   }

@@ -80,9 +80,10 @@ describe("groups and contact requests", () => {
     assert.equal((await stateOf(human, room, "m.room.topic")).topic, "Dinner plans");
     const bridge = await stateOf(human, room, "m.bridge", "localhost/skype");
     assert.deepEqual((bridge.channel as Record<string, unknown>).id, thread);
-    const joined = await human.getJoinedRoomMembers(room);
-    const bob = joined.find((m) => /^@skype_.*bob/.test(m));
-    assert.ok(bob, `bob's puppet is in the group (members: ${joined.join(", ")})`);
+    const bob = await waitFor(
+      async () => (await human.getJoinedRoomMembers(room)).find((m) => /^@skype_.*bob/.test(m)),
+      { what: "bob's puppet to be in the group" },
+    );
 
     env.skype.msnp.sendMessage({ from: BOB, to: thread, text: "Who brings dessert?" });
     const msg = await human.waitForEvent(
@@ -134,7 +135,7 @@ describe("groups and contact requests", () => {
     const carol = human.invites.find((i) => i.roomId === room)!.event.sender;
     await human.joinRoom(room);
     const notice = await human.waitForEvent(
-      (e) => e.room_id === room && e.sender === env.botUserId,
+      (e) => e.room_id === room && e.sender === env.botUserId && e.type === "m.room.message",
       "the request notice",
     );
     assert.equal(
@@ -146,7 +147,11 @@ describe("groups and contact requests", () => {
     const before = human.timeline.length;
     await human.sendText(room, "accept");
     const answer = await human.waitForEvent(
-      (e) => human.timeline.indexOf(e) >= before && e.room_id === room && e.sender === env.botUserId,
+      (e) =>
+        human.timeline.indexOf(e) >= before &&
+        e.room_id === room &&
+        e.sender === env.botUserId &&
+        e.type === "m.room.message",
       "the answer",
     );
     assert.equal(

@@ -35,6 +35,7 @@ export interface AccountCommandDeps {
 export function loginFailureText(e: unknown): string {
   if (!isSkypeError(e)) return "Login failed because of an internal error. The bridge's log has the details.";
   const err: SkypeError = e;
+  // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- the rest share one message
   switch (err.code) {
     case SkypeErrorCode.WrongPassword:
       return `Login failed: ${err.message.replace(/^the sign-in failed: /, "")} Send \`login <e-mail>\` to try again.`;

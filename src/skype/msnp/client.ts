@@ -357,9 +357,13 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     conversation: string,
     editedId: string,
     text: string,
-    opts?: SendOptions & { format?: "text" | "richtext" },
+    opts?: SendOptions & { format?: "text" | "richtext"; emote?: boolean },
   ): OutgoingMessage {
-    return this.enqueue(conversation, { kind: "edit", editedId, text, format: opts?.format ?? "text" }, opts);
+    return this.enqueue(
+      conversation,
+      { kind: "edit", editedId, text, format: opts?.format ?? "text", emote: opts?.emote },
+      opts,
+    );
   }
 
   /** Deletes the message sent with Client-Message-ID `editedId` (an edit with an empty body). */

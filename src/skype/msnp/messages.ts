@@ -12,7 +12,7 @@ export type OutgoingContent =
   | { kind: "text"; text: string }
   | { kind: "richtext"; html: string }
   | { kind: "emote"; text: string }
-  | { kind: "edit"; editedId: string; text: string; format: "text" | "richtext" }
+  | { kind: "edit"; editedId: string; text: string; format: "text" | "richtext"; emote?: boolean }
   | { kind: "delete"; editedId: string; format: "text" | "richtext" }
   | { kind: "typing"; typing: boolean };
 
@@ -24,6 +24,10 @@ export interface Sender {
 }
 
 const TEXT_TYPE = "Text/plain; charset=UTF-8";
+
+function xmlEscape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 const RICH_TYPE = "application/user+xml";
 
 /** A fresh Client-Message-ID: a 64-bit unsigned decimal, like Skype's. */
@@ -77,6 +81,12 @@ export function buildSdgBody(
       messaging.push(["Skype-EditedId", content.editedId]);
       if (content.format === "richtext") contentType = RICH_TYPE;
       body = content.kind === "edit" ? content.text : "";
+      if (content.kind === "edit" && content.emote) {
+        // An edited /me keeps its form: the name prefix and its offset, as in a new emote.
+        const name = content.format === "richtext" ? xmlEscape(sender.displayName) : sender.displayName;
+        messaging.push(["Skype-EmoteOffset", String(codePointLength(name))]);
+        body = `${name} ${content.text}`;
+      }
       break;
     case "typing":
       messaging.push(["Message-Type", content.typing ? "Control/Typing" : "Control/ClearTyping"]);

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import yaml from "js-yaml";
+import type { RunningReferenceServer } from "../../../refserver/index.js";
 
 const ROOT = resolve(__dirname, "..", "..", "..");
 const KEY = "0123456789abcdef".repeat(4);
@@ -127,7 +128,7 @@ test("probe signs in to the reference server and prints the contacts with merged
 });
 
 describe("probe over MSNP24", () => {
-  let ref: Awaited<ReturnType<typeof import("../../../refserver/index.js").startReferenceServer>>;
+  let ref: RunningReferenceServer;
   let dir: string;
   let config: string;
   before(async () => {

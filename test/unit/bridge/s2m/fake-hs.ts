@@ -145,8 +145,11 @@ export class FakeHomeserver {
     if (p === "/capabilities")
       return { capabilities: { "m.room_versions": { default: this.defaultRoomVersion } } };
     if (p === "/createRoom") return { room_id: this.createRoom(c.user, b) };
+    if ((m = /^\/join\/([^/]+)$/.exec(p))) return this.member(c.user, dec(m[1]!), "join", b);
     if ((m = /^\/rooms\/([^/]+)\/(join|leave|invite|kick)$/.exec(p))) {
-      return this.member(c.user, dec(m[1]!), m[2]!, b);
+      // Like Synapse, /rooms/{id}/join keeps only `reason` of the body.
+      const body = m[2] === "join" ? (typeof b.reason === "string" ? { reason: b.reason } : {}) : b;
+      return this.member(c.user, dec(m[1]!), m[2]!, body);
     }
     if ((m = /^\/rooms\/([^/]+)\/send\/([^/]+)\/([^/]+)$/.exec(p))) {
       return this.send(c, dec(m[1]!), dec(m[2]!), b);

@@ -26,6 +26,9 @@ test("a contact's first message opens a DM portal and arrives once, with its arr
   assert.deepEqual(msgs[0]!.content, { msgtype: "m.text", body: "Hello Alice", "m.mentions": {} });
   assert.equal(msgs[0]!.origin_server_ts, Date.parse("2024-05-01T10:00:00Z"));
   assert.equal(hs.profiles.get(BOB_PUPPET), "Bob Builder (Skype)", "name from IM-Display-Name");
+  assert.equal((hs.createCalls()[0]!.body as { name?: string }).name, "Bob Builder (Skype)");
+  const renames = hs.calls.filter((c) => c.user === BOB_PUPPET && c.path.endsWith("/displayname"));
+  assert.equal(renames.length, 1, "the stranger's name is set once, before the room exists");
   const row = store.messages.getBySkypeId(ALICE, BOB_SKYPE, m.messageId!)!;
   assert.equal(row.eventId, msgs[0]!.event_id);
   assert.equal(row.direction, "to_matrix");

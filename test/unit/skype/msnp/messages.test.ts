@@ -95,3 +95,22 @@ test("generated Client-Message-IDs are decimal and distinct", () => {
   assert.equal(ids.size, 1000);
   for (const id of ids) assert.match(id, /^\d+$/);
 });
+
+test("an edited /me keeps the name prefix and its code-point offset", () => {
+  const mm = parseMultipart(
+    buildSdgBody(
+      "8:live:bob_1",
+      alice,
+      { kind: "edit", editedId: "42", text: "waves again", format: "text", emote: true },
+      "2",
+    ),
+  );
+  assert.equal(mm.content.get("Skype-EditedId"), "42");
+  assert.equal(mm.content.get("Skype-EmoteOffset"), "13");
+  assert.equal(mm.body.toString("utf8"), "Zoë 😀 Ånström waves again");
+  const plain = parseMultipart(
+    buildSdgBody("8:live:bob_1", alice, { kind: "edit", editedId: "42", text: "fixed", format: "text" }, "3"),
+  );
+  assert.equal(plain.content.get("Skype-EmoteOffset"), undefined);
+  assert.equal(plain.body.toString("utf8"), "fixed");
+});
