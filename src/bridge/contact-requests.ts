@@ -27,6 +27,7 @@ export interface RoomMessageEvent {
   sender: string;
   event_id: string;
   type: string;
+  origin_server_ts?: number;
   content?: Record<string, unknown>;
 }
 
@@ -129,6 +130,18 @@ export class ContactRequests {
     await this.ops.sendEvent(this.ctx.botUserId, roomId, "m.room.message", content, txnId);
   }
 
+  /**
+   * True when `event` is an answer the user gave before the request in its room was settled: a
+   * replay of it (the bridge restarted before marking it handled) must not reach Skype as chat.
+   */
+  private answeredBefore(event: RoomMessageEvent): boolean {
+    const ts = event.origin_server_ts;
+    if (typeof ts !== "number") return false;
+    return this.ctx.store.pendingRequests
+      .list(event.sender)
+      .some((r) => r.roomId === event.room_id && r.status !== "pending" && r.updatedTs >= ts);
+  }
+
   /** The pending request shown in `roomId` to `receiver`, if any. */
   private pendingIn(receiver: string, roomId: string): PendingRequestRow | undefined {
     return this.ctx.store.pendingRequests.list(receiver, "pending").find((r) => r.roomId === roomId);
@@ -141,10 +154,10 @@ export class ContactRequests {
    */
   async onRoomEvent(event: RoomMessageEvent): Promise<boolean> {
     if (event.type !== "m.room.message" || event.sender === this.ctx.botUserId) return false;
-    const req = this.pendingIn(event.sender, event.room_id);
-    if (!req) return false;
     const body = typeof event.content?.body === "string" ? event.content.body : "";
     const answer = parseAnswer(body);
+    const req = this.pendingIn(event.sender, event.room_id);
+    if (!req) return answer !== undefined && this.answeredBefore(event);
     const isPortal = this.ctx.store.portals.getByRoom(event.room_id) !== undefined;
     if (answer === undefined) {
       if (isPortal) return false;

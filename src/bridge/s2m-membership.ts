@@ -47,6 +47,10 @@ export class RoomMembers {
   ): Promise<void> {
     if (this.isKnownJoined(roomId, userId)) return;
     const content = opts.displayname === undefined ? {} : { displayname: opts.displayname };
+    if (userId !== this.botUserId && (await this.inviteIfAbsent(roomId, userId, opts.displayname))) {
+      this.markJoined(roomId, userId);
+      return;
+    }
     try {
       await this.ops.join(userId, roomId, content);
     } catch (e) {
@@ -55,6 +59,28 @@ export class RoomMembers {
       await this.ops.join(userId, roomId, content);
     }
     this.markJoined(roomId, userId);
+  }
+
+  /**
+   * Asks the bot who is joined (so that a puppet never knocks on a door it was not invited to,
+   * which the homeserver answers — and client libraries log — as an error), inviting `userId` when
+   * absent. Returns true when `userId` is already joined and nothing more is needed. Best effort:
+   * when the bot cannot tell, the caller's join-then-invite path decides.
+   */
+  private async inviteIfAbsent(roomId: string, userId: string, displayname?: string): Promise<boolean> {
+    let joined: string[];
+    try {
+      if (!this.isKnownJoined(roomId, this.botUserId)) {
+        await this.ops.join(this.botUserId, roomId);
+        this.markJoined(roomId, this.botUserId);
+      }
+      joined = await this.ops.joinedMembers(this.botUserId, roomId);
+    } catch {
+      return false;
+    }
+    if (joined.includes(userId)) return displayname === undefined;
+    await this.ops.invite(this.botUserId, roomId, userId).catch(() => undefined);
+    return false;
   }
 
   /** Invites `target`, trying the bot first and then each of `inviters`. */

@@ -80,7 +80,7 @@ export class Synapse {
             "--config-directory",
             dir,
           ],
-          { encoding: "utf8" },
+          { encoding: "utf8", cwd: dir },
         );
     if (gen.status !== 0) throw new Error(`synapse --generate-config failed: ${gen.stderr}`);
     const port = opts.port ?? (await freePort());

@@ -328,3 +328,56 @@ test("messages in two portals proceed independently; an unusable conversation id
   assert.equal(hs.messages(portals.roomFor(ALICE, "8:dave.lister")!)[0]!.content.body, "from dave");
   assert.equal(hs.createCalls().length, 2);
 });
+
+test("the user's own Matrix message edited or deleted on another endpoint: a reply, then a bot redaction", async () => {
+  const { alice, s2m, hs, store, portals } = testBed();
+  const roomId = await portals.ensureDm(ALICE, BOB_SKYPE);
+  hs.registered.add(ALICE);
+  await hs.request(ALICE, "POST", `/_matrix/client/v3/join/${encodeURIComponent(roomId)}`, null, {});
+  const { event_id: fromMatrix } = (await hs.request(
+    ALICE,
+    "PUT",
+    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/t1`,
+    null,
+    { msgtype: "m.text", body: "typed in Element" },
+  )) as { event_id: string };
+  store.messages.insert({
+    receiver: ALICE,
+    conversation: BOB_SKYPE,
+    clientMessageId: "900",
+    roomId,
+    eventId: fromMatrix,
+    direction: "to_skype",
+    sender: ALICE,
+    sentTs: 1,
+  });
+  const edit = message({
+    body: "typed in Element, fixed on the phone",
+    sender: ALICE_SKYPE,
+    conversation: BOB_SKYPE,
+    fromMe: true,
+  });
+  alice.emit("edit", { ...edit, editedId: "900" });
+  alice.emit("delete", {
+    ...message({ body: "", sender: ALICE_SKYPE, conversation: BOB_SKYPE, fromMe: true }),
+    editedId: "900",
+  });
+  await s2m.drain();
+  const reply = hs.messages(roomId).find((e) => e.sender === ALICE_PUPPET)!;
+  assert.equal(reply.content.body, "(edited on Skype) typed in Element, fixed on the phone");
+  assert.deepEqual(reply.content["m.relates_to"], { "m.in_reply_to": { event_id: fromMatrix } });
+  const redaction = hs.timeline(roomId).find((e) => e.type === "m.room.redaction")!;
+  assert.equal(redaction.sender, BOT);
+  assert.equal(redaction.redacts, fromMatrix);
+});
+
+test("an edit of a message the bridge never saw is posted as a new message", async () => {
+  const { alice, s2m, hs, portals } = testBed();
+  alice.emit("edit", { ...message({ body: "edited text" }), editedId: "424242" });
+  alice.emit("delete", { ...message({ body: "" }), editedId: "434343" });
+  await s2m.drain();
+  assert.deepEqual(
+    hs.messages(portals.roomFor(ALICE, BOB_SKYPE)!).map((e) => e.content.body),
+    ["edited text"],
+  );
+});

@@ -57,8 +57,18 @@ test("a contact request is shown once in a room from the requester's puppet; acc
     bed.hs.messages(row)[2]!.content.body,
     "Accepted: Carol Ånström is now one of your Skype contacts. Messages in this room now go to them on Skype.",
   );
-  // Once answered, messages in the room are ordinary portal messages.
-  assert.equal(await requests.onRoomEvent(event(row, "accept", 3)), false);
+  // A replay of the answer (restart before it was marked handled) is not bridged as chat…
+  assert.equal(
+    await requests.onRoomEvent({ ...event(row, "Accept", 2), origin_server_ts: Date.now() - 60_000 }),
+    true,
+  );
+  assert.equal(bed.alice.accepted.length, 1);
+  // …but once answered, later messages in the room are ordinary portal messages.
+  assert.equal(
+    await requests.onRoomEvent({ ...event(row, "accept", 3), origin_server_ts: Date.now() + 60_000 }),
+    false,
+  );
+  assert.equal(await requests.onRoomEvent(event(row, "hello", 4)), false);
 });
 
 test("decline refuses on Skype, says so and the requester's puppet leaves; failures are explained", async () => {
