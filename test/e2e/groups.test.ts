@@ -16,23 +16,7 @@ const DAVE = "8:dave.lister";
 
 async function linkAlice(env: E2EEnv, human: HumanClient): Promise<string> {
   const mgmt = await env.openManagementRoom(human);
-  const prompt = await env.command(human, mgmt, "login alice@hotmail.co.uk");
-  assert.match(prompt, /password/i);
-  const before = human.timeline.length;
-  await human.sendText(mgmt, "wonderland");
-  await human.waitForEvent(
-    (e) =>
-      human.timeline.indexOf(e) >= before &&
-      e.sender === env.botUserId &&
-      e.room_id === mgmt &&
-      /Linked to Skype/.test(String(e.content.body)),
-    "the bot to confirm the link",
-    60_000,
-  );
-  await waitFor(() => env.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes(ALICE_SKYPE)), {
-    timeoutMs: 30_000,
-    what: "alice's bridge endpoint to be online",
-  });
+  await env.linkSkype(human, mgmt);
   return mgmt;
 }
 

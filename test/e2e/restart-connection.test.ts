@@ -28,18 +28,7 @@ function aliceEndpoints(env: E2EEnv) {
 }
 
 async function link(env: E2EEnv, human: HumanClient, mgmt: string): Promise<void> {
-  assert.match(await env.command(human, mgmt, `login ${ALICE}`), /password/i);
-  const before = human.timeline.length;
-  await human.sendText(mgmt, "wonderland");
-  await human.waitForEvent(
-    (e) =>
-      human.timeline.indexOf(e) >= before &&
-      e.room_id === mgmt &&
-      /Linked to Skype/.test(String(e.content.body)),
-    "the bot to confirm the link",
-    60_000,
-  );
-  await waitFor(() => aliceEndpoints(env).length > 0, { timeoutMs: 30_000, what: "alice online" });
+  await env.linkSkype(human, mgmt);
 }
 
 describe("connection drops and token expiry", () => {

@@ -26,18 +26,7 @@ function aliceOnline(env: E2EEnv): boolean {
 }
 
 async function link(env: E2EEnv, human: HumanClient, mgmt: string): Promise<void> {
-  assert.match(await env.command(human, mgmt, "login alice@hotmail.co.uk"), /password/i);
-  const before = human.timeline.length;
-  await human.sendText(mgmt, "wonderland");
-  await human.waitForEvent(
-    (e) =>
-      human.timeline.indexOf(e) >= before &&
-      e.room_id === mgmt &&
-      /Linked to Skype/.test(String(e.content.body)),
-    "the bot to confirm the link",
-    60_000,
-  );
-  await waitFor(() => aliceOnline(env), { timeoutMs: 30_000, what: "alice's endpoint to be online" });
+  await env.linkSkype(human, mgmt);
 }
 
 describe("restart after SIGKILL mid-conversation", () => {

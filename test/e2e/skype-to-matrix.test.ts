@@ -15,23 +15,7 @@ const BOB = "8:live:bob_1";
 /** Opens alice's management room, links her Skype account with the password flow, waits for her endpoint. */
 async function linkAlice(env: E2EEnv, human: HumanClient): Promise<string> {
   const mgmt = await env.openManagementRoom(human);
-  const prompt = await env.command(human, mgmt, "login alice@hotmail.co.uk");
-  assert.match(prompt, /password/i);
-  const before = human.timeline.length;
-  await human.sendText(mgmt, "wonderland");
-  await human.waitForEvent(
-    (e) =>
-      human.timeline.indexOf(e) >= before &&
-      e.sender === env.botUserId &&
-      e.room_id === mgmt &&
-      /Linked to Skype/.test(String(e.content.body)),
-    "the bot to confirm the link",
-    60_000,
-  );
-  await waitFor(
-    () => env.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes("8:live:alice_1")),
-    { timeoutMs: 30_000, what: "alice's bridge endpoint to be online" },
-  );
+  await env.linkSkype(human, mgmt);
   return mgmt;
 }
 

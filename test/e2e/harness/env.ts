@@ -186,6 +186,30 @@ export class E2EEnv {
     return String(reply.content.body);
   }
 
+  /** True while `identity` has a ready MSNP endpoint on the reference server. */
+  skypeOnline(identity: string): boolean {
+    return this.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes(identity));
+  }
+
+  /**
+   * Links a Skype account from the management room with the password flow (as a person would:
+   * `login <e-mail>`, then the password) and waits until its endpoint is online.
+   */
+  async linkSkype(
+    human: HumanClient,
+    managementRoom: string,
+    account = { email: "alice@hotmail.co.uk", password: "wonderland", identity: "8:live:alice_1" },
+  ): Promise<void> {
+    const prompt = await this.command(human, managementRoom, `login ${account.email}`);
+    if (!/password/i.test(prompt)) throw new Error(`unexpected answer to login: ${prompt}`);
+    const reply = await this.command(human, managementRoom, account.password);
+    if (!reply.startsWith("Linked to Skype")) throw new Error(`login failed: ${reply}`);
+    await waitFor(() => this.skypeOnline(account.identity), {
+      timeoutMs: 30_000,
+      what: `${account.identity}'s bridge endpoint to be online`,
+    });
+  }
+
   async close(): Promise<void> {
     for (const h of this.humans) h.stop();
     await this.stopBridge("SIGTERM").catch(() => undefined);
