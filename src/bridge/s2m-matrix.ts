@@ -44,6 +44,18 @@ export function isRetryableMatrixError(e: unknown): boolean {
   return status === undefined || status >= 500;
 }
 
+/**
+ * True when the failure says the homeserver is away or overloaded (a socket error code, 5xx, 429),
+ * as opposed to an unexplained exception, which must not be retried forever.
+ */
+export function isHomeserverAway(e: unknown): boolean {
+  const { status, errcode } = matrixErrorInfo(e);
+  if (status !== undefined) return status >= 500 || status === 429;
+  if (errcode === "M_LIMIT_EXCEEDED") return true;
+  const code = e !== null && typeof e === "object" ? (e as { code?: unknown }).code : undefined;
+  return typeof code === "string" && /^(E[A-Z]+|UND_ERR_)/.test(code);
+}
+
 /** True when the homeserver refused because of room membership or power (403). */
 export function isForbidden(e: unknown): boolean {
   const { status, errcode } = matrixErrorInfo(e);
@@ -269,11 +281,20 @@ export function sleep(ms: number): Promise<void> {
 /** Retry policy: the delays between attempts (its length + 1 attempts in all). */
 export interface RetryPolicy {
   delaysMs: readonly number[];
+  /** After the listed delays, keep retrying with the last one (transient failures only). */
+  forever?: boolean;
   sleep?: (ms: number) => Promise<void>;
 }
 
-/** Default: about a minute of retries for a homeserver that is briefly away. */
-export const DEFAULT_RETRY: RetryPolicy = { delaysMs: [250, 500, 1000, 2000, 4000, 8000, 15000, 30000] };
+/**
+ * Default: a homeserver that is away (network, 5xx, rate limits) is retried until it is back —
+ * the portal's queue waits, so nothing is skipped and order holds; the Skype cursor only moves
+ * once a message is posted, so a restart meanwhile resumes from the same place.
+ */
+export const DEFAULT_RETRY: RetryPolicy = {
+  delaysMs: [250, 500, 1000, 2000, 4000, 8000, 15000, 30000, 60000],
+  forever: true,
+};
 
 /** Runs `fn`, retrying retryable Matrix failures per `policy`; other failures throw at once. */
 export async function withRetry<T>(policy: RetryPolicy, fn: () => Promise<T>): Promise<T> {
@@ -282,7 +303,9 @@ export async function withRetry<T>(policy: RetryPolicy, fn: () => Promise<T>): P
     try {
       return await fn();
     } catch (e) {
-      const delay = policy.delaysMs[attempt];
+      const delay =
+        policy.delaysMs[attempt] ??
+        (policy.forever && isHomeserverAway(e) ? policy.delaysMs.at(-1) : undefined);
       if (delay === undefined || !isRetryableMatrixError(e)) throw e;
       await wait(Math.max(delay, matrixErrorInfo(e).retryAfterMs ?? 0));
     }
