@@ -11,7 +11,9 @@ test("a homeserver that is away is retried past the listed delays until it answe
     calls++;
     if (calls < 20) {
       const err =
-        calls % 2 ? Object.assign(new Error("down"), { code: "ECONNREFUSED" }) : { statusCode: 502 };
+        calls % 2
+          ? Object.assign(new Error("down"), { code: "ECONNREFUSED" })
+          : Object.assign(new Error("bad gateway"), { statusCode: 502 });
       return Promise.reject(err);
     }
     return Promise.resolve("posted");
