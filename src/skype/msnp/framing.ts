@@ -119,6 +119,9 @@ function parseCommandLine(line: string): FrameHead {
  */
 export class FrameParser {
   private buf: Buffer = Buffer.alloc(0);
+  /** Chunks of a payload still incomplete, joined only once it is whole (no quadratic copying). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
   private head?: FrameHead;
   private failure?: ProtocolParseError;
   private readonly maxFrameBytes: number;
@@ -131,7 +134,7 @@ export class FrameParser {
 
   /** Bytes received but not yet part of a complete frame. */
   get buffered(): number {
-    return this.buf.length;
+    return this.buf.length + this.pendingBytes;
   }
 
   /**
@@ -140,7 +143,15 @@ export class FrameParser {
    */
   push(chunk: Buffer): Frame[] {
     if (this.failure) throw this.failure;
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    if (this.head && this.buf.length + this.pendingBytes + chunk.length < this.head.length) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      return [];
+    }
+    this.buf =
+      this.buf.length || this.pending.length ? Buffer.concat([this.buf, ...this.pending, chunk]) : chunk;
+    this.pending = [];
+    this.pendingBytes = 0;
     const out: Frame[] = [];
     try {
       for (;;) {
