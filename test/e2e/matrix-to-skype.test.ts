@@ -37,10 +37,6 @@ function chatTo(env: E2EEnv, to: string): Sdg[] {
   return sentByAlice(env).filter((m) => m.to === to && !m.type.toLowerCase().startsWith("control/"));
 }
 
-async function link(env: E2EEnv, human: HumanClient, mgmt: string): Promise<void> {
-  await env.linkSkype(human, mgmt);
-}
-
 describe("Matrix → Skype", () => {
   let env: E2EEnv;
   let human: HumanClient;
@@ -62,7 +58,7 @@ describe("Matrix → Skype", () => {
     env = await E2EEnv.create();
     human = await env.human("alice");
     const mgmt = await env.openManagementRoom(human);
-    await link(env, human, mgmt);
+    await env.linkSkype(human, mgmt);
     env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "Hi Alice, it's Bob" });
     dm = await human.waitForInvite(
       (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),

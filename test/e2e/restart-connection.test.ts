@@ -27,10 +27,6 @@ function aliceEndpoints(env: E2EEnv) {
   return env.skype.msnp.endpoints().filter((e) => e.ready && e.identities.includes(ALICE_SKYPE));
 }
 
-async function link(env: E2EEnv, human: HumanClient, mgmt: string): Promise<void> {
-  await env.linkSkype(human, mgmt);
-}
-
 describe("connection drops and token expiry", () => {
   let env: E2EEnv;
   let human: HumanClient;
@@ -49,7 +45,7 @@ describe("connection drops and token expiry", () => {
     human = await env.human("alice");
     const mgmt = await env.openManagementRoom(human);
     linkedAt = Date.now();
-    await link(env, human, mgmt);
+    await env.linkSkype(human, mgmt);
     env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "hello" });
     dm = await human.waitForInvite(
       (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),

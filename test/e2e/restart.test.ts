@@ -21,14 +21,6 @@ function storedFromAlice(env: E2EEnv): string[] {
     .map((m) => m.content);
 }
 
-function aliceOnline(env: E2EEnv): boolean {
-  return env.skype.msnp.endpoints().some((e) => e.ready && e.identities.includes(ALICE_SKYPE));
-}
-
-async function link(env: E2EEnv, human: HumanClient, mgmt: string): Promise<void> {
-  await env.linkSkype(human, mgmt);
-}
-
 describe("restart after SIGKILL mid-conversation", () => {
   let env: E2EEnv;
   let human: HumanClient;
@@ -46,7 +38,7 @@ describe("restart after SIGKILL mid-conversation", () => {
     env = await E2EEnv.create();
     human = await env.human("alice");
     const mgmt = await env.openManagementRoom(human);
-    await link(env, human, mgmt);
+    await env.linkSkype(human, mgmt);
     env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "S1" });
     dm = await human.waitForInvite(
       (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),
@@ -64,7 +56,7 @@ describe("restart after SIGKILL mid-conversation", () => {
 
   test("messages sent on both sides while the bridge is down arrive once, in order", async () => {
     await env.stopBridge("SIGKILL");
-    await waitFor(() => !aliceOnline(env), { what: "the killed bridge's endpoint to go away" });
+    await waitFor(() => !env.skypeOnline(ALICE_SKYPE), { what: "the killed bridge's endpoint to go away" });
     for (const text of ["S2", "S3", "S4"]) env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text });
     for (const text of ["M2", "M3", "M4"]) await human.sendText(dm, text);
     await env.startBridge();

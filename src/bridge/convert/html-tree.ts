@@ -157,12 +157,12 @@ export function parseHtml(input: string, options: ParseOptions = {}): HtmlElemen
 /** Concatenated text of a subtree (no separators added). Iterative, so depth does not matter. */
 export function textContent(node: HtmlNode): string {
   const parts: string[] = [];
-  const todo: HtmlNode[] = [node];
-  while (todo.length > 0) {
-    const n = todo.pop();
+  const stack: HtmlNode[] = [node];
+  while (stack.length > 0) {
+    const n = stack.pop();
     if (n === undefined) break;
     if (n.type === "text") parts.push(n.text);
-    else for (let i = n.children.length - 1; i >= 0; i--) todo.push(n.children[i] as HtmlNode);
+    else for (let i = n.children.length - 1; i >= 0; i--) stack.push(n.children[i] as HtmlNode);
   }
   return parts.join("");
 }

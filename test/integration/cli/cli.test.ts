@@ -66,68 +66,7 @@ test("wrong usage gets the usage text and a non-zero exit", () => {
   assert.match(r2.stderr, /-u <bridge url> is required with -r/);
 });
 
-test("probe signs in to the reference server and prints the contacts with merged identities", async (t) => {
-  const { startReferenceServer } = await import("../../../refserver/index.js");
-  const ref = await startReferenceServer();
-  t.after(() => ref.close());
-  const dir = mkdtempSync(join(tmpdir(), "skype-probe-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const config = join(dir, "config.yaml");
-  writeFileSync(
-    config,
-    yaml.dump({
-      homeserver: { url: "http://127.0.0.1:8008", domain: "localhost" },
-      appservice: { url: "http://127.0.0.1:29330" },
-      skype: { endpoints: ref.endpoints, msnp_tls: false },
-      permissions: { "*": "user" },
-    }),
-  );
-  const run = (password: string): Promise<{ status: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolveRun) => {
-      const child = spawn(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(ROOT, "src", "main.ts"),
-          "probe",
-          "-c",
-          config,
-          "--user",
-          "alice@hotmail.co.uk",
-        ],
-        { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: KEY } },
-      );
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.stdin.end(password + "\n");
-      child.on("close", (status) => resolveRun({ status, stdout, stderr }));
-    });
-  const ok = await run("wonderland");
-  assert.equal(ok.status, 0, ok.stderr);
-  const result = JSON.parse(ok.stdout) as {
-    identities: string[];
-    contacts: { identities: string[]; displayName: string }[];
-    pending: string[];
-    blocked: string[];
-  };
-  assert.deepEqual(result.identities, ["1:alice@hotmail.co.uk", "8:live:alice_1"]);
-  assert.deepEqual(result.contacts.find((c) => c.displayName === "Bob Builder")?.identities, [
-    "1:bob@outlook.com",
-    "8:live:bob_1",
-  ]);
-  assert.deepEqual(result.pending, ["1:carol@live.com"]);
-  assert.deepEqual(result.blocked, ["8:live:mallory"]);
-  assert.ok(!/EwA|refresh_token|access_token|wonderland/.test(ok.stdout + ok.stderr));
-  const bad = await run("wrong");
-  assert.equal(bad.status, 1);
-  assert.match(bad.stderr, /^probe failed: SKYPE_WRONG_PASSWORD: .*incorrect/m);
-  assert.ok(!bad.stderr.includes("wrong\n"));
-});
-
-describe("probe over MSNP24", () => {
+describe("probe against the reference server", () => {
   let ref: RunningReferenceServer;
   let dir: string;
   let config: string;
@@ -168,14 +107,52 @@ describe("probe over MSNP24", () => {
       { cwd: ROOT, env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: KEY } },
     );
 
+  /** Runs the probe with `password` on standard input and collects its output. */
+  const run = (
+    password: string,
+    extra: string[] = [],
+  ): Promise<{ status: number | null; stdout: string; stderr: string }> =>
+    new Promise((resolveRun) => {
+      const child = probe(extra);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.stdin.end(password + "\n");
+      child.on("close", (status) => resolveRun({ status, stdout, stderr }));
+    });
+
+  test("signs in and prints the contacts with merged identities; a wrong password is one clear line", async () => {
+    const ok = await run("wonderland");
+    assert.equal(ok.status, 0, ok.stderr);
+    const result = JSON.parse(ok.stdout) as {
+      identities: string[];
+      contacts: { identities: string[]; displayName: string }[];
+      pending: string[];
+      blocked: string[];
+    };
+    assert.deepEqual(result.identities, ["1:alice@hotmail.co.uk", "8:live:alice_1"]);
+    assert.deepEqual(result.contacts.find((c) => c.displayName === "Bob Builder")?.identities, [
+      "1:bob@outlook.com",
+      "8:live:bob_1",
+    ]);
+    assert.deepEqual(result.pending, ["1:carol@live.com"]);
+    assert.deepEqual(result.blocked, ["8:live:mallory"]);
+    assert.ok(!/EwA|refresh_token|access_token|wonderland/.test(ok.stdout + ok.stderr));
+    const bad = await run("wrong");
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /^probe failed: SKYPE_WRONG_PASSWORD: .*incorrect/m);
+    assert.ok(!bad.stderr.includes("wrong\n"));
+  });
+
   test("--send exchanges a message with the echo contact", async () => {
-    const child = probe(["--send", "8:echo123", "héllo echo ✓", "--wait", "20"]);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.stdin.end("wonderland\n");
-    const status = await new Promise<number | null>((r) => child.on("close", r));
+    const { status, stdout, stderr } = await run("wonderland", [
+      "--send",
+      "8:echo123",
+      "héllo echo ✓",
+      "--wait",
+      "20",
+    ]);
     assert.equal(status, 0, stderr);
     const line = JSON.parse(stdout.trim()) as { from: string; text: string; messageId: string };
     assert.equal(line.from, "8:echo123");
