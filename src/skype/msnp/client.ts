@@ -230,6 +230,7 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
       host: this.options.host,
       port: this.options.port,
       tls: this.options.tls ?? false,
+      ca: this.options.tlsCa,
     };
     let xfrState: string | undefined;
     for (let redirects = 0; ; redirects++) {

@@ -8,7 +8,12 @@ import type { MsnpConnect, MsnpTarget } from "./types.js";
 /** node:net or node:tls; Nagle off, since every SDG is followed by a small PNG awaiting its reply. */
 export const defaultConnect: MsnpConnect = (t: MsnpTarget) => {
   const socket = t.tls
-    ? tls.connect({ host: t.host, port: t.port, servername: t.host })
+    ? tls.connect({
+        host: t.host,
+        port: t.port,
+        servername: t.host,
+        ...(t.ca ? { ca: [...tls.rootCertificates, t.ca.toString()] } : {}),
+      })
     : net.connect({ host: t.host, port: t.port });
   socket.setNoDelay(true);
   return socket;

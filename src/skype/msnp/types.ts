@@ -27,6 +27,8 @@ export interface MsnpTarget {
   host: string;
   port: number;
   tls: boolean;
+  /** Extra trusted CA certificate(s) in PEM for TLS (a private server); default: the system's. */
+  ca?: string | Buffer;
 }
 
 /** Opens the byte stream to the server (default: node:net or node:tls). */
@@ -54,6 +56,8 @@ export interface MsnpClientOptions {
   port: number;
   /** TLS (the real service) or plain TCP (the reference server). Default false. */
   tls?: boolean;
+  /** A CA certificate (PEM) to trust for TLS besides the system's, e.g. a private server's. */
+  tlsCa?: string | Buffer;
   credentials: MsnpCredentials;
   /** This endpoint's id (a GUID without braces); keep it stable across restarts. Default: random. */
   epid?: string;
