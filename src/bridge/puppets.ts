@@ -212,6 +212,7 @@ export class Puppets {
     const person = this.personFor(ev.identity);
     const state = matrixPresence(ev.status, ev.endpoints);
     this.ctx.store.persons.update(person.id, { presence: state === "offline" ? "offline" : ev.status });
+    if (this.ctx.config.puppets.presence === false) return;
     const byIdentity = this.presenceByIdentity.get(person.id) ?? new Map<string, MatrixPresence>();
     byIdentity.set(ev.identity, state);
     this.presenceByIdentity.set(person.id, byIdentity);

@@ -47,6 +47,11 @@ export interface PuppetsConfig {
   localpart_template: string;
   /** Display name template containing `{name}`. Default `{name} (Skype)`. */
   display_name_template: string;
+  /**
+   * Mirror Skype presence on the puppets (online / unavailable / offline), refreshed while they are
+   * online. Costs one homeserver request per online contact every 25 s. Default true.
+   */
+  presence: boolean;
 }
 
 /** `database`: the SQLite store. */
@@ -159,6 +164,7 @@ export const configSchema = {
       properties: {
         localpart_template: { ...str, default: "skype_{id}" },
         display_name_template: { ...str, default: "{name} (Skype)" },
+        presence: { type: "boolean", default: true },
       },
     },
     database: {

@@ -87,7 +87,7 @@ export async function startSessionEnv(
       bot_display_name: "Skype bridge bot",
       url: "http://127.0.0.1:9",
     },
-    puppets: { localpart_template: "skype_{id}", display_name_template: "{name} (Skype)" },
+    puppets: { localpart_template: "skype_{id}", display_name_template: "{name} (Skype)", presence: true },
     database: { path: dbPath },
     secrets: { token_key: key },
     skype: { endpoints: { ...ref.endpoints }, msnp_tls: false },

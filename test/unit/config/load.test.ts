@@ -58,6 +58,7 @@ void test("a minimal file gets every default and normalised URLs", () => {
   assert.deepEqual(config.puppets, {
     localpart_template: "skype_{id}",
     display_name_template: "{name} (Skype)",
+    presence: true,
   });
   assert.deepEqual(config.database, { path: "skype-bridge.db" });
   assert.deepEqual(config.logging, { level: "info", format: "text" });

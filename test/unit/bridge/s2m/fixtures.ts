@@ -70,7 +70,9 @@ export interface TestBed {
 }
 
 /** A bed with alice linked (both identities) and her session attached. `store`/`hs` may be reused. */
-export function testBed(opts: { store?: Store; hs?: FakeHomeserver; attach?: boolean } = {}): TestBed {
+export function testBed(
+  opts: { store?: Store; hs?: FakeHomeserver; attach?: boolean; presence?: boolean } = {},
+): TestBed {
   const store = opts.store ?? openStore({ path: ":memory:" });
   store.users.upsert(ALICE, {
     liveMri: ALICE_LIVE,
@@ -87,7 +89,11 @@ export function testBed(opts: { store?: Store; hs?: FakeHomeserver; attach?: boo
   } as unknown as SessionManager;
   const config = {
     homeserver: { url: "http://127.0.0.1:1", domain: DOMAIN },
-    puppets: { localpart_template: "skype_{id}", display_name_template: "{name} (Skype)" },
+    puppets: {
+      localpart_template: "skype_{id}",
+      display_name_template: "{name} (Skype)",
+      presence: opts.presence ?? true,
+    },
   } as unknown as Config;
   const ctx: BridgeContext = {
     config,

@@ -288,6 +288,15 @@ test("presence: a person online on either identity is online; self presence is i
   assert.equal(hs.presence.has(ALICE_PUPPET), false);
 });
 
+test("presence bridging switched off in the config sends nothing to the homeserver", async () => {
+  const { alice, s2m, hs, store } = testBed({ presence: false });
+  store.persons.link([BOB_LIVE, BOB_SKYPE]);
+  alice.emit("presence", { identity: BOB_LIVE, status: "NLN", endpoints: 1, self: false });
+  await s2m.drain();
+  assert.equal(hs.presence.size, 0);
+  assert.equal(store.persons.getByIdentity(BOB_LIVE)?.presence, "NLN");
+});
+
 test("a file or call becomes a notice from the sender's puppet; control messages are silent", async () => {
   const { alice, s2m, hs, portals } = testBed();
   const base = message({ body: "<URIObject/>" });
