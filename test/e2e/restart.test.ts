@@ -66,6 +66,12 @@ describe("restart after SIGKILL mid-conversation", () => {
     });
     assert.deepEqual(storedFromAlice(env), ["M1", "M2", "M3", "M4"]);
     assert.deepEqual(fromBob(), ["S1", "S2", "S3", "S4"]);
+    // Caught-up messages keep their Skype arrival time (timestamp massaging), to the second.
+    for (const text of ["S2", "S3", "S4"]) {
+      const stored = env.skype.msnp.storedMessages({}).find((m) => m.content === text)!;
+      const event = human.messagesIn(dm).find((e) => e.content.body === text)!;
+      assert.equal(Math.floor(event.origin_server_ts / 1000), Math.floor(stored.arrival / 1000), text);
+    }
   });
 
   test("a send interrupted by SIGKILL is delivered exactly once after the restart", async () => {
