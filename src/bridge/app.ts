@@ -42,6 +42,7 @@ export class BridgeApp {
   private readonly skypeToMatrix: SkypeToMatrix;
   private readonly matrixToSkype: MatrixToSkype;
   private readonly stateNotices: StateNotices;
+  private readonly contactRequests: ContactRequests;
 
   constructor(private readonly opts: BridgeAppOptions) {
     const { store, config } = opts;
@@ -100,8 +101,6 @@ export class BridgeApp {
     });
   }
 
-  private readonly contactRequests: ContactRequests;
-
   private async onRoomEvent(event: WeakEvent): Promise<void> {
     if (await this.contactRequests.onRoomEvent(event)) return;
     await this.matrixToSkype.onEvent(event);
@@ -120,9 +119,17 @@ export class BridgeApp {
   }
 
   async stop(): Promise<void> {
+    this.stateNotices.stop();
+    this.puppets.stop();
     await this.sessions
       .stopAll()
       .catch((e: unknown) => log.warn("stopping sessions failed", { error: errorText(e) }));
+    // Let queued work finish, but never hold a shutdown for long: what is left is in the inbox and
+    // outbox, and the Skype cursors have not moved past it.
+    await Promise.race([
+      Promise.allSettled([this.skypeToMatrix.drain(), this.matrixToSkype.drain()]),
+      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
+    ]);
     await this.matrix.stop();
   }
 }
