@@ -60,6 +60,10 @@ export class BridgeApp {
       registration: opts.registration,
       version: opts.version,
       managementStore: managementRoomsFromStore(store),
+      botProfile: {
+        get: () => store.meta.get("bridge.bot_display_name"),
+        set: (name) => store.meta.set("bridge.bot_display_name", name),
+      },
       accept: (txnId, events) => this.inbox.accept(txnId, events),
       handleEvent: (event, route) => this.inbox.handle(event, (e) => route(e as WeakEvent)),
       onRoomEvent: (event) => this.onRoomEvent(event),

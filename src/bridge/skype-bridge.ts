@@ -43,6 +43,8 @@ export interface SkypeBridgeOptions {
   }) => Promise<void>;
   /** Consumes management-room messages before they are read as commands. */
   intercept?: ManagementDeps["intercept"];
+  /** Remembers the bot display name last set (so a restart does not set it again). */
+  botProfile?: { get(): string | undefined; set(name: string): void };
   /** Wraps the handling of every room event (the durable inbox marks it done afterwards). */
   handleEvent?: (event: WeakEvent, route: (event: WeakEvent) => Promise<void>) => Promise<void>;
 }
@@ -110,9 +112,11 @@ export class SkypeBridge {
     const bot = this.bridge.getIntent();
     try {
       await bot.ensureRegistered();
-      const profile = await bot.getProfileInfo(this.botUserId).catch((): { displayname?: string } => ({}));
-      if (profile.displayname !== config.appservice.bot_display_name) {
-        await bot.setDisplayName(config.appservice.bot_display_name);
+      // Set the name only when it changed: every change rewrites the bot's member event in every room.
+      const name = config.appservice.bot_display_name;
+      if (this.opts.botProfile?.get() !== name) {
+        await bot.setDisplayName(name);
+        this.opts.botProfile?.set(name);
       }
     } catch (e) {
       log.warn("could not set up the bot user (is the homeserver up?)", { error: errorText(e) });

@@ -29,6 +29,11 @@ describe("management room against a real Synapse", () => {
     assert.equal(greeting.content.msgtype, "m.notice");
   });
 
+  test("the bot carries its configured display name", async () => {
+    const profile = (await human.getUserProfile(env.botUserId)) as { displayname?: string };
+    assert.equal(profile.displayname, "Skype bridge bot");
+  });
+
   test("help lists the commands", async () => {
     const reply = await env.command(human, roomId, "help");
     for (const cmd of ["help", "version", "ping"]) assert.match(reply, new RegExp(`• ${cmd}`));
