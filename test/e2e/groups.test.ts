@@ -153,4 +153,36 @@ describe("groups and contact requests", () => {
     );
     assert.equal(hello.content.body, "Thanks for adding me!");
   });
+
+  test("a request arriving while connected becomes an invite; `decline` refuses it on Skype", async () => {
+    const res = await fetch(`${env.skype.controlUrl}/http/contact-request`, {
+      method: "POST",
+      body: JSON.stringify({ from: "zed@outlook.com", to: "alice@hotmail.co.uk", message: "Remember me?" }),
+    });
+    assert.deepEqual(await res.json(), { outcome: "requested" });
+    const room = await human.waitForInvite((_r, e) => /zed/.test(e.sender), "zed's request invite");
+    await human.joinRoom(room);
+    const notice = await human.waitForEvent(
+      (e) => e.room_id === room && e.sender === env.botUserId && e.type === "m.room.message",
+      "the request notice",
+    );
+    assert.match(
+      String(notice.content.body),
+      /^Zed Twofactor \(zed@outlook\.com\) wants to add you .*“Remember me\?”/,
+    );
+    const before = human.timeline.length;
+    await human.sendText(room, "decline");
+    const answer = await human.waitForEvent(
+      (e) =>
+        human.timeline.indexOf(e) >= before &&
+        e.room_id === room &&
+        e.sender === env.botUserId &&
+        e.type === "m.room.message",
+      "the answer",
+    );
+    assert.equal(answer.content.body, "Declined the contact request from Zed Twofactor.");
+    const alice = env.skype.world.mustFind("alice@hotmail.co.uk");
+    assert.ok(!alice.contacts.has("zed@outlook.com"));
+    assert.ok(!alice.pending.has("zed@outlook.com"));
+  });
 });
