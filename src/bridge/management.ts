@@ -10,6 +10,11 @@ import type { CommandContext } from "./commands/types.js";
 
 const log = new Logger("bridge.management");
 
+/** Commands outside the management room start with this; such messages are never bridged. */
+const PREFIX = /^!skype(\s+|$)/i;
+/** Commands that involve secrets or the account: only in the management room. */
+const PRIVATE_COMMANDS = new Set(["login", "cancel", "logout"]);
+
 export interface ManagementRoomStore {
   getManagementRoom(mxid: string): string | undefined;
   setManagementRoom(mxid: string, roomId: string): void;
@@ -74,12 +79,15 @@ export class ManagementRooms {
     return true;
   }
 
-  /** Handles a message; returns true when it was a command in a management room. */
+  /**
+   * Handles a message; returns true when it was a command (any message in the sender's management
+   * room, or a `!skype …` message elsewhere, e.g. in a portal, which is then not bridged).
+   */
   async onMessage(ev: MemberEvent): Promise<boolean> {
     if (ev.sender === this.deps.botUserId) return false;
     const owner = this.deps.store.managementRoomOwner(ev.room_id);
-    if (owner !== ev.sender) return false;
     const body = typeof ev.content.body === "string" ? ev.content.body : "";
+    if (owner !== ev.sender) return this.onPrefixedCommand(ev, body);
     if (ev.content.msgtype !== "m.text" || !body.trim()) return true;
     const perm = this.deps.permission(ev.sender);
     if (perm === "none") {
@@ -94,6 +102,30 @@ export class ManagementRooms {
       reply: (text, html) => this.notice(ev.room_id, text, html),
     };
     if (this.deps.intercept && (await this.deps.intercept(ctx, body))) return true;
+    await this.deps.dispatcher.dispatch(ctx, body);
+    return true;
+  }
+
+  /** `!skype <command>` outside the management room: run it there, except sign-in, which is private. */
+  private async onPrefixedCommand(ev: MemberEvent, body: string): Promise<boolean> {
+    if (ev.content.msgtype !== "m.text" || !PREFIX.test(body)) return false;
+    const perm = this.deps.permission(ev.sender);
+    if (perm === "none") return false;
+    const reply = (text: string, html?: string): Promise<void> => this.notice(ev.room_id, text, html);
+    const name = body.replace(PREFIX, "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+    if (PRIVATE_COMMANDS.has(name)) {
+      await reply(
+        `"${name}" only works in your management room (your direct chat with me), where nobody else reads along.`,
+      );
+      return true;
+    }
+    const ctx: CommandContext = {
+      sender: ev.sender,
+      roomId: ev.room_id,
+      eventId: ev.event_id,
+      isAdmin: perm === "admin",
+      reply,
+    };
     await this.deps.dispatcher.dispatch(ctx, body);
     return true;
   }

@@ -185,4 +185,34 @@ describe("Matrix → Skype", () => {
     assert.equal(sdg.body, "Hi Dave, Matrix here");
     assert.equal(chatTo(env, DAVE).length, 1);
   });
+
+  test("`!skype` commands in a portal are answered there and never reach Skype; sign-in stays private", async () => {
+    const count = chatTo(env, BOB).length;
+    const ask = async (text: string): Promise<string> => {
+      const before = human.timeline.length;
+      await human.sendText(dm, text);
+      const reply = await human.waitForEvent(
+        (e) =>
+          human.timeline.indexOf(e) >= before &&
+          e.room_id === dm &&
+          e.sender === env.botUserId &&
+          e.type === "m.room.message",
+        `the bot's answer to ${text}`,
+      );
+      return String(reply.content.body);
+    };
+    assert.match(await ask("!skype whoami"), /^Linked Skype account: alice@hotmail\.co\.uk/);
+    assert.equal(
+      await ask("!skype login alice@hotmail.co.uk"),
+      '"login" only works in your management room (your direct chat with me), where nobody else reads along.',
+    );
+    // A plain message afterwards still goes to Skype, and the commands did not.
+    await sendAndReceive(dm, BOB, { msgtype: "m.text", body: "after the commands" });
+    assert.deepEqual(
+      chatTo(env, BOB)
+        .slice(count)
+        .map((m) => m.body),
+      ["after the commands"],
+    );
+  });
 });
