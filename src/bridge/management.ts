@@ -94,13 +94,7 @@ export class ManagementRooms {
       await this.notice(ev.room_id, "You are no longer allowed to use this bridge.");
       return true;
     }
-    const ctx: CommandContext = {
-      sender: ev.sender,
-      roomId: ev.room_id,
-      eventId: ev.event_id,
-      isAdmin: perm === "admin",
-      reply: (text, html) => this.notice(ev.room_id, text, html),
-    };
+    const ctx = this.commandContext(ev, perm);
     if (this.deps.intercept && (await this.deps.intercept(ctx, body))) return true;
     await this.deps.dispatcher.dispatch(ctx, body);
     return true;
@@ -111,23 +105,26 @@ export class ManagementRooms {
     if (ev.content.msgtype !== "m.text" || !PREFIX.test(body)) return false;
     const perm = this.deps.permission(ev.sender);
     if (perm === "none") return false;
-    const reply = (text: string, html?: string): Promise<void> => this.notice(ev.room_id, text, html);
+    const ctx = this.commandContext(ev, perm);
     const name = body.replace(PREFIX, "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
     if (PRIVATE_COMMANDS.has(name)) {
-      await reply(
+      await ctx.reply(
         `"${name}" only works in your management room (your direct chat with me), where nobody else reads along.`,
       );
       return true;
     }
-    const ctx: CommandContext = {
+    await this.deps.dispatcher.dispatch(ctx, body);
+    return true;
+  }
+
+  private commandContext(ev: MemberEvent, perm: Permission): CommandContext {
+    return {
       sender: ev.sender,
       roomId: ev.room_id,
       eventId: ev.event_id,
       isAdmin: perm === "admin",
-      reply,
+      reply: (text, html) => this.notice(ev.room_id, text, html),
     };
-    await this.deps.dispatcher.dispatch(ctx, body);
-    return true;
   }
 
   async notice(roomId: string, text: string, html?: string): Promise<void> {
