@@ -112,6 +112,16 @@ describe("groups and contact requests", () => {
     assert.deepEqual(names.slice(-1), ["Dinner on Friday"]);
     const groupMessages = human.messagesIn(room).map((e: RoomEvent) => e.content.body);
     assert.deepEqual(groupMessages, ["Who brings dessert?", "I will!"]);
+
+    // And back: what alice writes in the group portal reaches the Skype thread, once.
+    await human.sendText(room, "I'll bring wine");
+    const inThread = (): string[] =>
+      env.skype.msnp
+        .storedMessages({ conversation: thread })
+        .filter((m) => m.from === ALICE_SKYPE && m.messageType === "Text")
+        .map((m) => m.content);
+    await waitFor(() => inThread().includes("I'll bring wine"), { what: "alice's message in the thread" });
+    assert.deepEqual(inThread(), ["I'll bring wine"]);
   });
 
   test("a contact request becomes an invite; `accept` from Matrix adds the contact on Skype", async () => {
