@@ -6,6 +6,7 @@
  * Events from the bot or puppets are never bridged (no loops). Messages Skype cannot carry get a
  * "⚠️ Your … was not bridged" notice.
  */
+import { SkypeError, SkypeErrorCode } from "../skype/errors.js";
 import type { MessageRow } from "../store/types.js";
 import { KeyedQueue } from "../util/keyed-queue.js";
 import { errorText, Logger } from "../util/logger.js";
@@ -22,7 +23,7 @@ import {
   type M2sPortals,
   type PortalTarget,
 } from "./m2s-portals.js";
-import { DurableOutbox } from "./outbox.js";
+import { DurableOutbox, failureReason } from "./outbox.js";
 
 export type { M2sPortals, PortalTarget } from "./m2s-portals.js";
 
@@ -100,6 +101,9 @@ export class MatrixToSkype {
       log.debug("ignoring an event from someone other than the portal's user", { room: ev.room_id });
       return;
     }
+    if ((ev.type === "m.room.name" || ev.type === "m.room.topic") && ev.state_key === "") {
+      return this.renameThread(ev, portal);
+    }
     const action = classifyEvent(ev);
     switch (action.kind) {
       case "send":
@@ -113,6 +117,24 @@ export class MatrixToSkype {
       case "ignore":
         log.debug("event not bridged", { room: ev.room_id, event: ev.event_id, why: action.why });
         return;
+    }
+  }
+
+  /**
+   * The user renamed a group portal (or changed its topic): a Skype thread has one topic, which the
+   * portal shows as both name and topic, so either change sets it. DM portals keep their names.
+   */
+  private async renameThread(ev: MatrixRoomEvent, portal: PortalTarget): Promise<void> {
+    const field = ev.type === "m.room.name" ? "name" : "topic";
+    const value = ev.content[field];
+    if (portal.kind !== "group" || typeof value !== "string" || !value.trim()) return;
+    const session = this.ctx.sessions.get(portal.receiver);
+    try {
+      if (!session) throw new SkypeError(SkypeErrorCode.NotConnected, "not linked", true);
+      await session.setThreadTopic(portal.conversation, value.trim());
+    } catch (e) {
+      log.warn("could not set the Skype thread's topic", { room: ev.room_id, error: errorText(e) });
+      await this.notices.notBridged(noticeTarget(ev), `${field} change`, failureReason(e));
     }
   }
 

@@ -49,6 +49,16 @@ const PORTAL_EVENT_LEVELS: Readonly<Record<string, number>> = {
   "io.element.functional_members": 100,
 };
 
+/**
+ * In group portals anyone may rename the room or change its topic, as any member of a Skype
+ * thread may set its topic (PROFILE §5); the change is sent to Skype.
+ */
+const GROUP_EVENT_LEVELS: Readonly<Record<string, number>> = {
+  ...PORTAL_EVENT_LEVELS,
+  "m.room.name": 0,
+  "m.room.topic": 0,
+};
+
 /** True for a Skype thread id (`19:…@thread.skype`). */
 export function isThreadId(conversation: string): boolean {
   return /^19:/.test(conversation.trim());
@@ -292,7 +302,7 @@ export class Portals {
       ],
       power_level_content_override: {
         users: creatorsArePrivileged(version) ? {} : { [bot]: 100 },
-        events: PORTAL_EVENT_LEVELS,
+        events: GROUP_EVENT_LEVELS,
       },
     };
     // Without a topic the room stays unnamed, so clients name it after its members.

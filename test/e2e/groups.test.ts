@@ -122,6 +122,15 @@ describe("groups and contact requests", () => {
         .map((m) => m.content);
     await waitFor(() => inThread().includes("I'll bring wine"), { what: "alice's message in the thread" });
     assert.deepEqual(inThread(), ["I'll bring wine"]);
+
+    // Renaming the portal in Matrix sets the thread's topic on Skype.
+    await human.sendStateEvent(room, "m.room.name", "", { name: "Dinner on Saturday" });
+    await waitFor(
+      () => env.skype.msnp.threads().find((t) => t.id === thread)?.topic === "Dinner on Saturday",
+      {
+        what: "the thread's topic to follow the room name",
+      },
+    );
   });
 
   test("a contact request becomes an invite; `accept` from Matrix adds the contact on Skype", async () => {
