@@ -78,7 +78,12 @@ export async function handlePuppetInvite(
   const personId = puppetPerson(ctx, puppetMxid);
   if (personId === undefined) return;
   try {
-    if (await portals.conversationFor(ev.room_id)) {
+    const portal = await portals.conversationFor(ev.room_id);
+    if (portal?.kind === "group" && ev.sender === portal.receiver) {
+      await addToThread(ctx, portal, ev.room_id, personId, puppetMxid);
+      return;
+    }
+    if (portal) {
       log.debug("a puppet was invited to an existing portal; ignored", { room: ev.room_id });
       return;
     }
@@ -92,5 +97,32 @@ export async function handlePuppetInvite(
     await ctx.intent(puppetMxid).leave(ev.room_id, problem);
   } catch (e) {
     log.warn("could not handle a puppet invite", { room: ev.room_id, error: errorText(e) });
+  }
+}
+
+/**
+ * The user invited a contact's puppet into a group portal: add that person to the Skype thread
+ * (any member may, PROFILE §5). The puppet joins when Skype announces the new member; if Skype
+ * refuses, the invite is withdrawn with the reason.
+ */
+async function addToThread(
+  ctx: BridgeContext,
+  portal: PortalTarget,
+  roomId: string,
+  personId: string,
+  puppetMxid: string,
+): Promise<void> {
+  const mri = ctx.store.persons.replyIdentity(personId) ?? personId;
+  try {
+    const session = ctx.sessions.get(portal.receiver);
+    if (!session) throw new Error("your Skype account is not connected");
+    await session.addThreadMembers(portal.conversation, [mri]);
+    log.info("added a contact to a Skype thread from Matrix", { user: portal.receiver });
+  } catch (e) {
+    log.warn("could not add a contact to a Skype thread", { error: errorText(e) });
+    await ctx
+      .intent(puppetMxid)
+      .leave(roomId, "Skype did not add them to the group")
+      .catch(() => undefined);
   }
 }

@@ -127,10 +127,22 @@ describe("groups and contact requests", () => {
     await human.sendStateEvent(room, "m.room.name", "", { name: "Dinner on Saturday" });
     await waitFor(
       () => env.skype.msnp.threads().find((t) => t.id === thread)?.topic === "Dinner on Saturday",
-      {
-        what: "the thread's topic to follow the room name",
-      },
+      { what: "the thread's topic to follow the room name" },
     );
+
+    // Inviting a contact's puppet into the portal adds them to the thread; their puppet joins.
+    await human.inviteUser(dave, room);
+    await waitFor(
+      () =>
+        env.skype.msnp
+          .threads()
+          .find((t) => t.id === thread)
+          ?.members.some((m) => m.mri === DAVE),
+      { what: "dave to be a member of the thread again" },
+    );
+    await waitFor(() => memberships(human, room, dave).at(-1) === "join", {
+      what: "dave's puppet to rejoin",
+    });
   });
 
   test("a contact request becomes an invite; `accept` from Matrix adds the contact on Skype", async () => {
