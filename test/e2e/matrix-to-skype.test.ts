@@ -41,7 +41,6 @@ describe("Matrix → Skype", () => {
   let env: E2EEnv;
   let human: HumanClient;
   let dm: string;
-  let bobPuppet: string;
 
   /** Sends `content` and waits until Skype has one more chat message to `to`; returns it and the event id. */
   async function sendAndReceive(room: string, to: string, content: Record<string, unknown>) {
@@ -59,17 +58,12 @@ describe("Matrix → Skype", () => {
     human = await env.human("alice");
     const mgmt = await env.openManagementRoom(human);
     await env.linkSkype(human, mgmt);
-    env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "Hi Alice, it's Bob" });
-    dm = await human.waitForInvite(
-      (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),
-      "bob's DM invite",
-    );
-    bobPuppet = human.invites.find((i) => i.roomId === dm)!.event.sender;
-    await human.joinRoom(dm);
-    await human.waitForEvent(
-      (e) => e.room_id === dm && e.sender === bobPuppet && e.content.body === "Hi Alice, it's Bob",
-      "bob's first message",
-    );
+    ({ room: dm } = await env.dmFromContact(human, {
+      from: BOB,
+      to: ALICE_SKYPE,
+      text: "Hi Alice, it's Bob",
+      senderPattern: /bob/,
+    }));
   });
   after(async () => {
     await env?.close();

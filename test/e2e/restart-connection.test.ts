@@ -46,14 +46,12 @@ describe("connection drops and token expiry", () => {
     const mgmt = await env.openManagementRoom(human);
     linkedAt = Date.now();
     await env.linkSkype(human, mgmt);
-    env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "hello" });
-    dm = await human.waitForInvite(
-      (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),
-      "bob's DM",
-    );
-    bobPuppet = human.invites.find((i) => i.roomId === dm)!.event.sender;
-    await human.joinRoom(dm);
-    await waitFor(() => fromBob().includes("hello"), { what: "bob's first message" });
+    ({ room: dm, puppet: bobPuppet } = await env.dmFromContact(human, {
+      from: BOB,
+      to: ALICE_SKYPE,
+      text: "hello",
+      senderPattern: /bob/,
+    }));
   });
   after(async () => {
     await env?.close();

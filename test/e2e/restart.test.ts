@@ -39,14 +39,12 @@ describe("restart after SIGKILL mid-conversation", () => {
     human = await env.human("alice");
     const mgmt = await env.openManagementRoom(human);
     await env.linkSkype(human, mgmt);
-    env.skype.msnp.sendMessage({ from: BOB, to: ALICE_SKYPE, text: "S1" });
-    dm = await human.waitForInvite(
-      (_r, e) => e.content.is_direct === true && /bob/.test(e.sender),
-      "bob's DM",
-    );
-    bobPuppet = human.invites.find((i) => i.roomId === dm)!.event.sender;
-    await human.joinRoom(dm);
-    await waitFor(() => fromBob().includes("S1"), { what: "S1 in Matrix" });
+    ({ room: dm, puppet: bobPuppet } = await env.dmFromContact(human, {
+      from: BOB,
+      to: ALICE_SKYPE,
+      text: "S1",
+      senderPattern: /bob/,
+    }));
     await human.sendText(dm, "M1");
     await waitFor(() => storedFromAlice(env).includes("M1"), { what: "M1 on Skype" });
   });

@@ -210,6 +210,28 @@ export class E2EEnv {
     });
   }
 
+  /**
+   * Has a contact write `text` to the linked user, accepts the DM invite from the contact's puppet
+   * and waits for the message. Returns the DM room and the puppet's MXID.
+   */
+  async dmFromContact(
+    human: HumanClient,
+    msg: { from: string; to: string; text: string; senderPattern: RegExp },
+  ): Promise<{ room: string; puppet: string }> {
+    this.skype.msnp.sendMessage({ from: msg.from, to: msg.to, text: msg.text });
+    const room = await human.waitForInvite(
+      (_r, e) => e.content.is_direct === true && msg.senderPattern.test(e.sender),
+      `the DM invite from ${msg.from}`,
+    );
+    const puppet = human.invites.find((i) => i.roomId === room)!.event.sender;
+    await human.joinRoom(room);
+    await human.waitForEvent(
+      (e) => e.room_id === room && e.sender === puppet && e.content.body === msg.text,
+      `the first message from ${msg.from}`,
+    );
+    return { room, puppet };
+  }
+
   async close(): Promise<void> {
     for (const h of this.humans) h.stop();
     await this.stopBridge("SIGTERM").catch(() => undefined);
