@@ -10,6 +10,7 @@ import { endpointsFromConfig } from "../sessions/setup.js";
 import { Logger, errorText } from "../util/logger.js";
 import type { WeakEvent } from "matrix-appservice-bridge";
 import { AccountCommands } from "./commands/account.js";
+import { ContactCommands } from "./commands/contacts.js";
 import { ContactRequests } from "./contact-requests.js";
 import type { BridgeContext } from "./context.js";
 import { Inbox } from "./inbox.js";
@@ -39,6 +40,7 @@ export class BridgeApp {
   private readonly account: AccountCommands;
   private readonly inbox: Inbox;
   private readonly puppets: Puppets;
+  private readonly portals: Portals;
   private readonly skypeToMatrix: SkypeToMatrix;
   private readonly matrixToSkype: MatrixToSkype;
   private readonly stateNotices: StateNotices;
@@ -55,6 +57,13 @@ export class BridgeApp {
         await this.matrix.bridge.getIntent().matrixClient.redactEvent(roomId, eventId, reason);
       },
     });
+    const contactCommands = new ContactCommands({
+      sessions: this.sessions,
+      portals: () => this.portals,
+      invite: async (puppet, roomId, userId) => {
+        await this.matrix.bridge.getIntent(puppet).invite(roomId, userId);
+      },
+    });
     this.matrix = new SkypeBridge({
       config,
       registration: opts.registration,
@@ -68,7 +77,7 @@ export class BridgeApp {
       handleEvent: (event, route) => this.inbox.handle(event, (e) => route(e as WeakEvent)),
       onRoomEvent: (event) => this.onRoomEvent(event),
       onEphemeral: (event) => this.matrixToSkype.onEphemeral(event),
-      commands: () => this.account.commands(),
+      commands: () => [...this.account.commands(), ...contactCommands.commands()],
       intercept: (ctx, body) => this.account.intercept(ctx, body),
     });
     const matrix = this.matrix;
@@ -91,6 +100,7 @@ export class BridgeApp {
     this.inbox = new Inbox(ctx);
     this.puppets = new Puppets(ctx);
     const portals = new Portals(ctx, this.puppets);
+    this.portals = portals;
     this.skypeToMatrix = new SkypeToMatrix(ctx, portals);
     this.contactRequests = new ContactRequests(ctx, portals);
     this.stateNotices = new StateNotices(ctx);
