@@ -41,6 +41,8 @@ const MEDIA: ReadonlyMap<string, readonly [string, string]> = new Map([
 /** Event types (not m.room.message) that users see as messages Skype cannot carry. */
 const UNSUPPORTED_TYPES: ReadonlyMap<string, readonly [string, string]> = new Map([
   ["m.sticker", ["sticker", "stickers"]],
+  // MSNP24 has no reactions: say so rather than drop them silently.
+  ["m.reaction", ["reaction", "reactions"]],
   ["m.poll.start", ["poll", "polls"]],
   ["org.matrix.msc3381.poll.start", ["poll", "polls"]],
 ]);

@@ -164,6 +164,27 @@ describe("Matrix → Skype", () => {
     assert.equal(chatTo(env, BOB).length, count + 1, "the image itself never reached Skype");
   });
 
+  test("a reaction is answered with a notice (Skype has none)", async () => {
+    const target = dm;
+    const last = human.messagesIn(target).at(-1)!;
+    const eventId = await human.sendEvent(target, "m.reaction", {
+      "m.relates_to": { rel_type: "m.annotation", event_id: last.event_id, key: "👍" },
+    });
+    const notice: RoomEvent = await human.waitForEvent(
+      (e) =>
+        e.room_id === target &&
+        e.content.msgtype === "m.notice" &&
+        (e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined)?.[
+          "m.in_reply_to"
+        ]?.event_id === eventId,
+      "the reaction notice",
+    );
+    assert.equal(
+      notice.content.body,
+      "⚠️ Your reaction was not bridged: Skype cannot receive reactions from this bridge yet.",
+    );
+  });
+
   test("a DM started from Matrix by inviting a puppet is bridged", async () => {
     const dave = puppetMxid("skype_{id}", DAVE, env.synapse.domain);
     const room = await human.createRoom({ invite: [dave], is_direct: true, preset: "trusted_private_chat" });

@@ -77,6 +77,15 @@ void test("media, stickers, polls and encrypted events are answered as not bridg
     "sticker",
   );
   assert.equal(
+    (
+      classify(
+        { "m.relates_to": { rel_type: "m.annotation", event_id: "$x", key: "👍" } },
+        { type: "m.reaction" },
+      ) as { subject: string }
+    ).subject,
+    "reaction",
+  );
+  assert.equal(
     (classify({}, { type: "org.matrix.msc3381.poll.start" }) as { subject: string }).subject,
     "poll",
   );
@@ -84,7 +93,7 @@ void test("media, stickers, polls and encrypted events are answered as not bridg
     classify({ algorithm: "m.megolm.v1.aes-sha2" }, { type: "m.room.encrypted" }).kind,
     "unsupported",
   );
-  assert.equal(classify({ key: "👍" }, { type: "m.reaction" }).kind, "ignore");
+  assert.equal(classify({ key: "👍" }, { type: "m.reaction" }).kind, "unsupported");
   assert.equal(classify({ name: "x" }, { type: "m.room.name", stateKey: "" }).kind, "ignore");
 });
 
