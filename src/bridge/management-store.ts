@@ -9,6 +9,6 @@ export function managementRoomsFromStore(store: Store): ManagementRoomStore {
     setManagementRoom: (mxid, roomId) => {
       store.users.upsert(mxid, { managementRoomId: roomId });
     },
-    managementRoomOwner: (roomId) => store.users.list().find((u) => u.managementRoomId === roomId)?.mxid,
+    managementRoomOwner: (roomId) => store.users.getByManagementRoom(roomId)?.mxid,
   };
 }

@@ -83,6 +83,8 @@ export interface UserRepo {
   list(): UserRow[];
   /** Linked users whose own `1:` or `8:` identity is `mri`. */
   listByMri(mri: string): UserRow[];
+  /** The user whose management room is `roomId`, if any (checked on every Matrix message). */
+  getByManagementRoom(roomId: string): UserRow | undefined;
   /** Creates the user if missing (state `logged_out`), then applies the patch. */
   upsert(mxid: string, patch?: UserPatch): UserRow;
   /**

@@ -41,6 +41,7 @@ export class SqliteUserRepo implements UserRepo {
   readonly #get;
   readonly #list;
   readonly #byMri;
+  readonly #byManagementRoom;
   readonly #insert;
   readonly #patch;
   readonly #setToken;
@@ -56,6 +57,9 @@ export class SqliteUserRepo implements UserRepo {
     this.#list = db.prepare<[], RawUser>("SELECT * FROM users ORDER BY created_ts, mxid");
     this.#byMri = db.prepare<[string, string], RawUser>(
       "SELECT * FROM users WHERE live_mri = ? OR skype_mri = ? ORDER BY created_ts, mxid",
+    );
+    this.#byManagementRoom = db.prepare<[string], RawUser>(
+      "SELECT * FROM users WHERE management_room_id = ? ORDER BY created_ts, mxid LIMIT 1",
     );
     this.#insert = db.prepare<[string, number, number]>(
       "INSERT INTO users (mxid, created_ts, updated_ts) VALUES (?, ?, ?) ON CONFLICT (mxid) DO NOTHING",
@@ -83,6 +87,11 @@ export class SqliteUserRepo implements UserRepo {
 
   listByMri(mri: string): UserRow[] {
     return this.#byMri.all(mri, mri).map(toUser);
+  }
+
+  getByManagementRoom(roomId: string): UserRow | undefined {
+    const raw = this.#byManagementRoom.get(roomId);
+    return raw && toUser(raw);
   }
 
   upsert(mxid: string, patch: UserPatch = {}): UserRow {

@@ -41,6 +41,8 @@ void test("upsert creates a logged-out user, then patches: undefined keeps, null
     [ALICE],
   );
   assert.deepEqual(store.users.listByMri("8:nobody"), []);
+  assert.equal(store.users.getByManagementRoom("!mgmt:x")?.mxid, ALICE);
+  assert.equal(store.users.getByManagementRoom("!other:x"), undefined);
   store.users.upsert("@bob:x");
   assert.deepEqual(
     store.users.list().map((u) => u.mxid),
