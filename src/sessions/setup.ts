@@ -42,14 +42,6 @@ export function endpointsFromConfig(config: Config): SkypeEndpoints {
   };
 }
 
-/**
- * Splits the configured MSNP address `host:port` (an IPv6 host in brackets: `[::1]:1863`).
- * @throws SkypeError `SKYPE_INVALID_ARGUMENT` when it is not `host:port`.
- */
-export function parseMsnpAddress(value: string): { host: string; port: number } {
-  return parseHostPort(value);
-}
-
 /** What the session keeps in `users.contactSyncState`: ActiveSync keys and contacts, ABCH cache keys. */
 export interface PersistedSyncState {
   version: 1;
@@ -113,7 +105,7 @@ export function msnpClientOptions(
   wiring: MsnpWiring,
   overrides: Partial<MsnpClientOptions> = {},
 ): MsnpClientOptions {
-  const { host, port } = parseMsnpAddress(config.skype.endpoints.msnp);
+  const { host, port } = parseHostPort(config.skype.endpoints.msnp);
   const { tokens } = wiring;
   const options: MsnpClientOptions = {
     host,
