@@ -17,7 +17,6 @@ import { SqlitePersonRepo } from "./repos/persons-repo.js";
 import { SqlitePortalRepo } from "./repos/portals-repo.js";
 import { SqlitePuppetRepo } from "./repos/puppets-repo.js";
 import type { Clock } from "./repos/sql.js";
-import { SqliteTxnRepo } from "./repos/txns-repo.js";
 import { SqliteUserRepo } from "./repos/users-repo.js";
 import type {
   CursorRepo,
@@ -30,7 +29,6 @@ import type {
   PortalRepo,
   PuppetRepo,
   Store,
-  TxnRepo,
   UserRepo,
 } from "./types.js";
 
@@ -59,7 +57,6 @@ export class SqliteStore implements Store {
   readonly messages: MessageRepo;
   readonly cursors: CursorRepo;
   readonly outbox: OutboxRepo;
-  readonly txns: TxnRepo;
   readonly pendingRequests: PendingRequestRepo;
   readonly inbox: InboxRepo;
 
@@ -80,7 +77,6 @@ export class SqliteStore implements Store {
     this.messages = guarded("messages", messages);
     this.cursors = guarded("cursors", new SqliteCursorRepo(db, now));
     this.outbox = guarded("outbox", new SqliteOutboxRepo(db, messages, now));
-    this.txns = guarded("txns", new SqliteTxnRepo(db, now));
     this.pendingRequests = guarded("pendingRequests", new SqlitePendingRequestRepo(db, now));
     this.inbox = guarded("inbox", new SqliteInboxRepo(db, now));
   }

@@ -45,7 +45,6 @@ export interface Store {
   readonly messages: MessageRepo;
   readonly cursors: CursorRepo;
   readonly outbox: OutboxRepo;
-  readonly txns: TxnRepo;
   readonly pendingRequests: PendingRequestRepo;
   readonly inbox: InboxRepo;
   /**
@@ -273,15 +272,6 @@ export interface OutboxRepo {
    * crash never leaves a send both pending and mapped. Returns false when the entry was already gone.
    */
   complete(id: number, message?: NewMessage): boolean;
-}
-
-/** Appservice transactions already processed (Synapse retries until it gets 200). */
-export interface TxnRepo {
-  has(txnId: string): boolean;
-  /** Records the transaction; false when it was already recorded. */
-  mark(txnId: string): boolean;
-  /** Forgets transactions processed more than `maxAgeMs` ago. Returns how many. */
-  prune(maxAgeMs: number): number;
 }
 
 /** Fields of a new or updated contact request. */

@@ -3,5 +3,6 @@
 import type { Migration } from "../migrate.js";
 import m001 from "./001-initial.js";
 import m002 from "./002-inbox.js";
+import m003 from "./003-drop-as-txns.js";
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];

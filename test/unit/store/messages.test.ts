@@ -182,16 +182,3 @@ void test("portals: one per (receiver, conversation); a room cannot serve two", 
   );
   assert.throws(() => store.portals.update("!none:x", {}), { code: StoreErrorCode.NotFound });
 });
-
-void test("appservice transactions are recorded once and pruned by age", (t) => {
-  let now = 1_000_000;
-  const store = open(t, { now: () => now });
-  assert.equal(store.txns.has("t1"), false);
-  assert.equal(store.txns.mark("t1"), true);
-  assert.equal(store.txns.mark("t1"), false);
-  now += 10_000;
-  store.txns.mark("t2");
-  assert.equal(store.txns.prune(5_000), 1);
-  assert.deepEqual([store.txns.has("t1"), store.txns.has("t2")], [false, true]);
-  assert.throws(() => store.txns.prune(-1), { code: StoreErrorCode.InvalidArgument });
-});

@@ -16,7 +16,6 @@ import { MIGRATIONS } from "../../../src/store/migrations/index.js";
 import { ALICE, KEY_A, tempDir } from "./helpers.js";
 
 const TABLES = [
-  "as_txns",
   "cursors",
   "identities",
   "inbox",
@@ -38,63 +37,101 @@ const TABLES = [
 const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore): void }> = {
   1: {
     insert(db) {
+      insertV1Rows(db);
       db.exec(`
-        INSERT INTO meta (key, value) VALUES ('bridge.note', 'kept');
-        INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, contact_sync_state, created_ts, updated_ts)
-          VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', '{"syncKey":"7"}', 1, 2);
-        INSERT INTO persons (id, display_name, created_ts, updated_ts) VALUES ('8:live:bob_1', 'Bob', 1, 1);
-        INSERT INTO identities (identity, person_id, created_ts) VALUES ('8:live:bob_1', '8:live:bob_1', 1),
-          ('1:bob@hotmail.com', '8:live:bob_1', 1);
-        INSERT INTO puppets (person_id, mxid, created_ts, updated_ts) VALUES ('8:live:bob_1', '@skype_bob:x', 1, 1);
-        INSERT INTO portals (room_id, receiver, conversation, kind, created_ts, updated_ts)
-          VALUES ('!dm:x', '${ALICE}', '8:live:bob_1', 'dm', 1, 1);
-        INSERT INTO messages (receiver, conversation, skype_message_id, client_message_id, room_id, event_id, direction, sender, sent_ts, created_ts)
-          VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', '9007199254740993123', '!dm:x', '$ev1', 'to_matrix', '8:live:bob_1', 3, 3);
-        INSERT INTO cursors (receiver, conversation, last_message_id, updated_ts) VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', 3);
-        INSERT INTO outbox (receiver, conversation, client_message_id, event_id, room_id, payload, created_ts)
-          VALUES ('${ALICE}', '8:live:bob_1', '42', '$ev2', '!dm:x', '{"text":"hi"}', 4);
         INSERT INTO as_txns (txn_id, processed_ts) VALUES ('txn-1', 5);
-        INSERT INTO pending_requests (receiver, mri, display_name, message, created_ts, updated_ts)
-          VALUES ('${ALICE}', '8:carol', 'Carol', 'add me', 6, 6);
       `);
     },
     check(store) {
-      assert.equal(store.meta.get("bridge.note"), "kept");
-      const user = store.users.get(ALICE);
-      assert.equal(user?.loginState, "connected");
-      assert.equal(user?.epid, "e-1");
-      assert.deepEqual(user?.contactSyncState, { syncKey: "7" });
-      assert.equal(store.persons.getByIdentity("1:bob@hotmail.com")?.id, "8:live:bob_1");
-      assert.equal(store.puppets.get("8:live:bob_1")?.mxid, "@skype_bob:x");
-      assert.equal(store.portals.get(ALICE, "8:live:bob_1")?.roomId, "!dm:x");
-      const msg = store.messages.getBySkypeId(ALICE, "8:live:bob_1", "1431882693260");
-      assert.equal(msg?.eventId, "$ev1");
-      assert.equal(msg?.clientMessageId, "9007199254740993123");
-      assert.equal(store.cursors.get(ALICE, "8:live:bob_1"), "1431882693260");
-      assert.deepEqual(store.outbox.list(ALICE)[0]?.payload, { text: "hi" });
-      assert.equal(store.txns.has("txn-1"), true);
-      assert.equal(store.pendingRequests.get(ALICE, "8:carol")?.message, "add me");
+      checkV1Rows(store);
     },
   },
   2: {
     insert(db) {
       SAMPLES[1]!.insert(db);
-      db.exec(`
-        INSERT INTO inbox (event_id, txn_id, room_id, event, received_ts, done_ts)
-          VALUES ('$in1', 'txn-2', '!dm:x', '{"event_id":"$in1","type":"m.room.message"}', 7, NULL),
-                 ('$in2', 'txn-2', '!dm:x', 'null', 7, 8);
-      `);
+      insertV2Rows(db);
     },
     check(store) {
       SAMPLES[1]!.check(store);
-      assert.deepEqual(
-        store.inbox.pending().map((r) => [r.eventId, r.txnId, r.event]),
-        [["$in1", "txn-2", { event_id: "$in1", type: "m.room.message" }]],
-      );
-      assert.equal(store.inbox.get("$in2")?.doneTs, 8);
+      checkV2Rows(store);
+    },
+  },
+  // v3 only dropped as_txns (checked against TABLES below); the other data is written as before.
+  3: {
+    insert(db) {
+      insertV1Rows(db);
+      insertV2Rows(db);
+    },
+    check(store) {
+      checkV1Rows(store);
+      checkV2Rows(store);
     },
   },
 };
+
+/** Rows in the tables v1 created and later versions kept. */
+function insertV1Rows(db: Db): void {
+  db.exec(`
+    INSERT INTO meta (key, value) VALUES ('bridge.note', 'kept');
+    INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, contact_sync_state, created_ts, updated_ts)
+      VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', '{"syncKey":"7"}', 1, 2);
+    INSERT INTO persons (id, display_name, created_ts, updated_ts) VALUES ('8:live:bob_1', 'Bob', 1, 1);
+    INSERT INTO identities (identity, person_id, created_ts) VALUES ('8:live:bob_1', '8:live:bob_1', 1),
+      ('1:bob@hotmail.com', '8:live:bob_1', 1);
+    INSERT INTO puppets (person_id, mxid, created_ts, updated_ts) VALUES ('8:live:bob_1', '@skype_bob:x', 1, 1);
+    INSERT INTO portals (room_id, receiver, conversation, kind, created_ts, updated_ts)
+      VALUES ('!dm:x', '${ALICE}', '8:live:bob_1', 'dm', 1, 1);
+    INSERT INTO messages (receiver, conversation, skype_message_id, client_message_id, room_id, event_id, direction, sender, sent_ts, created_ts)
+      VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', '9007199254740993123', '!dm:x', '$ev1', 'to_matrix', '8:live:bob_1', 3, 3);
+    INSERT INTO cursors (receiver, conversation, last_message_id, updated_ts) VALUES ('${ALICE}', '8:live:bob_1', '1431882693260', 3);
+    INSERT INTO outbox (receiver, conversation, client_message_id, event_id, room_id, payload, created_ts)
+      VALUES ('${ALICE}', '8:live:bob_1', '42', '$ev2', '!dm:x', '{"text":"hi"}', 4);
+    INSERT INTO pending_requests (receiver, mri, display_name, message, created_ts, updated_ts)
+      VALUES ('${ALICE}', '8:carol', 'Carol', 'add me', 6, 6);
+  `);
+}
+
+function checkV1Rows(store: SqliteStore): void {
+  assert.equal(store.meta.get("bridge.note"), "kept");
+  const user = store.users.get(ALICE);
+  assert.equal(user?.loginState, "connected");
+  assert.equal(user?.epid, "e-1");
+  assert.deepEqual(user?.contactSyncState, { syncKey: "7" });
+  assert.equal(store.persons.getByIdentity("1:bob@hotmail.com")?.id, "8:live:bob_1");
+  assert.equal(store.puppets.get("8:live:bob_1")?.mxid, "@skype_bob:x");
+  assert.equal(store.portals.get(ALICE, "8:live:bob_1")?.roomId, "!dm:x");
+  const msg = store.messages.getBySkypeId(ALICE, "8:live:bob_1", "1431882693260");
+  assert.equal(msg?.eventId, "$ev1");
+  assert.equal(msg?.clientMessageId, "9007199254740993123");
+  assert.equal(store.cursors.get(ALICE, "8:live:bob_1"), "1431882693260");
+  assert.deepEqual(store.outbox.list(ALICE)[0]?.payload, { text: "hi" });
+  assert.equal(store.pendingRequests.get(ALICE, "8:carol")?.message, "add me");
+}
+
+/** Rows in the table v2 added. */
+function insertV2Rows(db: Db): void {
+  db.exec(`
+    INSERT INTO inbox (event_id, txn_id, room_id, event, received_ts, done_ts)
+      VALUES ('$in1', 'txn-2', '!dm:x', '{"event_id":"$in1","type":"m.room.message"}', 7, NULL),
+             ('$in2', 'txn-2', '!dm:x', 'null', 7, 8);
+  `);
+}
+
+function checkV2Rows(store: SqliteStore): void {
+  assert.deepEqual(
+    store.inbox.pending().map((r) => [r.eventId, r.txnId, r.event]),
+    [["$in1", "txn-2", { event_id: "$in1", type: "m.room.message" }]],
+  );
+  assert.equal(store.inbox.get("$in2")?.doneTs, 8);
+}
+
+/** The tables and indexes of a database file, sorted by name. */
+function schemaObjects(db: Db, type: "table" | "index"): string[] {
+  return db
+    .prepare("SELECT name FROM sqlite_schema WHERE type = ? AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .pluck()
+    .all(type) as string[];
+}
 
 void test("fresh install reaches the latest version with every table", (t) => {
   const db = openDatabase({ path: ":memory:" });
@@ -103,11 +140,7 @@ void test("fresh install reaches the latest version with every table", (t) => {
   assert.deepEqual(result, { from: 0, to: latestVersion(), applied: MIGRATIONS.map((m) => m.version) });
   assert.equal(schemaVersion(db), latestVersion());
   assert.equal(db.pragma("application_id", { simple: true }), APPLICATION_ID);
-  const tables = db
-    .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name")
-    .pluck()
-    .all() as string[];
-  assert.deepEqual(tables, TABLES);
+  assert.deepEqual(schemaObjects(db, "table"), TABLES);
   assert.deepEqual(migrate(db), { from: latestVersion(), to: latestVersion(), applied: [] });
   assert.deepEqual(db.pragma("foreign_key_check"), []);
 });
@@ -138,7 +171,43 @@ void test("upgrade from every earlier version keeps the data", (t) => {
     } finally {
       store.close();
     }
+    // Whatever version it started at, the file now has exactly the tables of a fresh install.
+    const after = openDatabase({ path });
+    try {
+      assert.deepEqual(schemaObjects(after, "table"), TABLES);
+    } finally {
+      after.close();
+    }
   }
+});
+
+void test("v3 drops as_txns and its index; a v2 database with rows in it upgrades cleanly", (t) => {
+  const path = join(tempDir(t), "v2.db");
+  const db = openDatabase({ path });
+  migrate(db, { target: 2 });
+  SAMPLES[2]!.insert(db);
+  db.exec("INSERT INTO as_txns (txn_id, processed_ts) VALUES ('txn-old', 1), ('txn-new', 9)");
+  assert.ok(schemaObjects(db, "table").includes("as_txns"));
+  assert.ok(schemaObjects(db, "index").includes("as_txns_processed"));
+  db.close();
+
+  const store = openStore({ path, key: KEY_A });
+  try {
+    assert.deepEqual(store.migration, { from: 2, to: 3, applied: [3] });
+    SAMPLES[2]!.check(store);
+  } finally {
+    store.close();
+  }
+
+  const after = openDatabase({ path });
+  t.after(() => after.close());
+  assert.equal(schemaVersion(after), 3);
+  assert.ok(!schemaObjects(after, "table").includes("as_txns"));
+  assert.ok(!schemaObjects(after, "index").includes("as_txns_processed"));
+  assert.deepEqual(after.pragma("integrity_check", { simple: true }), "ok");
+  assert.deepEqual(after.pragma("foreign_key_check"), []);
+  // Opening again is a no-op: nothing left to apply.
+  assert.deepEqual(migrate(after), { from: 3, to: 3, applied: [] });
 });
 
 void test("a database newer than the code is refused untouched, with both versions", (t) => {
