@@ -1,28 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The bridge's composition root: the store, the sessions (one Skype connection per linked user),
- * the Matrix side (SkypeBridge) and the handlers that connect them. main.ts builds one and starts it.
+ * the Matrix connector, the bridge core (portals, ghosts, outbox) and the user-facing parts
+ * (management rooms, commands, contact requests, state notices). main.ts builds one and starts it.
+ *
+ * A Matrix room event goes: appservice → durable inbox → management rooms (commands) → contact
+ * request rooms → the bridge core, which hands it to its portal.
  */
+import type { WeakEvent } from "matrix-appservice-bridge";
+import { permissionFor } from "../config/permissions.js";
 import type { Config } from "../config/schema.js";
 import { SkypeSessionManager } from "../sessions/session-manager.js";
-import type { Store } from "../store/types.js";
 import { endpointsFromConfig } from "../sessions/setup.js";
+import type { Store } from "../store/types.js";
 import { Logger, errorText } from "../util/logger.js";
-import type { WeakEvent } from "matrix-appservice-bridge";
-import { AccountCommands } from "./commands/account.js";
-import { ContactCommands } from "./commands/contacts.js";
-import { ContactRequests } from "./contact-requests.js";
-import type { BridgeContext } from "./context.js";
-import { Inbox } from "./inbox.js";
-import { managementRoomsFromStore } from "./management-store.js";
-import { MatrixToSkype } from "./matrix-to-skype.js";
-import { DurableOutbox } from "./outbox.js";
-import { Portals } from "./portals.js";
-import { Puppets } from "./puppets.js";
-import type { Registration } from "./registration.js";
-import { SkypeBridge } from "./skype-bridge.js";
-import { SkypeToMatrix } from "./skype-to-matrix.js";
-import { StateNotices } from "./state-notices.js";
+import { Bridge } from "./bridge.js";
+import { MatrixConnector } from "./matrix/connector.js";
+import { Inbox } from "./matrix/inbox.js";
+import type { Registration } from "./matrix/registration.js";
+import { AccountCommands } from "./user/commands/account.js";
+import { basicCommands } from "./user/commands/basic.js";
+import { ContactCommands } from "./user/commands/contacts.js";
+import { CommandDispatcher } from "./user/commands/dispatcher.js";
+import { ContactRequests } from "./user/contact-requests.js";
+import { ManagementRooms, managementRoomsFromStore } from "./user/management.js";
+import { StateNotices } from "./user/state-notices.js";
 
 const log = new Logger("bridge.app");
 
@@ -34,97 +36,100 @@ export interface BridgeAppOptions {
 }
 
 export class BridgeApp {
-  readonly matrix: SkypeBridge;
+  readonly matrix: MatrixConnector;
   readonly sessions: SkypeSessionManager;
-  readonly ctx: BridgeContext;
+  readonly core: Bridge;
+  readonly dispatcher = new CommandDispatcher();
+  private readonly management: ManagementRooms;
   private readonly account: AccountCommands;
   private readonly inbox: Inbox;
-  private readonly puppets: Puppets;
-  private readonly portals: Portals;
-  private readonly skypeToMatrix: SkypeToMatrix;
-  private readonly matrixToSkype: MatrixToSkype;
   private readonly stateNotices: StateNotices;
   private readonly contactRequests: ContactRequests;
 
-  constructor(private readonly opts: BridgeAppOptions) {
+  constructor(opts: BridgeAppOptions) {
     const { store, config } = opts;
     this.sessions = new SkypeSessionManager({ config, store });
-    this.account = new AccountCommands({
-      endpoints: endpointsFromConfig(config),
-      sessions: this.sessions,
-      store,
-      redact: async (roomId, eventId, reason) => {
-        await this.matrix.bridge.getIntent().matrixClient.redactEvent(roomId, eventId, reason);
-      },
-    });
-    const contactCommands = new ContactCommands({
-      sessions: this.sessions,
-      portals: () => this.portals,
-      invite: async (puppet, roomId, userId) => {
-        await this.matrix.bridge.getIntent(puppet).invite(roomId, userId);
-      },
-    });
-    this.matrix = new SkypeBridge({
+    this.matrix = new MatrixConnector({
       config,
       registration: opts.registration,
-      version: opts.version,
-      managementStore: managementRoomsFromStore(store),
       botProfile: {
         get: () => store.meta.get("bridge.bot_display_name"),
         set: (name) => store.meta.set("bridge.bot_display_name", name),
       },
       accept: (txnId, events) => this.inbox.accept(txnId, events),
-      handleEvent: (event, route) => this.inbox.handle(event, (e) => route(e as WeakEvent)),
-      onRoomEvent: (event) => this.onRoomEvent(event),
-      onEphemeral: (event) => this.matrixToSkype.onEphemeral(event),
-      commands: () => [...this.account.commands(), ...contactCommands.commands()],
-      intercept: (ctx, body) => this.account.intercept(ctx, body),
+      onEvent: (event) => this.inbox.handle(event, (e) => this.route(e as WeakEvent)),
+      onEphemeral: (event) => this.core.handleEphemeral(event),
     });
     const matrix = this.matrix;
-    this.ctx = {
+    this.core = new Bridge({
       config,
       store,
       sessions: this.sessions,
       botUserId: matrix.botUserId,
       appserviceId: opts.registration.id,
-      intent: (userId) => matrix.bridge.getIntent(userId),
+      intent: (userId) => matrix.intent(userId),
       notifyUser: async (mxid, text, o = {}) => {
         const roomId = store.users.get(mxid)?.managementRoomId;
         if (!roomId) return;
         const content: Record<string, unknown> = { msgtype: o.alert ? "m.text" : "m.notice", body: text };
         if (o.html) Object.assign(content, { format: "org.matrix.custom.html", formatted_body: o.html });
-        await matrix.bridge.getIntent().sendMessage(roomId, content);
+        await matrix.intent().sendMessage(roomId, content);
       },
-    };
-    const ctx = this.ctx;
-    this.inbox = new Inbox(ctx);
-    this.puppets = new Puppets(ctx);
-    const portals = new Portals(ctx, this.puppets);
-    this.portals = portals;
-    this.skypeToMatrix = new SkypeToMatrix(ctx, portals);
-    this.contactRequests = new ContactRequests(ctx, portals);
-    this.stateNotices = new StateNotices(ctx);
-    const outbox = new DurableOutbox(ctx);
-    this.matrixToSkype = new MatrixToSkype(ctx, portals, outbox);
+    });
+    const core = this.core;
+    this.inbox = new Inbox(core);
+    this.contactRequests = new ContactRequests(core);
+    this.stateNotices = new StateNotices(core.env);
+    this.account = new AccountCommands({
+      endpoints: endpointsFromConfig(config),
+      sessions: this.sessions,
+      store,
+      redact: async (roomId, eventId, reason) => {
+        await matrix.intent().matrixClient.redactEvent(roomId, eventId, reason);
+      },
+    });
+    const contactCommands = new ContactCommands({
+      sessions: this.sessions,
+      bridge: core,
+      invite: async (puppet, roomId, userId) => {
+        await matrix.intent(puppet).invite(roomId, userId);
+      },
+    });
+    const commands = [
+      ...basicCommands({ dispatcher: this.dispatcher, version: opts.version, ping: () => matrix.ping() }),
+      ...this.account.commands(),
+      ...contactCommands.commands(),
+    ];
+    for (const c of commands) this.dispatcher.add(c);
+    this.management = new ManagementRooms({
+      botIntent: () => matrix.intent(),
+      botUserId: matrix.botUserId,
+      store: managementRoomsFromStore(store),
+      dispatcher: this.dispatcher,
+      permission: (mxid) => permissionFor(config, mxid),
+      intercept: (ctx, body) => this.account.intercept(ctx, body),
+    });
     // Listeners go on before each session starts, so nothing it emits is missed.
     this.sessions.onSession((session) => {
       this.stateNotices.attach(session);
-      this.skypeToMatrix.attach(session);
+      core.attach(session);
       this.contactRequests.attach(session);
-      outbox.attach(session);
     });
   }
 
-  private async onRoomEvent(event: WeakEvent): Promise<void> {
+  /** Routes one Matrix room event: management rooms first, then contact requests, then portals. */
+  private async route(event: WeakEvent): Promise<void> {
+    if (event.type === "m.room.member" && (await this.management.onMembership(event))) return;
+    if (event.type === "m.room.message" && (await this.management.onMessage(event))) return;
     if (await this.contactRequests.onRoomEvent(event)) return;
-    await this.matrixToSkype.onEvent(event);
+    await this.core.handleMatrixEvent(event);
   }
 
   async start(port: number): Promise<void> {
     await this.matrix.start(port);
     // Events stored before a crash or restart go first, in order, through the same path.
     void this.inbox
-      .replay((e) => this.matrix.route(e as WeakEvent))
+      .replay((e) => this.route(e as WeakEvent))
       .catch((e: unknown) => log.error("replaying stored events failed", { error: errorText(e) }));
     // Sessions start in the background: a slow Skype server must not delay the appservice.
     void this.sessions
@@ -134,16 +139,13 @@ export class BridgeApp {
 
   async stop(): Promise<void> {
     this.stateNotices.stop();
-    this.puppets.stop();
+    this.core.stop();
     await this.sessions
       .stopAll()
       .catch((e: unknown) => log.warn("stopping sessions failed", { error: errorText(e) }));
     // Let queued work finish, but never hold a shutdown for long: what is left is in the inbox and
     // outbox, and the Skype cursors have not moved past it.
-    await Promise.race([
-      Promise.allSettled([this.skypeToMatrix.drain(), this.matrixToSkype.drain()]),
-      new Promise((resolve) => setTimeout(resolve, 5000).unref()),
-    ]);
+    await Promise.race([this.core.drain(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     await this.matrix.stop();
   }
 }

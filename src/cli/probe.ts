@@ -10,7 +10,7 @@ import { probeMessaging } from "../skype/probe-msnp.js";
 import { loginWithPassword, loginWithRedirect } from "../skype/auth/login-process.js";
 import { endpointsFromConfig } from "../sessions/setup.js";
 import { isSkypeError } from "../skype/errors.js";
-import { redactText } from "../skype/log.js";
+import { redactText } from "../util/redact.js";
 
 /** Reads the password: the first line of standard input. */
 export async function readPassword(): Promise<string> {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** `skype-bridge -r`: writes the appservice registration for the config. */
 import type { Config } from "../config/schema.js";
-import { generateRegistration, writeRegistration } from "../bridge/registration.js";
+import { generateRegistration, writeRegistration } from "../bridge/matrix/registration.js";
 
 export function writeRegistrationFile(config: Config, file: string, url: string): void {
   const reg = generateRegistration({

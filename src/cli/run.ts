@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** `skype-bridge -c config.yaml -f registration.yaml`: runs the bridge until SIGTERM/SIGINT. */
 import type { Config } from "../config/schema.js";
-import { readRegistration } from "../bridge/registration.js";
+import { readRegistration } from "../bridge/matrix/registration.js";
 import { BridgeApp } from "../bridge/app.js";
 import { openStore } from "../store/sqlite-store.js";
 import { Logger, configureLogging, errorText } from "../util/logger.js";

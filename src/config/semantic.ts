@@ -10,7 +10,7 @@ import {
   isInPuppetNamespace,
   isValidLocalpart,
   localpartTemplateProblem,
-} from "../bridge/ids.js";
+} from "./templates.js";
 import { type ConfigProblem } from "./errors.js";
 import { TOKEN_KEY_ENV } from "./schema.js";
 import {

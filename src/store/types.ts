@@ -263,6 +263,8 @@ export interface OutboxRepo {
   enqueue(entry: NewOutboxEntry): InsertResult<OutboxRow>;
   get(id: number): OutboxRow | undefined;
   getByEventId(eventId: string): OutboxRow | undefined;
+  /** The entry sending `clientMessageId` to `conversation` (one indexed lookup). */
+  getByClientId(receiver: string, conversation: string, clientMessageId: string): OutboxRow | undefined;
   /** Entries in the order they were queued, for one receiver or all. */
   list(receiver?: string): OutboxRow[];
   /** Counts an attempt and keeps its error (a human-readable reason, never a secret) or clears it. */

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { puppetMxid } from "../../src/bridge/ids.js";
+import { puppetMxid } from "../../src/bridge/ghosts/ids.js";
 import { E2EEnv } from "./harness/env.js";
 import type { HumanClient, RoomEvent } from "./harness/human.js";
 import { waitFor } from "./harness/util.js";

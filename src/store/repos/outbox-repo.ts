@@ -30,6 +30,7 @@ export class SqliteOutboxRepo implements OutboxRepo {
   readonly #insert;
   readonly #get;
   readonly #byEventId;
+  readonly #byClientId;
   readonly #all;
   readonly #byReceiver;
   readonly #attempt;
@@ -47,6 +48,9 @@ export class SqliteOutboxRepo implements OutboxRepo {
     );
     this.#get = db.prepare<[number], RawOutbox>("SELECT * FROM outbox WHERE id = ?");
     this.#byEventId = db.prepare<[string], RawOutbox>("SELECT * FROM outbox WHERE event_id = ?");
+    this.#byClientId = db.prepare<[string, string, string], RawOutbox>(
+      "SELECT * FROM outbox WHERE receiver = ? AND conversation = ? AND client_message_id = ?",
+    );
     this.#all = db.prepare<[], RawOutbox>("SELECT * FROM outbox ORDER BY id");
     this.#byReceiver = db.prepare<[string], RawOutbox>("SELECT * FROM outbox WHERE receiver = ? ORDER BY id");
     this.#attempt = db.prepare<[string | null, number, number], RawOutbox>(
@@ -83,6 +87,11 @@ export class SqliteOutboxRepo implements OutboxRepo {
 
   getByEventId(eventId: string): OutboxRow | undefined {
     const raw = this.#byEventId.get(eventId);
+    return raw && toOutbox(raw);
+  }
+
+  getByClientId(receiver: string, conversation: string, clientMessageId: string): OutboxRow | undefined {
+    const raw = this.#byClientId.get(receiver, conversation, clientMessageId);
     return raw && toOutbox(raw);
   }
 

@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The bridge core (mautrix-go bridgev2's `Bridge`): the services every portal, ghost and command
+ * uses, built once, and the two entry points of events — a Skype session's events, and Matrix room
+ * and ephemeral events — which it hands to the portal they belong to. Each portal then handles its
+ * events one at a time, in order, in both directions (portal/portal.ts).
+ */
+import type { Intent } from "matrix-appservice-bridge";
+import type { Config } from "../config/schema.js";
+import type { Session, SessionManager } from "../sessions/types.js";
+import type { Store } from "../store/types.js";
+import { Logger, errorText } from "../util/logger.js";
+import { isBridgeUser, puppetPerson } from "./ghosts/ids.js";
+import { Puppets, type PuppetsOptions } from "./ghosts/puppets.js";
+import { MatrixOps } from "./matrix/client.js";
+import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
+import { RoomMembers } from "./matrix/members.js";
+import { asRoomEvent } from "./portal/matrix-event-kinds.js";
+import { handlePuppetInvite } from "./portal/matrix-invites.js";
+import { RoomNotices } from "./portal/not-bridged.js";
+import { DurableOutbox, type OutboxOptions } from "./portal/outbox.js";
+import { PortalRegistry } from "./portal/registry.js";
+import { LinkedUsers } from "./user/linked-users.js";
+
+const log = new Logger("bridge.core");
+
+/** What the composition root (app.ts, or a test) provides. */
+export interface BridgeEnv {
+  readonly config: Config;
+  readonly store: Store;
+  readonly sessions: SessionManager;
+  /** The bot's MXID (`@skypebot:domain`). */
+  readonly botUserId: string;
+  /** The appservice id from the registration (e.g. "skype"). */
+  readonly appserviceId: string;
+  /** Intent of the bot (no argument) or of a puppet / any user in our namespace. */
+  intent(userId?: string): Intent;
+  /** Sends a notice (or, with `alert`, an m.text that notifies) to a user's management room, if any. */
+  notifyUser(mxid: string, text: string, opts?: { html?: string; alert?: boolean }): Promise<void>;
+}
+
+/** Tunables (tests shorten them). */
+export interface BridgeOptions {
+  /** Retries of Matrix sends (default: wait for the homeserver as long as it is away). */
+  retry?: RetryPolicy;
+  /** How long a puppet shows as typing without a new typing signal (default 20 s). */
+  typingTimeoutMs?: number;
+  now?: () => number;
+  puppets?: PuppetsOptions;
+  outbox?: OutboxOptions;
+}
+
+export class Bridge {
+  readonly config: Config;
+  readonly store: Store;
+  readonly sessions: SessionManager;
+  readonly botUserId: string;
+  readonly appserviceId: string;
+  /** Client-server calls as any of our users, with our own txn ids. */
+  readonly matrix: MatrixOps;
+  readonly members: RoomMembers;
+  readonly puppets: Puppets;
+  readonly users: LinkedUsers;
+  readonly portals: PortalRegistry;
+  readonly outbox: DurableOutbox;
+  /** "⚠️ Your … was not bridged" notices. */
+  readonly notices: RoomNotices;
+  readonly retry: RetryPolicy;
+  readonly typingTimeoutMs: number;
+  readonly now: () => number;
+  private readonly attached = new WeakSet<Session>();
+
+  constructor(
+    readonly env: BridgeEnv,
+    opts: BridgeOptions = {},
+  ) {
+    this.config = env.config;
+    this.store = env.store;
+    this.sessions = env.sessions;
+    this.botUserId = env.botUserId;
+    this.appserviceId = env.appserviceId;
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+    this.typingTimeoutMs = opts.typingTimeoutMs ?? 20_000;
+    this.now = opts.now ?? Date.now;
+    this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId);
+    this.members = new RoomMembers(this.matrix, env.botUserId);
+    this.users = new LinkedUsers(env.store, env.sessions);
+    this.puppets = new Puppets(this, opts.puppets);
+    this.notices = new RoomNotices(env, (roomId) => this.portals.dmPuppetOf(roomId));
+    this.portals = new PortalRegistry(this);
+    this.outbox = new DurableOutbox(this, opts.outbox);
+  }
+
+  /**
+   * Subscribes to a session's events (idempotent); call before it starts, so nothing it emits is
+   * missed. Conversation events go to their portal's queue; presence and contacts to the ghosts.
+   */
+  attach(session: Session): void {
+    if (this.attached.has(session)) return;
+    this.attached.add(session);
+    const user = this.users.get(session.mxid);
+    user.linkOwnIdentities();
+    const { portals, puppets } = this;
+    // The user's own puppet gets its global profile now, long before it first joins a room: a
+    // profile change makes Synapse rewrite the member events of rooms already joined, which would
+    // overwrite the per-room "(you, on Skype)" name if it raced with the first join.
+    void portals.queue.push(`self\n${session.mxid}`, async () => {
+      const me = this.users.get(session.mxid);
+      if (me.identities.length > 0) await puppets.selfPuppet(me);
+    });
+    const route = portals.routeSkypeEvent.bind(portals, session.mxid);
+    session.on("message", (e) => route(e.conversation, { kind: "message", event: e }));
+    session.on("edit", (e) => route(e.conversation, { kind: "edit", event: e }));
+    session.on("delete", (e) => route(e.conversation, { kind: "delete", event: e }));
+    session.on("typing", (e) => route(e.conversation, { kind: "typing", event: e }));
+    session.on("unhandledMessage", (e) => route(e.conversation, { kind: "unhandled", event: e }));
+    session.on("threadUpdate", (t) => route(t.id, { kind: "threadUpdate", event: t }));
+    session.on("threadActivity", (e) => route(e.conversation, { kind: "threadActivity", event: e }));
+    session.on("presence", (p) => {
+      if (p.self || this.users.get(session.mxid).isSelf(p.identity)) return;
+      void portals.queue.push(`presence\n${p.identity}`, () => puppets.presence.set(p));
+    });
+    session.on("contacts", (contacts) => {
+      void portals.queue.push(`contacts\n${session.mxid}`, async () => {
+        this.users.get(session.mxid).linkOwnIdentities();
+        await puppets.syncContacts(contacts);
+      });
+    });
+    session.on("caughtUp", ({ messages }) =>
+      log.info("caught up with Skype", { user: session.mxid, messages }),
+    );
+    this.outbox.attach(session);
+  }
+
+  /**
+   * A Matrix room event the management rooms and contact requests did not take: a linked user
+   * inviting a puppet, or an event in a portal, which that portal handles in its order. Resolves
+   * once it has been handled (the inbox marks it done then). Never rejects.
+   */
+  handleMatrixEvent(raw: unknown): Promise<void> {
+    const ev = asRoomEvent(raw);
+    if (!ev || isBridgeUser(this, ev.sender)) return Promise.resolve();
+    const portal = this.portals.forRoom(ev.room_id);
+    if (ev.type === "m.room.member") {
+      const target = ev.state_key;
+      if (ev.content["membership"] !== "invite" || target === undefined) return Promise.resolve();
+      if (puppetPerson(this, target) === undefined) return Promise.resolve();
+      const task = (): Promise<void> => handlePuppetInvite(this, ev, target);
+      // A room that is no portal yet may become one: its invites queue by room.
+      return portal ? portal.enqueue(task) : this.portals.queue.push(`room\n${ev.room_id}`, task);
+    }
+    if (!portal) return Promise.resolve();
+    return portal.enqueue(() => portal.handleMatrixEvent(ev));
+  }
+
+  /** An ephemeral event: the linked user typing in a portal becomes Skype typing. Never rejects. */
+  handleEphemeral(raw: unknown): Promise<void> {
+    try {
+      const ev = raw as { type?: unknown; room_id?: unknown; content?: { user_ids?: unknown } } | null;
+      if (ev?.type !== "m.typing" || typeof ev.room_id !== "string") return Promise.resolve();
+      const ids = Array.isArray(ev.content?.user_ids) ? ev.content.user_ids : [];
+      this.portals.forRoom(ev.room_id)?.handleMatrixTyping(ids);
+    } catch (e) {
+      log.warn("could not forward typing", { error: errorText(e) });
+    }
+    return Promise.resolve();
+  }
+
+  /** Resolves once every event received so far has been handled (tests, shutdown). */
+  drain(): Promise<void> {
+    return this.portals.drain();
+  }
+
+  stop(): void {
+    this.puppets.stop();
+  }
+}

@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Puppets ("ghosts"): one Matrix user per Skype person. A contact's `1:` and `8:` identities are one
+ * person (the address book says so; `persons.link` on every contacts sync), so they share one
+ * puppet. The puppet's display name comes from the contact list (or the sender's `IM-Display-Name`
+ * for people not in it) through `puppets.display_name_template`; it is set before the puppet first
+ * joins a room and changed only on a real change (matrix-conventions §7.2). Presence is in
+ * presence.ts. The user's own Skype identities are one more person: their own puppet, which speaks
+ * for what they send from another Skype endpoint.
+ */
+import { parseMri, type Contact } from "../../skype/model.js";
+import type { PersonMerge, PersonRow } from "../../store/types.js";
+import { Logger, errorText } from "../../util/logger.js";
+import { KeyedQueue } from "../../util/keyed-queue.js";
+import type { Bridge } from "../bridge.js";
+import type { LinkedUser } from "../user/linked-users.js";
+import { displayName, puppetMxid } from "./ids.js";
+import { PuppetPresence } from "./presence.js";
+
+const log = new Logger("bridge.puppets");
+
+/** Display name template of the user's own puppet in their portals (messages from other endpoints). */
+export const SELF_NAME_TEMPLATE = "{name} (you, on Skype)";
+
+/** A puppet ready to act: registered, with its display name set. */
+export interface PuppetInfo {
+  personId: string;
+  mxid: string;
+  displayName: string;
+}
+
+/** Options of {@link Puppets}. */
+export interface PuppetsOptions {
+  /** How often non-offline presence is re-sent (Synapse drops it after ~30 s without). Default 25 s. */
+  presenceRefreshMs?: number;
+}
+
+/** What to show when a person has no name: their Skype name or e-mail. */
+export function fallbackName(identity: string): string {
+  return parseMri(identity)?.account ?? identity;
+}
+
+type RenameListener = (personId: string, displayName: string) => Promise<void> | void;
+type MergeListener = (survivor: PersonRow, merge: PersonMerge) => Promise<void> | void;
+
+/** Owns every puppet's profile; `presence` mirrors Skype presence on them. */
+export class Puppets {
+  readonly presence: PuppetPresence;
+  private readonly serial = new KeyedQueue();
+  private readonly renameListeners: RenameListener[] = [];
+  private readonly mergeListeners: MergeListener[] = [];
+
+  constructor(
+    private readonly ctx: Bridge,
+    opts: PuppetsOptions = {},
+  ) {
+    this.presence = new PuppetPresence(ctx, this, opts.presenceRefreshMs ?? 25_000);
+  }
+
+  /** Calls `listener` when a puppet's display name changed (not for the first one). */
+  onRenamed(listener: RenameListener): void {
+    this.renameListeners.push(listener);
+  }
+
+  /** Calls `listener` for every person merged away by a contacts sync. */
+  onMerged(listener: MergeListener): void {
+    this.mergeListeners.push(listener);
+  }
+
+  /** The person of `identity` (or person id), created when unknown. */
+  personFor(identity: string): PersonRow {
+    const { persons } = this.ctx.store;
+    return persons.getByIdentity(identity) ?? persons.get(identity) ?? persons.ensure(identity).person;
+  }
+
+  /** The puppet MXID of a person (the stored one, else the one the template gives). */
+  mxidOf(personId: string): string {
+    const row = this.ctx.store.puppets.get(personId);
+    if (row) return row.mxid;
+    const { config } = this.ctx;
+    return puppetMxid(config.puppets.localpart_template, personId, config.homeserver.domain);
+  }
+
+  /** The display name a person's puppet should have. */
+  nameOf(person: PersonRow): string {
+    return displayName(
+      this.ctx.config.puppets.display_name_template,
+      person.displayName ?? "",
+      fallbackName(person.id),
+    );
+  }
+
+  /**
+   * Makes sure the puppet of `identity` exists, is registered and carries its display name. `hint`
+   * names a person the contact list does not know (the sender's `IM-Display-Name`); it never
+   * overrides a name from the contact list. Network I/O; throws on Matrix or store failures.
+   */
+  async ensure(identity: string, hint: { displayName?: string } = {}): Promise<PuppetInfo> {
+    const person = this.noteName(identity, hint.displayName);
+    return this.serial.run(person.id, () => this.ensureNow(person.id));
+  }
+
+  /**
+   * Records `name` (e.g. a sender's `IM-Display-Name`) as the person's name when the contact list
+   * gave none, so that a puppet or room created next already carries it. Returns the person.
+   */
+  noteName(identity: string, name: string | undefined): PersonRow {
+    const person = this.personFor(identity);
+    const hinted = name?.trim();
+    if (!hinted || person.displayName) return person;
+    return this.ctx.store.persons.update(person.id, { displayName: hinted });
+  }
+
+  private async ensureNow(personId: string): Promise<PuppetInfo> {
+    const { store } = this.ctx;
+    const person = store.persons.get(personId) ?? this.personFor(personId);
+    const row = store.puppets.get(person.id) ?? store.puppets.upsert(person.id, this.mxidOf(person.id));
+    const wanted = this.nameOf(person);
+    await this.ctx.matrix.register(row.mxid);
+    if (row.displayNameSet !== wanted) {
+      await this.ctx.matrix.setDisplayName(row.mxid, wanted);
+      store.puppets.upsert(person.id, row.mxid, { displayNameSet: wanted });
+      if (row.displayNameSet !== null) await this.emitRenamed(person.id, wanted);
+    }
+    return { personId: person.id, mxid: row.mxid, displayName: wanted };
+  }
+
+  private async emitRenamed(personId: string, name: string): Promise<void> {
+    for (const l of this.renameListeners) {
+      try {
+        await l(personId, name);
+      } catch (e) {
+        log.warn("a rename listener failed", { person: personId, error: errorText(e) });
+      }
+    }
+  }
+
+  /**
+   * Applies a contacts sync: links each contact's identities into one person, takes the contact
+   * list's display name, and updates existing puppets whose name changed. Puppets are otherwise
+   * created lazily (first message, presence). Never throws; per-contact failures are logged.
+   */
+  async syncContacts(contacts: readonly Contact[]): Promise<void> {
+    const { persons, puppets } = this.ctx.store;
+    for (const contact of contacts) {
+      if (!Array.isArray(contact.identities) || contact.identities.length === 0) continue;
+      try {
+        const linked = persons.link(contact.identities);
+        let person = linked.person;
+        const name = typeof contact.displayName === "string" ? contact.displayName.trim() : "";
+        if (name !== "" && person.displayName !== name)
+          person = persons.update(person.id, { displayName: name });
+        for (const merge of linked.merged) await this.emitMerged(person, merge);
+        if (puppets.get(person.id)) await this.ensure(person.id);
+      } catch (e) {
+        log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
+      }
+    }
+  }
+
+  private async emitMerged(survivor: PersonRow, merge: PersonMerge): Promise<void> {
+    log.info("two Skype identities turned out to be one person; merged", {
+      person: survivor.id,
+      merged: merge.personId,
+    });
+    for (const l of this.mergeListeners) {
+      try {
+        await l(survivor, merge);
+      } catch (e) {
+        log.warn("a merge listener failed", { person: survivor.id, error: errorText(e) });
+      }
+    }
+  }
+
+  /** The user's own puppet (their Skype identities as one person). */
+  async selfPuppet(user: LinkedUser): Promise<PuppetInfo> {
+    const first = user.identities[0];
+    if (first === undefined) throw new Error("the user has no Skype identity");
+    user.linkOwnIdentities();
+    return this.ensure(first, { displayName: user.displayName });
+  }
+
+  /** The per-room name of the user's own puppet: "<name> (you, on Skype)". */
+  selfRoomName(user: LinkedUser): string {
+    return displayName(SELF_NAME_TEMPLATE, user.displayName, fallbackName(user.identities[0] ?? ""));
+  }
+
+  /** Stops the presence refresh. */
+  stop(): void {
+    this.presence.stop();
+  }
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The HTTP side Synapse pushes to. Extends matrix-appservice's AppService to:
+ * - accept ephemeral events under both the stable `ephemeral` key (MSC2409 as merged, sent when the
+ *   registration says `receive_ephemeral`) and the unstable `de.sorunome.msc2409.ephemeral` key
+ *   (the only one matrix-appservice 2.0.0 reads);
+ * - answer a transaction only after its events are durably accepted (the `accept` hook writes them
+ *   to the bridge's inbox), so a crash between Synapse's push and our handling loses nothing, and a
+ *   re-sent transaction is recognised by its events' ids rather than by the last txn id in memory;
+ * - serve the MSC2659 ping route.
+ */
+import { AppService } from "matrix-appservice";
+import type { Request, Response } from "express";
+import { Logger, errorText } from "../../util/logger.js";
+
+const log = new Logger("bridge.appservice");
+
+export type MatrixEventJson = Record<string, unknown> & {
+  event_id?: string;
+  type?: string;
+  room_id?: string;
+};
+
+/** Given a transaction's events, persists them and returns those not seen before (to dispatch). */
+export type AcceptHook = (
+  txnId: string,
+  events: MatrixEventJson[],
+) => Promise<MatrixEventJson[]> | MatrixEventJson[];
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  if (h?.startsWith("Bearer ")) return h.slice(7);
+  const q = req.query.access_token;
+  return typeof q === "string" ? q : undefined;
+}
+
+// matrix-appservice declares onTransaction private; we replace it (its constructor binds the
+// route to `this.onTransaction`, which resolves to this override).
+// @ts-expect-error overriding a private method of the base class on purpose (see above)
+export class SkypeAppService extends AppService {
+  /** The latest ping transaction id Synapse echoed back to us (MSC2659). */
+  lastPing?: string;
+  accept: AcceptHook = (_txn, events) => events;
+
+  constructor(private readonly hsToken: string) {
+    super({ homeserverToken: hsToken });
+    this.expressApp.post("/_matrix/app/v1/ping", (req: Request, res: Response) => {
+      if (!this.authorised(req, res)) return;
+      const body = req.body as { transaction_id?: unknown } | undefined;
+      this.lastPing = typeof body?.transaction_id === "string" ? body.transaction_id : "";
+      res.json({});
+    });
+  }
+
+  private authorised(req: Request, res: Response): boolean {
+    const token = bearer(req);
+    if (token === undefined) {
+      res.status(401).json({ errcode: "M_UNAUTHORIZED", error: "Missing token" });
+      return false;
+    }
+    if (token !== this.hsToken) {
+      res.status(403).json({ errcode: "M_FORBIDDEN", error: "Bad token supplied" });
+      return false;
+    }
+    return true;
+  }
+
+  protected override onTransaction(req: Request, res: Response): void {
+    if (!this.authorised(req, res)) return;
+    const txnId = String(req.params.txnId ?? "");
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const events = Array.isArray(body.events) ? (body.events as MatrixEventJson[]) : [];
+    const stable = body.ephemeral;
+    const unstable = body["de.sorunome.msc2409.ephemeral"];
+    const ephemeral = (
+      Array.isArray(stable) ? stable : Array.isArray(unstable) ? unstable : []
+    ) as MatrixEventJson[];
+    Promise.resolve(this.accept(txnId, events))
+      .then((fresh) => {
+        res.json({});
+        for (const event of fresh) {
+          this.emit("event", event);
+          if (event.type) this.emit("type:" + event.type, event);
+        }
+        for (const event of ephemeral) {
+          this.emit("ephemeral", event);
+          if (event.type) this.emit("ephemeral_type:" + event.type, event);
+        }
+      })
+      .catch((e: unknown) => {
+        log.error("could not accept a transaction; Synapse will retry it", { txnId, error: errorText(e) });
+        res.status(500).json({ errcode: "M_UNKNOWN", error: "The bridge could not store the transaction" });
+      });
+  }
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Matrix client-server calls of the bridge, made as the bot or as a puppet through the
+ * appservice (identity assertion, `?user_id=`). Every call goes through `doRequest` on the
+ * intent's impersonating client so that we choose the transaction ids and `ts` ourselves
+ * (matrix-conventions §0.1, §3.2, §3.3: bot-sdk's own txn ids collide across puppets).
+ */
+import type { Intent } from "matrix-appservice-bridge";
+import { matrixErrorInfo } from "./errors.js";
+
+const CS = "/_matrix/client/v3";
+const enc = encodeURIComponent;
+
+/** Membership of a user in a room as the homeserver reports it. */
+export type Membership = "join" | "invite" | "leave" | "ban" | "knock";
+
+/** The Matrix calls the Skype → Matrix side needs, each made as a given user. */
+export class MatrixOps {
+  private readonly registered = new Set<string>();
+  private roomVersion?: Promise<string>;
+
+  /**
+   * @param intentOf the bridge's intent factory (no argument: the bot).
+   * @param botUserId the bot's MXID, mapped to the bot's own intent.
+   */
+  constructor(
+    private readonly intentOf: (userId?: string) => Intent,
+    readonly botUserId: string,
+  ) {}
+
+  private intent(userId: string): Intent {
+    return userId === this.botUserId ? this.intentOf() : this.intentOf(userId);
+  }
+
+  private async request(
+    userId: string,
+    method: "GET" | "POST" | "PUT",
+    path: string,
+    qs: Record<string, unknown> | null,
+    body: unknown,
+  ): Promise<Record<string, unknown>> {
+    await this.register(userId);
+    const res = (await this.intent(userId).matrixClient.doRequest(method, path, qs, body)) as unknown;
+    return res !== null && typeof res === "object" ? (res as Record<string, unknown>) : {};
+  }
+
+  /** Registers the user once per process (idempotent: M_USER_IN_USE counts as success). */
+  async register(userId: string): Promise<void> {
+    if (this.registered.has(userId)) return;
+    await this.intent(userId).ensureRegistered();
+    this.registered.add(userId);
+  }
+
+  /** `PUT /rooms/{room}/send/{type}/{txn}` with optional `ts` (timestamp massaging). */
+  async sendEvent(
+    userId: string,
+    roomId: string,
+    type: string,
+    content: Record<string, unknown>,
+    txnId: string,
+    ts?: number,
+  ): Promise<string> {
+    const qs = ts === undefined ? {} : { ts: Math.floor(ts) };
+    const res = await this.request(
+      userId,
+      "PUT",
+      `${CS}/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`,
+      qs,
+      content,
+    );
+    return eventIdOf(res);
+  }
+
+  async sendState(
+    userId: string,
+    roomId: string,
+    type: string,
+    stateKey: string,
+    content: Record<string, unknown>,
+  ): Promise<string> {
+    const res = await this.request(
+      userId,
+      "PUT",
+      `${CS}/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+      null,
+      content,
+    );
+    return eventIdOf(res);
+  }
+
+  /** The content of a state event, or undefined when it is not set (404). */
+  async getState(
+    userId: string,
+    roomId: string,
+    type: string,
+    stateKey: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.request(
+        userId,
+        "GET",
+        `${CS}/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`,
+        null,
+        null,
+      );
+    } catch (e) {
+      if (matrixErrorInfo(e).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async redact(
+    userId: string,
+    roomId: string,
+    eventId: string,
+    txnId: string,
+    reason?: string,
+  ): Promise<string> {
+    const res = await this.request(
+      userId,
+      "PUT",
+      `${CS}/rooms/${enc(roomId)}/redact/${enc(eventId)}/${enc(txnId)}`,
+      null,
+      reason === undefined ? {} : { reason },
+    );
+    return eventIdOf(res);
+  }
+
+  async createRoom(userId: string, body: Record<string, unknown>): Promise<string> {
+    const res = await this.request(userId, "POST", `${CS}/createRoom`, null, body);
+    if (typeof res.room_id !== "string") throw new Error("createRoom returned no room_id");
+    return res.room_id;
+  }
+
+  /**
+   * Joins; `content` may carry a per-room `displayname`. Uses `/join/{room}`: Synapse keeps the
+   * body as the member event's content there, whereas `/rooms/{room}/join` keeps only `reason`.
+   */
+  async join(userId: string, roomId: string, content: Record<string, unknown> = {}): Promise<void> {
+    await this.request(userId, "POST", `${CS}/join/${enc(roomId)}`, null, content);
+  }
+
+  async invite(userId: string, roomId: string, target: string): Promise<void> {
+    await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/invite`, null, { user_id: target });
+  }
+
+  async kick(userId: string, roomId: string, target: string, reason?: string): Promise<void> {
+    const body: Record<string, unknown> = { user_id: target };
+    if (reason !== undefined) body.reason = reason;
+    await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/kick`, null, body);
+  }
+
+  async leave(userId: string, roomId: string): Promise<void> {
+    await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/leave`, null, {});
+  }
+
+  /** The target's membership, or undefined when they never had one. */
+  async membership(userId: string, roomId: string, target: string): Promise<Membership | undefined> {
+    const state = await this.getState(userId, roomId, "m.room.member", target);
+    const m = state?.membership;
+    return typeof m === "string" ? (m as Membership) : undefined;
+  }
+
+  async joinedMembers(userId: string, roomId: string): Promise<string[]> {
+    const res = await this.request(userId, "GET", `${CS}/rooms/${enc(roomId)}/joined_members`, null, null);
+    const joined = res.joined;
+    return joined !== null && typeof joined === "object" ? Object.keys(joined) : [];
+  }
+
+  async setDisplayName(userId: string, name: string): Promise<void> {
+    await this.request(userId, "PUT", `${CS}/profile/${enc(userId)}/displayname`, null, {
+      displayname: name,
+    });
+  }
+
+  async setPresence(userId: string, presence: string, statusMsg?: string): Promise<void> {
+    const body: Record<string, unknown> = { presence };
+    if (statusMsg !== undefined) body.status_msg = statusMsg;
+    await this.request(userId, "PUT", `${CS}/presence/${enc(userId)}/status`, null, body);
+  }
+
+  async setTyping(userId: string, roomId: string, typing: boolean, timeoutMs: number): Promise<void> {
+    const body = typing ? { typing: true, timeout: timeoutMs } : { typing: false };
+    await this.request(userId, "PUT", `${CS}/rooms/${enc(roomId)}/typing/${enc(userId)}`, null, body);
+  }
+
+  /** The homeserver's default room version (`/capabilities`), "1" when it does not say. Cached. */
+  defaultRoomVersion(): Promise<string> {
+    this.roomVersion ??= this.request(this.botUserId, "GET", `${CS}/capabilities`, null, null).then(
+      (res) => {
+        const caps = res.capabilities as { "m.room_versions"?: { default?: unknown } } | undefined;
+        const v = caps?.["m.room_versions"]?.default;
+        return typeof v === "string" ? v : "1";
+      },
+      (e: unknown) => {
+        this.roomVersion = undefined;
+        throw e;
+      },
+    );
+    return this.roomVersion;
+  }
+}
+
+function eventIdOf(res: Record<string, unknown>): string {
+  if (typeof res.event_id !== "string") throw new Error("the homeserver returned no event_id");
+  return res.event_id;
+}

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * The Matrix connector (bridgev2's MatrixConnector): matrix-appservice-bridge wired to our own
+ * appservice HTTP side (durable accept of transactions, both ephemeral keys, the ping route), the
+ * bot user's registration and profile, the homeserver ping at start, and the hand-over of every
+ * room and ephemeral event to the bridge. It knows nothing of portals or commands.
+ */
+import {
+  AppServiceRegistration,
+  Bridge as LibBridge,
+  type Intent,
+  type Request,
+  type WeakEvent,
+} from "matrix-appservice-bridge";
+import type { AppService } from "matrix-appservice";
+import type { Config } from "../../config/schema.js";
+import { Logger, errorText } from "../../util/logger.js";
+import { SkypeAppService, type AcceptHook } from "./appservice.js";
+import { pingHomeserver, type PingResult } from "./homeserver-ping.js";
+import type { Registration } from "./registration.js";
+
+const log = new Logger("bridge.matrix");
+
+/** An ephemeral event as the appservice delivers it. */
+export interface EphemeralEvent {
+  type: string;
+  room_id?: string;
+  content: Record<string, unknown>;
+}
+
+export interface MatrixConnectorOptions {
+  config: Config;
+  registration: Registration;
+  /** Durably accepts a transaction's events, returning the ones not seen before. */
+  accept?: AcceptHook;
+  /** Handles one room event (the durable inbox marks it done afterwards). Must not throw. */
+  onEvent(event: WeakEvent): Promise<void>;
+  onEphemeral?(event: EphemeralEvent): Promise<void>;
+  /** Remembers the bot display name last set (so a restart does not set it again). */
+  botProfile?: { get(): string | undefined; set(name: string): void };
+}
+
+export class MatrixConnector {
+  readonly bridge: LibBridge;
+  readonly botUserId: string;
+
+  constructor(private readonly opts: MatrixConnectorOptions) {
+    const { config, registration } = opts;
+    this.botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
+    this.bridge = new LibBridge({
+      homeserverUrl: config.homeserver.url,
+      domain: config.homeserver.domain,
+      registration: AppServiceRegistration.fromObject(registration),
+      disableStores: true,
+      suppressEcho: true,
+      networkName: "Skype",
+      queue: { type: "none" },
+      intentOptions: { clients: { dontCheckPowerLevel: true }, bot: { dontCheckPowerLevel: true } },
+      controller: {
+        onEvent: (req: Request<WeakEvent>) => {
+          void this.onEvent(req.getData());
+        },
+        onEphemeralEvent: (req) => {
+          void this.onEphemeral(req.getData());
+        },
+        onUserQuery: () => null,
+      },
+    });
+  }
+
+  /** The bot's intent (no argument) or a puppet's. */
+  intent(userId?: string): Intent {
+    return userId === undefined ? this.bridge.getIntent() : this.bridge.getIntent(userId);
+  }
+
+  /** Starts listening and checks the homeserver both ways. Throws if it cannot listen. */
+  async start(port = this.opts.config.appservice.port): Promise<void> {
+    const { config } = this.opts;
+    await this.bridge.initialise();
+    const as = new SkypeAppService(this.opts.registration.hs_token);
+    if (this.opts.accept) as.accept = this.opts.accept;
+    // SkypeAppService is an AppService subclass; TS cannot see it because the override touches a private member.
+    await this.bridge.listen(port, config.appservice.bind_address, 10, as as unknown as AppService);
+    log.info("appservice listening", { address: `${config.appservice.bind_address}:${port}` });
+    const bot = this.bridge.getIntent();
+    try {
+      await bot.ensureRegistered();
+      // Set the name only when it changed: every change rewrites the bot's member event in every room.
+      const name = config.appservice.bot_display_name;
+      if (this.opts.botProfile?.get() !== name) {
+        await bot.setDisplayName(name);
+        this.opts.botProfile?.set(name);
+      }
+    } catch (e) {
+      log.warn("could not set up the bot user (is the homeserver up?)", { error: errorText(e) });
+    }
+    const ping = await this.ping();
+    if (ping.ok) log.info("homeserver and bridge reach each other", { durationMs: ping.durationMs });
+    else log.error(`the homeserver cannot reach the bridge: ${ping.reason}`, { errcode: ping.errcode });
+  }
+
+  ping(): Promise<PingResult> {
+    return pingHomeserver(this.bridge.getIntent().matrixClient, this.opts.registration.id);
+  }
+
+  async stop(): Promise<void> {
+    await this.bridge.close().catch((e: unknown) => log.warn("error while closing", { error: errorText(e) }));
+  }
+
+  private async onEvent(event: WeakEvent): Promise<void> {
+    try {
+      await this.opts.onEvent(event);
+    } catch (e) {
+      log.error("failed to handle a Matrix event", {
+        event: event.event_id,
+        room: event.room_id,
+        error: errorText(e),
+      });
+    }
+  }
+
+  private async onEphemeral(event: EphemeralEvent): Promise<void> {
+    if (event.type === "m.typing") {
+      log.debug("typing notification received", { room: event.room_id, users: event.content.user_ids });
+    }
+    try {
+      await this.opts.onEphemeral?.(event);
+    } catch (e) {
+      log.error("failed to handle an ephemeral event", { type: event.type, error: errorText(e) });
+    }
+  }
+}

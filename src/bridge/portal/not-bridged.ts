@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * "⚠️ Your … was not bridged: …" notices (matrix-conventions.md §5): an `m.notice` replying to the
+ * event that could not reach Skype, mentioning its sender, posted by the bot (or, in a DM the bot is
+ * not in, by the contact's puppet) with a transaction id derived from the event, so a replay after
+ * a crash does not post it twice.
+ */
+import { errorText, Logger } from "../../util/logger.js";
+import type { BridgeEnv } from "../bridge.js";
+import { matrixTxnIdFor } from "../matrix/txn-ids.js";
+
+const log = new Logger("bridge.m2s.notices");
+
+/** The event a notice is about. */
+export interface NoticeTarget {
+  readonly roomId: string;
+  readonly eventId: string;
+  /** The Matrix user who sent it (mentioned in the notice). */
+  readonly sender: string;
+}
+
+/** The notice text: "⚠️ Your <subject> was not bridged: <reason>". */
+export function notBridgedText(subject: string, reason: string): string {
+  return `⚠️ Your ${subject} was not bridged: ${reason}`;
+}
+
+/** The content of a notice replying to `target`. */
+export function noticeContent(target: NoticeTarget, body: string): Record<string, unknown> {
+  return {
+    msgtype: "m.notice",
+    body,
+    "m.relates_to": { "m.in_reply_to": { event_id: target.eventId } },
+    "m.mentions": { user_ids: [target.sender] },
+  };
+}
+
+/** Posts notices into portal rooms. */
+export class RoomNotices {
+  /**
+   * @param fallbackSender the puppet to post as when the bot cannot (a DM the user started by
+   *   inviting a puppet has no bot); undefined when there is none.
+   */
+  constructor(
+    private readonly ctx: Pick<BridgeEnv, "intent">,
+    private readonly fallbackSender: (roomId: string) => string | undefined = () => undefined,
+  ) {}
+
+  /**
+   * Tells the sender of `target` that it was not bridged. Never throws: a notice that cannot be
+   * posted is logged. `purpose` distinguishes several notices about one event.
+   */
+  async notBridged(target: NoticeTarget, subject: string, reason: string, purpose = "fail"): Promise<void> {
+    const content = noticeContent(target, notBridgedText(subject, reason));
+    const txnId = matrixTxnIdFor(purpose, target.eventId);
+    const senders: (string | undefined)[] = [undefined];
+    const puppet = this.safeFallback(target.roomId);
+    if (puppet !== undefined) senders.push(puppet);
+    let lastError: unknown;
+    for (const userId of senders) {
+      try {
+        await this.send(userId, target.roomId, content, txnId);
+        return;
+      } catch (e) {
+        lastError = e;
+      }
+    }
+    log.warn("could not post a not-bridged notice", {
+      room: target.roomId,
+      event: target.eventId,
+      error: errorText(lastError),
+    });
+  }
+
+  private safeFallback(roomId: string): string | undefined {
+    try {
+      return this.fallbackSender(roomId);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async send(
+    userId: string | undefined,
+    roomId: string,
+    content: Record<string, unknown>,
+    txnId: string,
+  ): Promise<void> {
+    const intent = this.ctx.intent(userId);
+    await intent.join(roomId);
+    const path = `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/${encodeURIComponent(txnId)}`;
+    await intent.matrixClient.doRequest("PUT", path, null, content);
+  }
+}

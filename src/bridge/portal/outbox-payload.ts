@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * What an outbox entry sends, as stored in `outbox.payload` (JSON). Read back after a restart, so it
+ * is versioned and checked field by field: a row that does not parse is failed, never guessed at.
+ */
+import type { OutgoingMessage, Session } from "../../sessions/types.js";
+
+/** Fields every payload has. */
+interface PayloadBase {
+  readonly v: 1;
+  /** The Matrix user who sent the event. */
+  readonly sender: string;
+  /** The event's `origin_server_ts` (ms). */
+  readonly ts: number;
+  /** True when the event was an `m.notice` (no failure notice is posted for those). */
+  readonly quiet?: boolean;
+}
+
+/** A new message. `text` bodies are plain; `richtext` is Skype's XML subset; `emote` is plain `/me` text. */
+export interface SendPayload extends PayloadBase {
+  readonly kind: "text" | "richtext" | "emote";
+  readonly body: string;
+}
+
+/** An edit of the message with Client-Message-ID `target` (Matrix event `originalEventId`). */
+export interface EditPayload extends PayloadBase {
+  readonly kind: "edit";
+  readonly target: string;
+  readonly originalEventId: string;
+  readonly format: "text" | "richtext";
+  readonly body: string;
+  readonly emote: boolean;
+}
+
+/** A deletion of the message with Client-Message-ID `target` (Matrix event `originalEventId`). */
+export interface DeletePayload extends PayloadBase {
+  readonly kind: "delete";
+  readonly target: string;
+  readonly originalEventId: string;
+}
+
+export type OutboxPayload = SendPayload | EditPayload | DeletePayload;
+
+const str = (v: unknown): v is string => typeof v === "string";
+
+/** Parses a stored payload; undefined when it is not one this code wrote. */
+export function parsePayload(raw: unknown): OutboxPayload | undefined {
+  if (raw === null || typeof raw !== "object") return undefined;
+  const p = raw as Record<string, unknown>;
+  if (p["v"] !== 1 || !str(p["sender"]) || typeof p["ts"] !== "number") return undefined;
+  if (p["quiet"] !== undefined && typeof p["quiet"] !== "boolean") return undefined;
+  switch (p["kind"]) {
+    case "text":
+    case "richtext":
+    case "emote":
+      return str(p["body"]) ? (p as unknown as SendPayload) : undefined;
+    case "edit":
+      if (!str(p["target"]) || !str(p["originalEventId"]) || !str(p["body"])) return undefined;
+      if (p["format"] !== "text" && p["format"] !== "richtext") return undefined;
+      return typeof p["emote"] === "boolean" ? (p as unknown as EditPayload) : undefined;
+    case "delete":
+      return str(p["target"]) && str(p["originalEventId"]) ? (p as unknown as DeletePayload) : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What a failure notice calls the payload: "Your <subject> was not bridged". */
+export function payloadSubject(p: OutboxPayload): string {
+  return p.kind === "edit" ? "edit" : p.kind === "delete" ? "redaction" : "message";
+}
+
+/** Hands the payload to the session (which queues it while disconnected). */
+export function sendPayload(
+  session: Session,
+  conversation: string,
+  clientMessageId: string,
+  p: OutboxPayload,
+): OutgoingMessage {
+  switch (p.kind) {
+    case "text":
+      return session.sendText(conversation, p.body, clientMessageId);
+    case "richtext":
+      return session.sendRichText(conversation, p.body, clientMessageId);
+    case "emote":
+      return session.sendEmote(conversation, p.body, clientMessageId);
+    case "edit":
+      return session.editMessage(
+        conversation,
+        p.target,
+        { format: p.format, body: p.body, emote: p.emote },
+        clientMessageId,
+      );
+    case "delete":
+      return session.deleteMessage(conversation, p.target, clientMessageId);
+  }
+}

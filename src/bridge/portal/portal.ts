@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * A portal: one linked user's Skype conversation (a DM with a person, or a group thread) and the
+ * Matrix room that carries it (bridgev2's `Portal`). The portal owns its ordered event handling:
+ * Skype events and Matrix events of the conversation run one at a time through its queue, so a
+ * burst keeps its order, an edit never overtakes its message, and a Matrix reply never overtakes the
+ * Skype message it answers. The handlers live beside it: from-skype.ts, from-skype-threads.ts and
+ * from-matrix.ts; this file has the steps they share.
+ *
+ * A portal exists (in memory) before its room does: the room is created by the first event that
+ * needs one (`ensureRoom`), and recorded in store.portals.
+ */
+import type { ThreadInfo } from "../../sessions/types.js";
+import type { MessageMeta } from "../../skype/msnp/types.js";
+import type { PortalKind, PortalRow } from "../../store/types.js";
+import type { Bridge } from "../bridge.js";
+import type { MentionTarget } from "../convert/index.js";
+import type { PuppetInfo } from "../ghosts/puppets.js";
+import { isForbidden, withRetry } from "../matrix/errors.js";
+import { txnIdFor } from "../matrix/txn-ids.js";
+import type { LinkedUser } from "../user/linked-users.js";
+import { handleMatrixEvent, handleMatrixTyping } from "./from-matrix.js";
+import {
+  handleDelete,
+  handleEdit,
+  handleMessage,
+  handleTyping,
+  handleUnhandled,
+  type SkypeEvent,
+} from "./from-skype.js";
+import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
+import type { MatrixRoomEvent } from "./matrix-event-kinds.js";
+
+/** A puppet speaking in a portal. */
+export interface Speaker extends PuppetInfo {
+  /** True for the user's own puppet (their messages from another Skype endpoint). */
+  self: boolean;
+}
+
+export class Portal {
+  /** The latest thread info (group portals): topic and members. */
+  thread: ThreadInfo;
+  /** Puppets currently shown typing in the room. */
+  readonly typingPuppets = new Set<string>();
+  /** Whether the linked user was last seen typing in the room (forwarded to Skype). */
+  userTyping = false;
+
+  constructor(
+    readonly bridge: Bridge,
+    /** The linked Matrix user the portal belongs to. */
+    readonly receiver: string,
+    /** The person id (DM) or the thread id (group). */
+    readonly id: string,
+    readonly kind: PortalKind,
+  ) {
+    this.thread = { id, members: [] };
+  }
+
+  /** The key of the portal's queue. */
+  get key(): string {
+    return `${this.receiver}\n${this.id}`;
+  }
+
+  get user(): LinkedUser {
+    return this.bridge.users.get(this.receiver);
+  }
+
+  /** The stored portal (undefined until its room exists). */
+  get row(): PortalRow | undefined {
+    return this.bridge.store.portals.get(this.receiver, this.id);
+  }
+
+  get roomId(): string | undefined {
+    return this.row?.roomId;
+  }
+
+  /**
+   * Where the portal's messages go on Skype: the identity the person last wrote from (else their
+   * `8:`), or the thread id.
+   */
+  get skypeConversation(): string {
+    if (this.kind === "group") return this.id;
+    return this.bridge.store.persons.replyIdentity(this.id) ?? this.id;
+  }
+
+  /** Queues `task` behind the portal's earlier events; resolves when it ran (never rejects). */
+  enqueue(task: () => Promise<void>): Promise<void> {
+    return this.bridge.portals.queue.push(this.key, task);
+  }
+
+  /** Handles one event from the user's Skype session (call through {@link enqueue}). */
+  handleSkypeEvent(e: SkypeEvent): Promise<void> {
+    switch (e.kind) {
+      case "message":
+        return handleMessage(this, e.event);
+      case "edit":
+        return handleEdit(this, e.event);
+      case "delete":
+        return handleDelete(this, e.event);
+      case "unhandled":
+        return handleUnhandled(this, e.event);
+      case "typing":
+        return handleTyping(this, e.event);
+      case "threadUpdate":
+        return handleThreadUpdate(this, e.event);
+      case "threadActivity":
+        return handleThreadActivity(this, e.event);
+    }
+  }
+
+  /** Handles one Matrix room event in the portal's room (call through {@link enqueue}). */
+  handleMatrixEvent(ev: MatrixRoomEvent): Promise<void> {
+    return handleMatrixEvent(this, ev);
+  }
+
+  /** The user's typing state in the room (from an `m.typing` ephemeral event). */
+  handleMatrixTyping(typingUserIds: readonly unknown[]): void {
+    handleMatrixTyping(this, typingUserIds);
+  }
+
+  /**
+   * The portal's room, created if missing. With `meta`, the sender's `IM-Display-Name` is noted
+   * first, so a DM created for a stranger is named after them at once.
+   */
+  async ensureRoom(meta?: MessageMeta): Promise<string> {
+    const { portals, puppets } = this.bridge;
+    if (meta && !meta.fromMe && !this.user.isSelf(meta.sender))
+      puppets.noteName(meta.sender, meta.displayName);
+    if (this.kind === "group") return portals.ensureGroup(this.receiver, this.thread);
+    return portals.ensureDm(this.receiver, this.id);
+  }
+
+  /**
+   * The puppet that speaks for `meta`'s sender in `roomId`, joined: the contact's puppet, or for
+   * the user's own messages from another endpoint, their own puppet with its per-room name.
+   */
+  async speaker(meta: MessageMeta, roomId: string): Promise<Speaker> {
+    const { puppets, members } = this.bridge;
+    const user = this.user;
+    if (meta.fromMe || user.isSelf(meta.sender)) {
+      const puppet = await puppets.selfPuppet(user);
+      if (!members.isKnownJoined(roomId, puppet.mxid)) {
+        await members.ensureJoined(roomId, puppet.mxid, { displayname: puppets.selfRoomName(user) });
+        await members.addServiceMember(roomId, puppet.mxid).catch(() => undefined);
+      }
+      return { ...puppet, self: true };
+    }
+    const hint = meta.displayName === undefined ? {} : { displayName: meta.displayName };
+    const puppet = await puppets.ensure(meta.sender, hint);
+    await members.ensureJoined(roomId, puppet.mxid);
+    return { ...puppet, self: false };
+  }
+
+  /** The puppet that sent a bridged Skype message: the user's own, or the contact's. */
+  async puppetOf(sender: string): Promise<PuppetInfo> {
+    const { puppets } = this.bridge;
+    return this.user.isSelf(sender) ? puppets.selfPuppet(this.user) : puppets.ensure(sender);
+  }
+
+  /** The deterministic txn id of one Matrix event made from a Skype event. */
+  txnFor(kind: string, meta: MessageMeta, part = 0): string {
+    const skypeKey =
+      meta.messageId !== undefined ? `m${meta.messageId}` : `c${meta.sender}:${meta.clientMessageId ?? ""}`;
+    return txnIdFor(kind, this.receiver, meta.conversation, skypeKey, String(part));
+  }
+
+  /**
+   * True when this Skype event was already bridged (by Message-ID or Client-Message-ID), or is the
+   * user's own Matrix message still in the outbox. `ignoreClientId` skips the Client-Message-ID check
+   * (edits may repeat the original's).
+   */
+  alreadyBridged(meta: MessageMeta, ignoreClientId?: string): boolean {
+    const { messages, outbox } = this.bridge.store;
+    const receiver = this.receiver;
+    if (meta.messageId !== undefined && messages.getBySkypeId(receiver, meta.conversation, meta.messageId))
+      return true;
+    const cmid = meta.clientMessageId;
+    if (cmid === undefined || cmid === ignoreClientId) return false;
+    const row = messages.getByClientId(receiver, meta.conversation, cmid);
+    if (row) {
+      if (row.skypeMessageId === null && meta.messageId !== undefined) {
+        messages.setSkypeMessageId(row.id, meta.messageId);
+      }
+      return true;
+    }
+    return meta.fromMe && outbox.getByClientId(receiver, meta.conversation, cmid) !== undefined;
+  }
+
+  /** Persists the catch-up position once the event is handled. */
+  advanceCursor(meta: MessageMeta): void {
+    if (meta.cursor)
+      this.bridge.store.cursors.advance(this.receiver, meta.cursor.conversation, meta.cursor.messageId);
+  }
+
+  /**
+   * Sends as `userId` with retries; a 403 (membership lost) makes the sender re-join once and try
+   * again. The txn id makes every retry idempotent.
+   */
+  async sendAs(
+    userId: string,
+    roomId: string,
+    content: Record<string, unknown>,
+    txnId: string,
+    ts?: number,
+    rejoin?: { displayname?: string },
+  ): Promise<string> {
+    const { matrix, members, retry } = this.bridge;
+    const send = (): Promise<string> =>
+      withRetry(retry, () => matrix.sendEvent(userId, roomId, "m.room.message", content, txnId, ts));
+    try {
+      return await send();
+    } catch (e) {
+      if (!isForbidden(e)) throw e;
+      members.forget(roomId, userId);
+      await members.ensureJoined(roomId, userId, rejoin ?? {});
+      return send();
+    }
+  }
+
+  /** Stops showing `mxid` typing (best effort). */
+  async clearTyping(roomId: string, mxid: string): Promise<void> {
+    if (!this.typingPuppets.delete(mxid)) return;
+    await this.bridge.matrix.setTyping(mxid, roomId, false, 0).catch(() => undefined);
+  }
+
+  /** Mention pills: the user's own identities → the real user; others → their puppet. */
+  mentionResolver(): (mri: string) => MentionTarget | undefined {
+    const { store, puppets } = this.bridge;
+    const user = this.user;
+    return (mri) => {
+      if (user.isSelf(mri)) return { mxid: user.mxid, displayName: user.displayName };
+      const person = store.persons.getByIdentity(mri);
+      if (!person) return undefined;
+      return { mxid: puppets.mxidOf(person.id), displayName: puppets.nameOf(person) };
+    };
+  }
+}

@@ -1,0 +1,77 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { SkypeAppService, type MatrixEventJson } from "../../../../src/bridge/matrix/appservice.js";
+
+async function withService(fn: (url: string, as: SkypeAppService) => Promise<void>): Promise<void> {
+  const as = new SkypeAppService("hs-secret");
+  await as.listen(0, "127.0.0.1", 10);
+  const server = (as as unknown as { server: { address(): { port: number } } }).server;
+  try {
+    await fn(`http://127.0.0.1:${server.address().port}`, as);
+  } finally {
+    await as.close();
+  }
+}
+
+function put(url: string, txn: string, body: unknown, token = "hs-secret"): Promise<Response> {
+  return fetch(`${url}/_matrix/app/v1/transactions/${txn}`, {
+    method: "PUT",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify(body),
+  });
+}
+
+test("ephemeral events arrive under the stable and the unstable key", async () => {
+  await withService(async (url, as) => {
+    const seen: unknown[] = [];
+    as.on("ephemeral", (e) => seen.push(e.type));
+    assert.equal((await put(url, "1", { events: [], ephemeral: [{ type: "m.typing" }] })).status, 200);
+    assert.equal(
+      (await put(url, "2", { events: [], "de.sorunome.msc2409.ephemeral": [{ type: "m.receipt" }] })).status,
+      200,
+    );
+    assert.deepEqual(seen, ["m.typing", "m.receipt"]);
+  });
+});
+
+test("a wrong or missing token is refused", async () => {
+  await withService(async (url) => {
+    assert.equal((await put(url, "1", { events: [] }, "nope")).status, 403);
+    const res = await fetch(`${url}/_matrix/app/v1/transactions/1`, { method: "PUT", body: "{}" });
+    assert.equal(res.status, 401);
+  });
+});
+
+test("events are dispatched only after the accept hook stored them; a failure asks Synapse to retry", async () => {
+  await withService(async (url, as) => {
+    const dispatched: string[] = [];
+    as.on("event", (e: MatrixEventJson) => dispatched.push(String(e.event_id)));
+    let fail = true;
+    const seenTxns = new Set<string>();
+    as.accept = (txn, events) => {
+      if (fail) throw new Error("disk full");
+      if (seenTxns.has(txn)) return [];
+      seenTxns.add(txn);
+      return events;
+    };
+    const body = { events: [{ event_id: "$a", type: "m.room.message" }] };
+    assert.equal((await put(url, "t1", body)).status, 500);
+    assert.deepEqual(dispatched, []);
+    fail = false;
+    assert.equal((await put(url, "t1", body)).status, 200);
+    assert.equal((await put(url, "t1", body)).status, 200);
+    assert.deepEqual(dispatched, ["$a"]);
+  });
+});
+
+test("the MSC2659 ping route answers with the token and records the transaction id", async () => {
+  await withService(async (url, as) => {
+    const res = await fetch(`${url}/_matrix/app/v1/ping`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer hs-secret" },
+      body: JSON.stringify({ transaction_id: "ping-1" }),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(as.lastPing, "ping-1");
+  });
+});
