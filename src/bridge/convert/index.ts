@@ -17,7 +17,12 @@ export {
   type SkypeMessageOutput,
 } from "./matrix-to-skype.js";
 export { stripReplyFallback } from "./reply-fallback.js";
-export { cleanText, decodeEntities, htmlEscape, xmlEscapeAttr, xmlEscapeText } from "./entities.js";
+export { cleanText } from "./clean-text.js";
+/**
+ * `escapeHtml` is the one escape for HTML/XML text and quoted attribute values (`& < > " '`);
+ * `htmlEscape` is the same function under its older name, kept for existing callers.
+ */
+export { decodeEntities, escapeHtml, escapeHtml as htmlEscape } from "./escape.js";
 export { emoticonText } from "./emoticons.js";
 export { matrixUserFromHref, safeHref, userPillHref } from "./links.js";
 export {
@@ -27,5 +32,4 @@ export {
   type HtmlNode,
   type HtmlText,
   type ParseOptions,
-} from "./html-tree.js";
-export { tokenizeHtml, type HtmlToken } from "./html-tokenizer.js";
+} from "./html-parser.js";

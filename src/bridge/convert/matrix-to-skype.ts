@@ -7,8 +7,9 @@
  * plain `text` body, not escaped. Matrix conventions followed (matrix-conventions.md §4): edits
  * carry the new text in `m.new_content`; reply fallbacks (`> <@…>` lines, `<mx-reply>`) are removed.
  */
-import { cleanText, xmlEscapeAttr } from "./entities.js";
-import { type HtmlElement, parseHtml, textContent } from "./html-tree.js";
+import { cleanText } from "./clean-text.js";
+import { escapeHtml } from "./escape.js";
+import { type HtmlElement, parseHtml, textContent } from "./html-parser.js";
 import { matrixUserFromHref, safeHref } from "./links.js";
 import { stripReplyFallback } from "./reply-fallback.js";
 import { SkypeWriter } from "./skype-writer.js";
@@ -172,13 +173,13 @@ class MatrixRenderer {
       const mri = callResolver(this.opts, mxid);
       if (mri === undefined) return this.children(el);
       const label = textContent(el).trim();
-      this.w.open(`<at id="${xmlEscapeAttr(mri)}">`);
+      this.w.open(`<at id="${escapeHtml(mri)}">`);
       this.w.text(label !== "" ? label : mri);
       return this.w.close("</at>");
     }
     const url = safeHref(href);
     if (url === undefined) return this.children(el);
-    this.w.open(`<a href="${xmlEscapeAttr(url)}">`);
+    this.w.open(`<a href="${escapeHtml(url)}">`);
     if (textContent(el).trim() === "") this.w.text(url);
     else this.children(el);
     this.w.close("</a>");

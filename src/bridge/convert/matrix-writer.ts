@@ -4,7 +4,8 @@
  * only, every text escaped, `<br>` for newlines, no `<p>` wrappers) and the plain-text `body`.
  * Used by the Skype→Matrix converter; it never receives markup from the input, only from code.
  */
-import { cleanText, htmlEscape } from "./entities.js";
+import { cleanText } from "./clean-text.js";
+import { escapeHtml } from "./escape.js";
 
 export class MatrixWriter {
   // Parts, not growing strings: checking or trimming the end of a large rope would flatten it
@@ -33,13 +34,13 @@ export class MatrixWriter {
     if (s === "") return;
     this.addPlain(s);
     if (inPre) {
-      this.htmlParts.push(htmlEscape(s));
+      this.htmlParts.push(escapeHtml(s));
       return;
     }
     const lines = s.split("\n");
     lines.forEach((line, i) => {
       if (i > 0) this.htmlParts.push("<br>");
-      if (line !== "") this.htmlParts.push(htmlEscape(line));
+      if (line !== "") this.htmlParts.push(escapeHtml(line));
     });
   }
 

@@ -7,9 +7,10 @@
  * §7.3. The HTML is rebuilt from a parsed tree using a fixed whitelist, never passed through, so
  * nothing from the sender reaches `formatted_body` except escaped text and checked URLs.
  */
-import { cleanText, htmlEscape } from "./entities.js";
+import { cleanText } from "./clean-text.js";
 import { emoticonText } from "./emoticons.js";
-import { type HtmlElement, parseHtml, textContent } from "./html-tree.js";
+import { escapeHtml } from "./escape.js";
+import { type HtmlElement, parseHtml, textContent } from "./html-parser.js";
 import { safeHref, userPillHref } from "./links.js";
 import { MatrixWriter } from "./matrix-writer.js";
 
@@ -131,7 +132,7 @@ class SkypeRenderer {
     const href = safeHref(el.attrs.get("href"));
     if (href === undefined) return this.children(el, w);
     const label = textContent(el);
-    w.tag(`<a href="${htmlEscape(href)}">`);
+    w.tag(`<a href="${escapeHtml(href)}">`);
     if (label.trim() === "") w.text(href);
     else this.children(el, w);
     w.tag("</a>");
@@ -148,7 +149,7 @@ class SkypeRenderer {
       w.text(label !== "" ? label : mri);
       return;
     }
-    w.tag(`<a href="${htmlEscape(userPillHref(target.mxid))}">`);
+    w.tag(`<a href="${escapeHtml(userPillHref(target.mxid))}">`);
     w.text(target.displayName !== "" ? target.displayName : label);
     w.tag("</a>");
     w.mentions.add(target.mxid);
@@ -165,7 +166,7 @@ class SkypeRenderer {
     const header =
       name === ""
         ? undefined
-        : { html: `<strong>${htmlEscape(name)}</strong> wrote:`, plain: `${name} wrote:` };
+        : { html: `<strong>${escapeHtml(name)}</strong> wrote:`, plain: `${name} wrote:` };
     w.quote(sub, header);
   }
 }

@@ -5,7 +5,8 @@
  * literal newlines Skype shows. At the end it yields RichText (text XML-escaped) when any tag was
  * written, else plain `Text` (unescaped), per PROFILE.md §3 "Rich text".
  */
-import { cleanText, xmlEscapeText } from "./entities.js";
+import { cleanText } from "./clean-text.js";
+import { escapeHtml } from "./escape.js";
 
 interface Segment {
   tag: boolean;
@@ -154,6 +155,6 @@ export class SkypeWriter {
     if (!this.hasTags) {
       return { type: "text", body: this.segs.map((x) => x.s).join("") };
     }
-    return { type: "richtext", body: this.segs.map((x) => (x.tag ? x.s : xmlEscapeText(x.s))).join("") };
+    return { type: "richtext", body: this.segs.map((x) => (x.tag ? x.s : escapeHtml(x.s))).join("") };
   }
 }

@@ -3,9 +3,10 @@ import assert from "node:assert/strict";
 import {
   cleanText,
   decodeEntities,
+  escapeHtml,
   htmlEscape,
-  xmlEscapeAttr,
-  xmlEscapeText,
+  parseHtml,
+  textContent,
 } from "../../../../src/bridge/convert/index.js";
 
 void test("decodeEntities: XML, HTML named and numeric references", () => {
@@ -22,14 +23,38 @@ void test("decodeEntities: invalid and unknown references", () => {
   assert.equal(decodeEntities("no entities"), "no entities");
 });
 
-void test("htmlEscape escapes all five characters", () => {
-  assert.equal(htmlEscape(`<a href="x">'&'</a>`), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
-  assert.equal(decodeEntities(htmlEscape(`<"'&>`)), `<"'&>`);
+void test("decodeEntities: the whole HTML table, not only common names", () => {
+  // Rare names (one of them two code points, one astral) that a hand-written table would miss.
+  assert.equal(decodeEntities("&NotNestedLessLess;"), "\u2aa1\u0338");
+  assert.equal(
+    decodeEntities("&bopf; &Cconint; &hellip; &ThickSpace;"),
+    "\u{1d553} \u2230 \u2026 \u205f\u200a",
+  );
+  // Names are case-sensitive: &Hellip; is not an entity.
+  assert.equal(decodeEntities("&Hellip;"), "&Hellip;");
 });
 
-void test("XML escaping for Skype text and attributes", () => {
-  assert.equal(xmlEscapeText(`a < b & "c" > 'd'`), `a &lt; b &amp; "c" &gt; 'd'`);
-  assert.equal(xmlEscapeAttr(`8:x"'<&>`), "8:x&quot;&apos;&lt;&amp;&gt;");
+void test("parseHtml decodes rare entities in text and attribute values", () => {
+  const root = parseHtml(`<a title="&NotNestedLessLess;&bopf;">&NotNestedLessLess; &hellip; &bopf;</a>`);
+  const a = root.children[0];
+  assert.ok(a?.type === "element");
+  assert.equal(a.attrs.get("title"), "\u2aa1\u0338\u{1d553}");
+  assert.equal(textContent(root), "\u2aa1\u0338 \u2026 \u{1d553}");
+});
+
+void test("escapeHtml (alias htmlEscape) escapes all five characters", () => {
+  // `'` was written `&#39;` by the hand-written escaper; the library writes `&apos;`.
+  assert.equal(escapeHtml(`<a href="x">'&'</a>`), "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
+  assert.equal(decodeEntities(escapeHtml(`<"'&>`)), `<"'&>`);
+  assert.equal(htmlEscape, escapeHtml);
+});
+
+void test("one escape for Skype XML text and attributes", () => {
+  // Skype RichText text used to keep quotes as they were; the single helper escapes them too.
+  assert.equal(escapeHtml(`a < b & "c" > 'd'`), "a &lt; b &amp; &quot;c&quot; &gt; &apos;d&apos;");
+  assert.equal(escapeHtml(`8:x"'<&>`), "8:x&quot;&apos;&lt;&amp;&gt;");
+  // Nothing else is touched: no `&nbsp;` (undefined in XML), non-ASCII stays as it is.
+  assert.equal(escapeHtml("a\u00a0b Zoë 😀"), "a\u00a0b Zoë 😀");
 });
 
 void test("cleanText normalises newlines and drops control characters", () => {

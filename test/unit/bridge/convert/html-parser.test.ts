@@ -5,7 +5,6 @@ import {
   type HtmlNode,
   parseHtml,
   textContent,
-  tokenizeHtml,
 } from "../../../../src/bridge/convert/index.js";
 
 /** Compact tree dump: `b(text,i(x))`. */
@@ -15,14 +14,23 @@ function dump(node: HtmlNode): string {
   return node.name === "#root" ? kids : `${node.name}(${kids})`;
 }
 
-void test("tokenizer: tags, attributes in every quoting style, entities", () => {
-  const toks = tokenizeHtml(`a<B Class='x' data-y="1 &amp; 2" z=3 flag>b</b ><br/>&lt;`);
-  assert.deepEqual(toks[0], { kind: "text", text: "a" });
-  const open = toks[1];
-  assert.ok(open?.kind === "open");
-  assert.equal(open.name, "b");
+/** The root's only child as text, failing when the input produced any element. */
+function onlyText(input: string): string {
+  const root = parseHtml(input);
+  assert.equal(root.children.length, 1, dump(root));
+  const only = root.children[0];
+  assert.ok(only?.type === "text", dump(root));
+  return only.text;
+}
+
+void test("parser: tags, attributes in every quoting style, entities", () => {
+  const root = parseHtml(`a<B Class='x' data-y="1 &amp; 2" z=3 flag>b</b ><br/>&lt;`);
+  assert.equal(dump(root), `"a",b("b"),br(),"<"`);
+  const b = root.children[1];
+  assert.ok(b?.type === "element");
+  assert.equal(b.name, "b");
   assert.deepEqual(
-    [...open.attrs],
+    [...b.attrs],
     [
       ["class", "x"],
       ["data-y", "1 & 2"],
@@ -30,40 +38,50 @@ void test("tokenizer: tags, attributes in every quoting style, entities", () => 
       ["flag", ""],
     ],
   );
-  assert.deepEqual(toks[3], { kind: "close", name: "b" });
-  assert.deepEqual(toks[4], { kind: "open", name: "br", attrs: new Map(), selfClosing: true });
-  assert.deepEqual(toks[5], { kind: "text", text: "<" });
+  const br = root.children[2];
+  assert.ok(br?.type === "element");
+  assert.deepEqual(br.attrs, new Map());
 });
 
-void test("tokenizer: stray '<' and unterminated markup become text", () => {
-  assert.deepEqual(tokenizeHtml("a < b <3 <> 1<2"), [{ kind: "text", text: "a < b <3 <> 1<2" }]);
-  assert.deepEqual(tokenizeHtml("x <b y"), [{ kind: "text", text: "x <b y" }]);
-  assert.deepEqual(tokenizeHtml(`x <a href="unclosed>y`), [{ kind: "text", text: `x <a href="unclosed>y` }]);
-  assert.deepEqual(tokenizeHtml("x <!-- never closed"), [{ kind: "text", text: "x <!-- never closed" }]);
+void test("parser: `/>` ends any element, as in Skype's XML", () => {
+  assert.equal(dump(parseHtml(`<e_m a="1" ts="2"/>ok<b/>after`)), `e_m(),"ok",b(),"after"`);
 });
 
-void test("tokenizer: comments, doctype, processing instructions dropped; CDATA is text", () => {
-  assert.deepEqual(
-    tokenizeHtml("<!DOCTYPE html><?xml version='1.0'?>a<!-- <b>c</b> -->b<![CDATA[<i>&amp;]]>"),
-    [{ kind: "text", text: "ab<i>&amp;" }],
+void test("parser: stray '<' and unterminated markup become text", () => {
+  assert.equal(onlyText("a < b <3 <> 1<2"), "a < b <3 <> 1<2");
+  assert.equal(onlyText("x <b y"), "x <b y");
+  assert.equal(onlyText(`x <a href="unclosed>y`), `x <a href="unclosed>y`);
+  assert.equal(onlyText("x <!-- never closed"), "x <!-- never closed");
+  assert.equal(onlyText("x <![CDATA[ never closed"), "x <![CDATA[ never closed");
+  assert.equal(onlyText("x <!DOCTYPE"), "x <!DOCTYPE");
+  assert.equal(onlyText("x <br/"), "x <br/");
+  // An end tag cut off by the end of input closes nothing.
+  assert.equal(dump(parseHtml("<b>x</b y")), `b("x</b y")`);
+  assert.equal(dump(parseHtml("<b>bold <i x")), `b("bold <i x")`);
+});
+
+void test("parser: comments, doctype, processing instructions dropped; CDATA is text", () => {
+  assert.equal(
+    onlyText("<!DOCTYPE html><?xml version='1.0'?>a<!-- <b>c</b> -->b<![CDATA[<i>&amp;]]>"),
+    "ab<i>&amp;",
   );
 });
 
-void test("tokenizer: raw-text elements are skipped whole", () => {
-  const toks = tokenizeHtml(
-    "a<script>if (a<b) { x = '</b>'; }</SCRIPT >b<style>p{}</style>c<script>never closed <b>",
+void test("parser: raw-text elements are skipped whole", () => {
+  assert.equal(
+    dump(
+      parseHtml("a<script>if (a<b) { x = '</b>'; }</SCRIPT >b<style>p{}</style>c<script>never closed <b>"),
+    ),
+    `"abc"`,
   );
-  assert.deepEqual(
-    toks.filter((t) => t.kind === "text").map((t) => (t.kind === "text" ? t.text : "")),
-    ["a", "b", "c"],
-  );
+  assert.equal(dump(parseHtml("a<textarea><b>x</textarea>b<title>t &amp; u</title>c")), `"abc"`);
 });
 
-void test("tokenizer: attribute names are not object keys (no prototype pollution)", () => {
-  const toks = tokenizeHtml(`<a __proto__="x" constructor="y" href="z">`);
-  const open = toks[0];
-  assert.ok(open?.kind === "open");
+void test("parser: attribute names are not object keys (no prototype pollution)", () => {
+  const open = parseHtml(`<a __proto__="x" constructor="y" href="z">`).children[0];
+  assert.ok(open?.type === "element");
   assert.equal(open.attrs.get("__proto__"), "x");
+  assert.equal(open.attrs.get("constructor"), "y");
   assert.equal(({} as Record<string, unknown>)["x"], undefined);
 });
 

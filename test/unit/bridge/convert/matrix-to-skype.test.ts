@@ -135,7 +135,11 @@ void test("headings, hr, img alt, tables, unknown tags", () => {
 });
 
 void test("entities and non-ASCII: decoded from HTML, XML-escaped for RichText, raw for Text", () => {
-  assert.equal(html("<b>Zoë &amp; 李</b> &lt;3 &quot;q&quot;").body, `<b>Zoë &amp; 李</b> &lt;3 "q"`);
+  // RichText text goes through the one escape helper (escapeHtml), which also escapes quotes.
+  assert.equal(
+    html("<b>Zoë &amp; 李</b> &lt;3 &quot;q&quot; it&#39;s").body,
+    `<b>Zoë &amp; 李</b> &lt;3 &quot;q&quot; it&apos;s`,
+  );
   assert.deepEqual(html("Zoë &amp; 李 &lt;3"), { type: "text", body: "Zoë & 李 <3", emote: false });
 });
 
