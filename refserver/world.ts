@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The reference server's shared state: people (accounts and contacts), their address books,
- * tokens and UICs. Written from ../shared/protocol/PROFILE.md, independently of the client in src/.
+ * tokens and UICs. Written from the protocol profile, independently of the client in src/.
  * The HTTP side (sign-in, api, ABCH, ActiveSync) and the MSNP side both read and change it.
  */
 import { EventEmitter } from "node:events";

@@ -11,6 +11,7 @@ import type { Contact } from "../skype/model.js";
 import type { AddressBookClient } from "../skype/soap/address-book.js";
 import { errorText, type Logger } from "../util/logger.js";
 import type { ContactRequest } from "./types.js";
+import { backoffDelay } from "../util/backoff.js";
 
 /** The parts of ContactSync the refresher uses. */
 export type ContactSource = Pick<ContactSync, "syncAll" | "contacts">;
@@ -173,7 +174,7 @@ export class ContactRefresher {
   private scheduleRetry(): void {
     const initial = this.options.retryInitialMs ?? DEFAULT_RETRY_INITIAL_MS;
     const max = this.options.retryMaxMs ?? DEFAULT_RETRY_MAX_MS;
-    const delay = Math.min(max, initial * 2 ** Math.min(this.failures, 20));
+    const delay = backoffDelay(this.failures, { initialMs: initial, maxMs: max });
     this.failures++;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.trigger("retry"), delay);

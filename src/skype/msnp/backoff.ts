@@ -11,13 +11,5 @@ export const systemClock: MsnpClock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
-/**
- * Delay before reconnect attempt `attempt` (0-based): `min(maxMs, initialMs·2^attempt)`, of which
- * the `jitter` fraction is scaled by `random()`.
- */
-export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number): number {
-  const exp = Math.min(options.maxMs, options.initialMs * 2 ** Math.min(attempt, 30));
-  const jitter = Math.min(1, Math.max(0, options.jitter));
-  const r = Math.min(1, Math.max(0, random()));
-  return Math.round(exp * (1 - jitter) + exp * jitter * r);
-}
+/** The reconnect delay: the project's one exponential backoff. */
+export { backoffDelay } from "../../util/backoff.js";

@@ -63,13 +63,8 @@ export class SelfIdentity {
   }
 }
 
-/** Compares two decimal Message-IDs numerically (they may exceed 2^53). */
-export function compareIds(a: string, b: string): number {
-  const x = a.replace(/^0+(?=\d)/, "");
-  const y = b.replace(/^0+(?=\d)/, "");
-  if (x.length !== y.length) return x.length < y.length ? -1 : 1;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
+/** Compares two Message-IDs numerically (they may exceed 2^53); one implementation for the project. */
+export { compareMessageIds as compareIds } from "../../util/message-ids.js";
 
 /** True for a decimal Message-ID. */
 export function isMessageId(s: string | undefined): s is string {

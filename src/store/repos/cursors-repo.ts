@@ -2,7 +2,8 @@
 /** The `cursors` table: the last Skype Message-ID seen per wire conversation, for catch-up. */
 import { type Db, transaction } from "../db.js";
 import type { CursorRepo, CursorRow } from "../types.js";
-import { type Clock, checkText, compareMessageIds } from "./sql.js";
+import { compareMessageIds } from "../../util/message-ids.js";
+import { type Clock, checkText } from "./sql.js";
 
 interface RawCursor {
   receiver: string;

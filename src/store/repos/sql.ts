@@ -95,21 +95,6 @@ export function checkInt(value: number, what: string, min = 0): number {
   return value;
 }
 
-/**
- * Orders Skype Message-IDs: decimal ids by numeric value (they exceed 2^53, so compared as
- * strings by length first), anything else as plain strings. Negative: a < b.
- */
-export function compareMessageIds(a: string, b: string): number {
-  const dec = /^\d+$/;
-  if (dec.test(a) && dec.test(b)) {
-    const x = a.replace(/^0+(?=\d)/, "");
-    const y = b.replace(/^0+(?=\d)/, "");
-    if (x.length !== y.length) return x.length - y.length;
-    return x < y ? -1 : x > y ? 1 : 0;
-  }
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /** Throws `STORE_NOT_FOUND` when an update matched no row. */
 export function found<R>(row: R | undefined, what: string): R {
   if (row === undefined) throw new StoreError(StoreErrorCode.NotFound, `${what} does not exist`);
