@@ -41,7 +41,7 @@ export class BridgeApp {
   readonly core: Bridge;
   readonly dispatcher = new CommandDispatcher();
   private readonly management: ManagementRooms;
-  private readonly account: AccountCommands;
+  private account!: AccountCommands;
   private readonly inbox: Inbox;
   private readonly stateNotices: StateNotices;
   private readonly contactRequests: ContactRequests;
@@ -80,6 +80,19 @@ export class BridgeApp {
     this.inbox = new Inbox(core);
     this.contactRequests = new ContactRequests(core);
     this.stateNotices = new StateNotices(core.env);
+    this.management = this.managementRooms(opts);
+    // Listeners go on before each session starts, so nothing it emits is missed.
+    this.sessions.onSession((session) => {
+      this.stateNotices.attach(session);
+      core.attach(session);
+      this.contactRequests.attach(session);
+    });
+  }
+
+  /** The management rooms and their commands (account, contacts, basics). */
+  private managementRooms(opts: BridgeAppOptions): ManagementRooms {
+    const { config, store } = opts;
+    const { matrix, core } = this;
     this.account = new AccountCommands({
       endpoints: endpointsFromConfig(config),
       sessions: this.sessions,
@@ -101,19 +114,13 @@ export class BridgeApp {
       ...contactCommands.commands(),
     ];
     for (const c of commands) this.dispatcher.add(c);
-    this.management = new ManagementRooms({
+    return new ManagementRooms({
       botIntent: () => matrix.intent(),
       botUserId: matrix.botUserId,
       store: managementRoomsFromStore(store),
       dispatcher: this.dispatcher,
       permission: (mxid) => permissionFor(config, mxid),
       intercept: (ctx, body) => this.account.intercept(ctx, body),
-    });
-    // Listeners go on before each session starts, so nothing it emits is missed.
-    this.sessions.onSession((session) => {
-      this.stateNotices.attach(session);
-      core.attach(session);
-      this.contactRequests.attach(session);
     });
   }
 

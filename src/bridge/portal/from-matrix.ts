@@ -11,9 +11,8 @@ import { errorText, Logger } from "../../util/logger.js";
 import { matrixToSkype, type MatrixMessageContent } from "../convert/index.js";
 import { puppetPerson } from "../ghosts/ids.js";
 import { classifyEvent, type MatrixRoomEvent } from "./matrix-event-kinds.js";
-import type { NoticeTarget } from "./not-bridged.js";
+import { failureReason, type NoticeTarget } from "./not-bridged.js";
 import type { OutboxPayload } from "./outbox-payload.js";
-import { failureReason } from "./outbox.js";
 import type { Portal } from "./portal.js";
 
 const log = new Logger("bridge.portal.matrix");

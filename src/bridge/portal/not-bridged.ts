@@ -5,6 +5,7 @@
  * not in, by the contact's puppet) with a transaction id derived from the event, so a replay after
  * a crash does not post it twice.
  */
+import { MsnpError, SkypeError } from "../../skype/errors.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { BridgeEnv } from "../bridge.js";
 import { matrixTxnIdFor } from "../matrix/txn-ids.js";
@@ -32,6 +33,18 @@ export function noticeContent(target: NoticeTarget, body: string): Record<string
     "m.relates_to": { "m.in_reply_to": { event_id: target.eventId } },
     "m.mentions": { user_ids: [target.sender] },
   };
+}
+
+/** Why a send failed, in words for the user (never raw protocol text). */
+export function failureReason(e: unknown): string {
+  if (e instanceof MsnpError) {
+    if (e.msnpCode === 217) return "Skype does not know the recipient (error 217).";
+    if (e.msnpCode === 201) return "Skype did not allow it (error 201).";
+    if (e.msnpCode >= 500) return `Skype had a server error (error ${e.msnpCode}).`;
+    return `Skype refused it (error ${e.msnpCode}).`;
+  }
+  if (e instanceof SkypeError) return `Skype could not take it (${e.code}).`;
+  return "the bridge hit an internal error.";
 }
 
 /** Posts notices into portal rooms. */

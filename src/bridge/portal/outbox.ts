@@ -17,7 +17,7 @@ import type { NewMessage, OutboxRow, Store } from "../../store/types.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { Bridge } from "../bridge.js";
 import { clientMessageIdFor } from "../matrix/txn-ids.js";
-import type { RoomNotices } from "./not-bridged.js";
+import { failureReason, type RoomNotices } from "./not-bridged.js";
 import { type OutboxPayload, parsePayload, payloadSubject, sendPayload } from "./outbox-payload.js";
 
 const log = new Logger("bridge.outbox");
@@ -49,18 +49,6 @@ export type SubmitResult = "queued" | "already-queued" | "already-sent" | "not-l
 
 /** The fate of an echo: a `fromMe` event seen on a session. */
 type Echo = Pick<MessageEvent, "fromMe" | "clientMessageId" | "conversation" | "messageId">;
-
-/** Why a send failed, in words for the user (never raw protocol text). */
-export function failureReason(e: unknown): string {
-  if (e instanceof MsnpError) {
-    if (e.msnpCode === 217) return "Skype does not know the recipient (error 217).";
-    if (e.msnpCode === 201) return "Skype did not allow it (error 201).";
-    if (e.msnpCode >= 500) return `Skype had a server error (error ${e.msnpCode}).`;
-    return `Skype refused it (error ${e.msnpCode}).`;
-  }
-  if (e instanceof SkypeError) return `Skype could not take it (${e.code}).`;
-  return "the bridge hit an internal error.";
-}
 
 /**
  * True when a `fromMe` Skype message with this Client-Message-ID was sent by the bridge for a

@@ -30,6 +30,7 @@ import {
 } from "./from-skype.js";
 import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
 import type { MatrixRoomEvent } from "./matrix-event-kinds.js";
+import { isSentFromMatrix } from "./outbox.js";
 
 /** A puppet speaking in a portal. */
 export interface Speaker extends PuppetInfo {
@@ -170,7 +171,8 @@ export class Portal {
    * (edits may repeat the original's).
    */
   alreadyBridged(meta: MessageMeta, ignoreClientId?: string): boolean {
-    const { messages, outbox } = this.bridge.store;
+    const { store } = this.bridge;
+    const { messages } = store;
     const receiver = this.receiver;
     if (meta.messageId !== undefined && messages.getBySkypeId(receiver, meta.conversation, meta.messageId))
       return true;
@@ -183,7 +185,7 @@ export class Portal {
       }
       return true;
     }
-    return meta.fromMe && outbox.getByClientId(receiver, meta.conversation, cmid) !== undefined;
+    return meta.fromMe && isSentFromMatrix(store, receiver, meta.conversation, cmid);
   }
 
   /** Persists the catch-up position once the event is handled. */
