@@ -142,3 +142,15 @@ void test("every write that returned survives SIGKILL of the writing process", a
   t.after(() => raw.close());
   assert.equal(raw.pragma("integrity_check", { simple: true }), "ok");
 });
+
+void test("getByClientId finds a queued send by receiver, conversation and Client-Message-ID", (t) => {
+  const store = open(t);
+  seedUserAndPortal(store);
+  const { row } = store.outbox.enqueue(entry);
+  assert.deepEqual(store.outbox.getByClientId(ALICE, "8:live:bob_1", "4242"), row);
+  assert.equal(store.outbox.getByClientId(ALICE, "8:live:bob_1", "4243"), undefined);
+  assert.equal(store.outbox.getByClientId(ALICE, "8:someone", "4242"), undefined);
+  assert.equal(store.outbox.getByClientId("@carol:example.org", "8:live:bob_1", "4242"), undefined);
+  store.outbox.complete(row.id);
+  assert.equal(store.outbox.getByClientId(ALICE, "8:live:bob_1", "4242"), undefined);
+});
