@@ -50,6 +50,40 @@ export default tseslint.config(
     },
   },
   {
+    // Shared helpers sit below everything else: src/skype may use them, never the reverse.
+    files: ["src/util/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/skype/**", "../skype", "../skype/*"],
+              message: "src/util must not import src/skype (src/skype imports src/util).",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The configuration is read by the bridge, it does not depend on it.
+    files: ["src/config/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            {
+              group: ["**/bridge/**", "../bridge", "../bridge/*"],
+              message: "src/config must not import bridge code.",
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The reference server is built from the spec, never from the client.
     files: ["refserver/**"],
     rules: {

@@ -4,7 +4,7 @@
  * cursors. Writes happen only while the row exists (a deleted user is never re-created by a late
  * write) and store failures are logged, never thrown: a session must not die of a busy database.
  */
-import { redactText } from "../skype/log.js";
+import { redactText } from "../util/redact.js";
 import type { Store, UserRow } from "../store/types.js";
 import { errorText, type Logger } from "../util/logger.js";
 import { readSyncState, type PersistedSyncState } from "./setup.js";

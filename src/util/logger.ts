@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * The bridge's logger: one per module, structured context passed separately from the message,
- * text or JSON lines on stderr, secrets redacted. Adapts to the protocol client's SkypeLogger.
+ * The process's one logger: one per module, structured context passed separately from the message,
+ * text or JSON lines on stderr, secrets redacted (see ./redact.ts). It fits the protocol client's
+ * `SkypeLogger` as is, and {@link installLibraryLogging} sends matrix-appservice-bridge's and
+ * matrix-bot-sdk's lines through the same sink, level and format.
  */
-import { redactContext, redactText, type SkypeLogger } from "../skype/log.js";
+import type * as LibraryLogging from "./library-logging.js";
+import { errorSummary, redactContext, redactText } from "./redact.js";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -20,7 +23,10 @@ const sink: Sink = {
   write: (line) => process.stderr.write(line + "\n"),
 };
 
-/** Sets the global level and format (from config at start). */
+/**
+ * Sets the global level and format (from config at start). They apply to the Matrix libraries'
+ * lines too once {@link installLibraryLogging} has run.
+ */
 export function configureLogging(opts: { level?: LogLevel; format?: "text" | "json" }): void {
   if (opts.level) sink.level = opts.level;
   if (opts.format) sink.format = opts.format;
@@ -35,7 +41,7 @@ export function setLogWriter(write: (line: string) => void): () => void {
   };
 }
 
-export class Logger implements SkypeLogger {
+export class Logger {
   constructor(
     readonly module: string,
     private readonly base: Record<string, unknown> = {},
@@ -77,9 +83,25 @@ export class Logger implements SkypeLogger {
 
 /** Formats an unknown thrown value for a log context without leaking secrets. */
 export function errorText(e: unknown): string {
-  if (e instanceof Error) {
-    const code = (e as { code?: unknown }).code;
-    return redactText(`${e.name}${typeof code === "string" ? ` ${code}` : ""}: ${e.message}`);
-  }
+  if (e instanceof Error) return errorSummary(e);
   return redactText(String(e));
+}
+
+/**
+ * Sends every line of matrix-appservice-bridge's `Logger` and of matrix-bot-sdk's `LogService`
+ * through this module's sink: same level, format and redaction as the bridge's own lines, nothing
+ * on the libraries' own console transport. Call it once at start (it replaces any earlier
+ * `Logger.configure(...)` of the library, so do not call that too); calling it again is harmless.
+ *
+ * The libraries' `info` lines (an access-log line per appservice request, request timings) are
+ * logged at `debug`; their warnings and errors keep their level, except the expected Matrix
+ * errors the library itself treats as noise (`M_NOT_FOUND` for account data or events,
+ * `M_USER_IN_USE`), which are `debug` too.
+ */
+export function installLibraryLogging(): void {
+  // Loaded on first use, so CLI commands and tests that never start the bridge do not load the
+  // Matrix libraries (Express, winston, the bot SDK) just by logging.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const lib = require("./library-logging.js") as typeof LibraryLogging;
+  lib.routeLibraryLogs();
 }

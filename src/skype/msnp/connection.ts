@@ -7,7 +7,8 @@
 import { EventEmitter } from "node:events";
 import type { Duplex } from "node:stream";
 import { MsnpError, ProtocolParseError, SkypeError, SkypeErrorCode } from "../errors.js";
-import { redactText, type SkypeLogger } from "../log.js";
+import { redactText } from "../../util/redact.js";
+import { type SkypeLogger } from "../log.js";
 import { encodeFrame, FrameParser, type Frame } from "./framing.js";
 import type { MsnpClock } from "./types.js";
 

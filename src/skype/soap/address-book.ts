@@ -7,7 +7,8 @@
  */
 import { ProtocolParseError, SkypeErrorCode, SoapFaultError } from "../errors.js";
 import { httpRequest, unexpectedStatus, type HttpOptions } from "../http.js";
-import { redactText, silentLogger, type SkypeLogger } from "../log.js";
+import { redactText } from "../../util/redact.js";
+import { silentLogger, type SkypeLogger } from "../log.js";
 import { endpointUrl, toPassportName, type SkypeEndpoints } from "../model.js";
 import { TokenScope, type TokenSource } from "../tokens.js";
 import { DEFAULT_MAX_XML_BYTES, type XmlValue } from "../xml.js";
