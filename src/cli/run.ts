@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.js";
 import { readRegistration } from "../bridge/matrix/registration.js";
 import { BridgeApp } from "../bridge/app.js";
 import { openStore } from "../store/sqlite-store.js";
-import { Logger, configureLogging, errorText } from "../util/logger.js";
+import { Logger, configureLogging, errorText, installLibraryLogging } from "../util/logger.js";
 import { packageVersion } from "../util/version.js";
 
 const log = new Logger("main");
@@ -12,6 +12,8 @@ const log = new Logger("main");
 /** Runs until a signal stops the bridge; resolves once it has shut down. */
 export async function runBridge(config: Config, registrationPath: string, port?: number): Promise<void> {
   configureLogging(config.logging);
+  // matrix-appservice-bridge and matrix-bot-sdk log through our sink (one level, one format, redacted).
+  installLibraryLogging();
   const registration = readRegistration(registrationPath);
   const store = openStore({ path: config.database.path, key: config.secrets.token_key });
   const app = new BridgeApp({ config, registration, store, version: packageVersion() });
