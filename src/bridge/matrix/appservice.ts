@@ -9,6 +9,7 @@
  *   re-sent transaction is recognised by its events' ids rather than by the last txn id in memory;
  * - serve the MSC2659 ping route.
  */
+import { createHash, timingSafeEqual } from "node:crypto";
 import { AppService } from "matrix-appservice";
 import type { Request, Response } from "express";
 import { Logger, errorText } from "../../util/logger.js";
@@ -26,6 +27,15 @@ export type AcceptHook = (
   txnId: string,
   events: MatrixEventJson[],
 ) => Promise<MatrixEventJson[]> | MatrixEventJson[];
+
+/**
+ * Compares a supplied token with ours in constant time: both are hashed first, so neither the
+ * position of the first differing character nor the token's length shows in the timing.
+ */
+export function sameToken(supplied: string, expected: string): boolean {
+  const digest = (s: string): Buffer => createHash("sha256").update(s, "utf8").digest();
+  return timingSafeEqual(digest(supplied), digest(expected));
+}
 
 function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -58,11 +68,19 @@ export class SkypeAppService extends AppService {
       res.status(401).json({ errcode: "M_UNAUTHORIZED", error: "Missing token" });
       return false;
     }
-    if (token !== this.hsToken) {
+    if (!sameToken(token, this.hsToken)) {
       res.status(403).json({ errcode: "M_FORBIDDEN", error: "Bad token supplied" });
       return false;
     }
     return true;
+  }
+
+  /**
+   * The library's own check for its user and room query routes compares with `!==` (timing
+   * reveals how much of a guess was right); ours is constant-time and also answers 401 for no token.
+   */
+  override isInvalidToken(req: Request, res: Response): boolean {
+    return !this.authorised(req, res);
   }
 
   protected override onTransaction(req: Request, res: Response): void {

@@ -1,6 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { SkypeAppService, type MatrixEventJson } from "../../../../src/bridge/matrix/appservice.js";
+import {
+  SkypeAppService,
+  sameToken,
+  type MatrixEventJson,
+} from "../../../../src/bridge/matrix/appservice.js";
 
 async function withService(fn: (url: string, as: SkypeAppService) => Promise<void>): Promise<void> {
   const as = new SkypeAppService("hs-secret");
@@ -73,5 +77,22 @@ test("the MSC2659 ping route answers with the token and records the transaction 
     });
     assert.equal(res.status, 200);
     assert.equal(as.lastPing, "ping-1");
+  });
+});
+
+test("tokens are compared in constant time on every route, the library's query routes included", async () => {
+  assert.equal(sameToken("hs-secret", "hs-secret"), true);
+  for (const wrong of ["hs-secreT", "hs-secret ", "hs", "", "x".repeat(1000)]) {
+    assert.equal(sameToken(wrong, "hs-secret"), false, wrong);
+  }
+  await withService(async (url) => {
+    const query = (token?: string): Promise<Response> =>
+      fetch(`${url}/_matrix/app/v1/users/${encodeURIComponent("@x:example.org")}`, {
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      });
+    // Our check (not the library's `!==`) answers these: 401 without a token, 403 with a wrong one.
+    assert.equal((await query()).status, 401);
+    assert.equal((await query("hs-secreX")).status, 403);
+    assert.notEqual((await query("hs-secret")).status, 403);
   });
 });
