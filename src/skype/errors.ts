@@ -33,7 +33,7 @@ export const SkypeErrorCode = {
   ActiveSyncStatus: "SKYPE_ACTIVESYNC_STATUS",
   /** Malformed WBXML. */
   Wbxml: "SKYPE_WBXML",
-  /** XML refused: entity declarations, DOCTYPE, or too large. */
+  /** XML refused by src/skype/xml.ts: DOCTYPE/ENTITY, too large, too deep, a character XML forbids. */
   UnsafeXml: "SKYPE_UNSAFE_XML",
   /** An MSNP error reply (`<code> <trid> …`). */
   Msnp: "SKYPE_MSNP",

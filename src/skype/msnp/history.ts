@@ -9,12 +9,12 @@ import {
   child,
   childText,
   childrenNamed,
-  decodeEntities,
+  decodeXmlEntities as decodeEntities,
   findAll,
   findFirst,
   parseXml,
   type XmlElement,
-} from "./xml.js";
+} from "../xml.js";
 
 /** A conversation listed by RECENTCONVERSATIONS, with the newest Message-ID it showed (if any). */
 export interface RecentConversation {

@@ -10,7 +10,7 @@ import { cs64Response } from "./cs64.js";
 import { bodyText } from "./framing.js";
 import { challengeXml, connectXml, msgrXml, userXml } from "./payloads.js";
 import type { MsnpCredentials } from "./types.js";
-import { findFirst, parseXml } from "./xml.js";
+import { findFirst, parseXml } from "../xml.js";
 
 /** Where an `XFR` reply sends the client. */
 export interface Redirect {

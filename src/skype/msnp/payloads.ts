@@ -3,7 +3,7 @@
  * XML payloads of the MSNP24 login and MSGR commands (PROFILE §3, REFERENCE §4.3.2, §5.2, §6).
  * Every caller-supplied value is XML-escaped.
  */
-import { escapeXml as esc } from "./xml.js";
+import { escapeXml as esc } from "../xml.js";
 import { SKYPE_PRODUCT_ID } from "./cs64.js";
 import { bareMri } from "./identity.js";
 

@@ -7,7 +7,7 @@ import { buildMultipart, type MultipartBody } from "./body.js";
 import { presenceUserXml } from "./payloads.js";
 import { bareMri, epidOf, normalizeEpid } from "./identity.js";
 import type { PresenceEvent } from "./types.js";
-import { child, childText, childrenNamed, findFirst, parseXml, type XmlElement } from "./xml.js";
+import { child, childText, childrenNamed, findFirst, parseXml, type XmlElement } from "../xml.js";
 
 /** What a `<user>` document says. */
 export interface UserDocument {

@@ -21,7 +21,7 @@ import type { PresenceTracker } from "./presence.js";
 import type { Emit, Receiver } from "./receiver.js";
 import { parseThreads } from "./threads.js";
 import type { MsnpClock, MsnpCredentials, ThreadInfo } from "./types.js";
-import { findFirst, parseXml } from "./xml.js";
+import { findFirst, parseXml } from "../xml.js";
 
 /** What a session shares with its client. */
 export interface SessionContext {

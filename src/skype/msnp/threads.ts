@@ -5,7 +5,7 @@
  */
 import type { ThreadInfo, ThreadMember } from "./types.js";
 import { bareMri } from "./identity.js";
-import { child, childText, childrenNamed, findAll, findFirst, parseXml, type XmlElement } from "./xml.js";
+import { child, childText, childrenNamed, findAll, findFirst, parseXml, type XmlElement } from "../xml.js";
 
 function memberOf(el: XmlElement): ThreadMember | undefined {
   const mri =

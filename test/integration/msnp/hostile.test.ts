@@ -94,6 +94,19 @@ const cases: {
     level: "error",
   },
   {
+    name: "XML with a control character",
+    reply: (s) =>
+      s.write(frame("CNT 1 CON", "\r\n<connect-response><nonce>x\u0001</nonce></connect-response>")),
+    code: SkypeErrorCode.UnsafeXml,
+    level: "error",
+  },
+  {
+    name: "XML nested 10,000 deep",
+    reply: (s) => s.write(frame("CNT 1 CON", "\r\n" + "<a>".repeat(10_000) + "</a>".repeat(10_000))),
+    code: SkypeErrorCode.UnsafeXml,
+    level: "error",
+  },
+  {
     name: "a malformed frame after login",
     reply: (s, text) => {
       if (!loginReplies(s, text) && text.startsWith("PUT")) s.write("PUT 4 MSGR twelve\r\n");

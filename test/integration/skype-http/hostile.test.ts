@@ -84,6 +84,21 @@ test("an entity-expansion answer is refused in bounded memory", async (t) => {
   assert.ok(process.memoryUsage().heapUsed - before < 32 * 1024 * 1024);
 });
 
+test("SOAP answers with a forbidden character or 10,000 nested elements are UnsafeXml, as over MSNP", async (t) => {
+  const soap = (inner: string): string =>
+    `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+    `<soap:Body>${inner}</soap:Body></soap:Envelope>`;
+  const answers = [soap("<x>\u0001</x>"), soap("<x>".repeat(10_000) + "</x>".repeat(10_000))];
+  let n = 0;
+  const env = await serve(t, (_req, _body, res) => {
+    res.writeHead(200, { "content-type": "text/xml" }).end(answers[n++ % answers.length]);
+  });
+  const book = new AddressBookClient(env.endpoints, fakeTokens(), { dispatcher: env.dispatcher });
+  await assert.rejects(book.findBlockedContacts(), unsafe);
+  await assert.rejects(book.findBlockedContacts(), unsafe);
+  assert.equal(n, 2);
+});
+
 test("an endless answer is cut off at the size limit without buffering it", async (t) => {
   let sent = 0;
   const env = await serve(t, (_req, _body, res) => {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeXml, findAll, findFirst, parseXml } from "../../../../src/skype/msnp/xml.js";
+import { escapeXml, findAll, findFirst, parseXml } from "../../../../src/skype/xml.js";
 import {
   contentText,
   parseHistoryPage,
