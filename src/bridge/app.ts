@@ -15,6 +15,7 @@ import { endpointsFromConfig } from "../sessions/setup.js";
 import type { Store } from "../store/types.js";
 import { Logger, errorText } from "../util/logger.js";
 import { Bridge } from "./bridge.js";
+import { isBridgeUser } from "./ghosts/ids.js";
 import { MatrixConnector } from "./matrix/connector.js";
 import { Inbox } from "./matrix/inbox.js";
 import type { Registration } from "./matrix/registration.js";
@@ -100,6 +101,10 @@ export class BridgeApp {
       redact: async (roomId, eventId, reason) => {
         await matrix.intent().matrixClient.redactEvent(roomId, eventId, reason);
       },
+      isCommand: (name) => this.dispatcher.has(name),
+      notice: async (roomId, text) => {
+        await matrix.intent().sendMessage(roomId, { msgtype: "m.notice", body: text });
+      },
     });
     const contactCommands = new ContactCommands({
       sessions: this.sessions,
@@ -121,6 +126,9 @@ export class BridgeApp {
       dispatcher: this.dispatcher,
       permission: (mxid) => permissionFor(config, mxid),
       intercept: (ctx, body) => this.account.intercept(ctx, body),
+      isBridgeUser: (mxid) => isBridgeUser(core, mxid),
+      isPortal: (roomId) => store.portals.getByRoom(roomId) !== undefined,
+      onLost: (mxid) => this.account.forget(mxid),
     });
   }
 
@@ -146,6 +154,7 @@ export class BridgeApp {
 
   async stop(): Promise<void> {
     this.stateNotices.stop();
+    this.account.stop();
     this.core.stop();
     await this.sessions
       .stopAll()

@@ -55,6 +55,9 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("foreign_keys = ON");
+    // Freed pages are zeroed, so a row that held a secret (a login's inbox event, a replaced token)
+    // leaves no copy in the file once it is cleared.
+    db.pragma("secure_delete = ON");
     // Reject SQL that reads the schema's own triggers/views from untrusted files.
     db.pragma("trusted_schema = OFF");
     if (db.pragma("foreign_keys", { simple: true }) !== 1) {

@@ -78,7 +78,7 @@ export class SqliteStore implements Store {
     this.cursors = guarded("cursors", new SqliteCursorRepo(db, now));
     this.outbox = guarded("outbox", new SqliteOutboxRepo(db, messages, now));
     this.pendingRequests = guarded("pendingRequests", new SqlitePendingRequestRepo(db, now));
-    this.inbox = guarded("inbox", new SqliteInboxRepo(db, now));
+    this.inbox = guarded("inbox", new SqliteInboxRepo(db, now, box));
   }
 
   /** The database file's path as opened. */

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Management rooms: a permitted user invites the bot to a DM, the bot joins and greets them with
- * help, and from then on the user's plain messages there are commands.
+ * Management rooms: a permitted user invites the bot to a direct chat, the bot joins and greets them
+ * with help, and from then on the user's plain messages there are commands. A management room is a
+ * room with exactly the user and the bot — the password a login asks for must never reach anyone
+ * else's client — so the bot refuses (once, then leaves) an invite to any room with a third member
+ * that is not a portal, and a management room that someone else joins stops being one. Inviting the
+ * bot to a new direct chat moves the management room there.
  */
 import type { Intent } from "matrix-appservice-bridge";
 import type { Store } from "../../store/types.js";
@@ -17,7 +21,8 @@ const PREFIX = /^!skype(\s+|$)/i;
 const PRIVATE_COMMANDS = new Set(["login", "cancel", "logout"]);
 
 export interface ManagementRoomStore {
-  setManagementRoom(mxid: string, roomId: string): void;
+  /** Sets (or with null, forgets) the user's management room. */
+  setManagementRoom(mxid: string, roomId: string | null): void;
   /** The user whose management room this is, if it is one. */
   managementRoomOwner(roomId: string): string | undefined;
 }
@@ -42,6 +47,12 @@ export interface ManagementDeps {
   permission(mxid: string): Permission;
   /** Consumes a message before it is read as a command (e.g. a password a login waits for). */
   intercept?(ctx: CommandContext, body: string): Promise<boolean>;
+  /** True for the bot and the puppets (their invites are the bridge's own doing). */
+  isBridgeUser(mxid: string): boolean;
+  /** True when the room is a portal (the bot belongs there whoever else is in it). */
+  isPortal(roomId: string): boolean;
+  /** The user's management room was lost (someone else joined it): stop anything secret there. */
+  onLost?(mxid: string, roomId: string): void;
 }
 
 interface MemberEvent {
@@ -55,27 +66,37 @@ interface MemberEvent {
 export class ManagementRooms {
   constructor(private readonly deps: ManagementDeps) {}
 
-  /** Handles the bot being invited. Returns true when the event was about the bot. */
+  /**
+   * Handles membership: the bot being invited (returns true), or someone other than the owner
+   * joining a management room (which then stops being one; returns false so the event goes on).
+   */
   async onMembership(ev: MemberEvent): Promise<boolean> {
-    if (ev.state_key !== this.deps.botUserId || ev.content.membership !== "invite") return false;
+    if (ev.state_key !== this.deps.botUserId) {
+      await this.onOtherMember(ev);
+      return false;
+    }
+    if (ev.content.membership !== "invite") return false;
+    // The bridge invites its bot to the portals it creates; it joins those itself.
+    if (this.deps.isBridgeUser(ev.sender)) return true;
     const bot = this.deps.botIntent();
     const perm = this.deps.permission(ev.sender);
     if (perm === "none") {
       log.info("refusing an invite from a user without permission", { user: ev.sender, room: ev.room_id });
-      await bot.join(ev.room_id).catch(() => undefined);
-      await bot
-        .sendMessage(ev.room_id, {
-          msgtype: "m.notice",
-          body: "Sorry, you are not allowed to use this Skype bridge. Ask the bridge's admin to add you to its permissions.",
-        })
-        .catch(() => undefined);
-      await bot.leave(ev.room_id).catch(() => undefined);
+      await this.refuse(
+        ev.room_id,
+        "Sorry, you are not allowed to use this Skype bridge. Ask the bridge's admin to add you to its permissions.",
+      );
       return true;
     }
     await bot.join(ev.room_id);
-    const members = await bot.matrixClient.getJoinedRoomMembers(ev.room_id).catch(() => [] as string[]);
-    if (ev.content.is_direct === false && members.length > 2) {
-      log.info("joined a room that is not a DM; it is not a management room", { room: ev.room_id });
+    if (this.deps.isPortal(ev.room_id)) return true;
+    const others = await this.othersIn(ev.room_id, ev.sender);
+    if (others !== 0) {
+      log.info("refusing a room that is not a direct chat with the bot", { room: ev.room_id, others });
+      await this.refuse(
+        ev.room_id,
+        "I only work in a direct chat with just you and me, so that nobody else reads along (a login asks for your password). Start a new direct chat with me and invite nobody else.",
+      );
       return true;
     }
     this.deps.store.setManagementRoom(ev.sender, ev.room_id);
@@ -87,6 +108,52 @@ export class ManagementRooms {
       `<p>Hello! I am the Skype bridge bot. This room is where you manage your Skype connection.</p>${help.html}`,
     );
     return true;
+  }
+
+  /** How many members (joined or invited) the room has besides `user` and the bot; -1 when unknown. */
+  private async othersIn(roomId: string, user: string): Promise<number> {
+    try {
+      const members = await this.deps
+        .botIntent()
+        .matrixClient.getRoomMembers(roomId, undefined, ["join", "invite"]);
+      const ids = new Set(members.map((m) => m.membershipFor));
+      if (!ids.has(user)) return -1;
+      return [...ids].filter((id) => id !== user && id !== this.deps.botUserId).length;
+    } catch (e) {
+      log.warn("could not read a room's members", { room: roomId, error: errorText(e) });
+      return -1;
+    }
+  }
+
+  /** Says why once, then leaves. */
+  private async refuse(roomId: string, text: string): Promise<void> {
+    const bot = this.deps.botIntent();
+    await bot.join(roomId).catch(() => undefined);
+    await bot.sendMessage(roomId, { msgtype: "m.notice", body: text }).catch(() => undefined);
+    // Not `Intent.leave`: it goes through bot-sdk's Intent.leaveRoom, whose ensureRegistered tries
+    // to register the appservice's own sender, which Synapse answers with a 500, so the bot stayed.
+    await bot.matrixClient
+      .leaveRoom(roomId)
+      .catch((e: unknown) => log.warn("could not leave a room", { room: roomId, error: errorText(e) }));
+  }
+
+  /** Someone else joined or was invited to a user's management room: it is no longer private. */
+  private async onOtherMember(ev: MemberEvent): Promise<void> {
+    const target = ev.state_key;
+    const m = ev.content.membership;
+    if (target === undefined || (m !== "join" && m !== "invite")) return;
+    const owner = this.deps.store.managementRoomOwner(ev.room_id);
+    if (owner === undefined || owner === target) return;
+    log.info("someone else entered a management room; it is no longer one", {
+      user: owner,
+      room: ev.room_id,
+    });
+    this.deps.store.setManagementRoom(owner, null);
+    this.deps.onLost?.(owner, ev.room_id);
+    await this.refuse(
+      ev.room_id,
+      "Someone else is in this room now, so it is no longer where you manage your Skype connection (any login waiting here was cancelled). Start a new direct chat with me, with nobody else in it.",
+    );
   }
 
   /**

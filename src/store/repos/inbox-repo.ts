@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The `inbox` table: appservice events stored before Synapse is answered, replayed until handled. */
+/**
+ * The `inbox` table: appservice events stored before Synapse is answered, replayed until handled.
+ * Events are encrypted at rest with the store's key (AES-256-GCM, bound to the event id): a
+ * message typed while a login waits is a password, and must not sit in the database in clear until
+ * it is handled. A store opened without a key (tests, tools) keeps them as plain JSON; rows written
+ * in clear by an older version are still read.
+ */
+import type { SecretBox } from "../crypto.js";
 import { type Db, transaction } from "../db.js";
 import type { InboxRepo, InboxRow, NewInboxEvent } from "../types.js";
 import { type Clock, checkInt, checkText, fromJson, toJson } from "./sql.js";
@@ -27,6 +34,7 @@ export class SqliteInboxRepo implements InboxRepo {
   constructor(
     private readonly db: Db,
     private readonly now: Clock,
+    private readonly box?: SecretBox,
   ) {
     this.#insert = db.prepare<Record<string, unknown>, RawInbox>(
       `INSERT INTO inbox (event_id, txn_id, room_id, event, received_ts, done_ts)
@@ -50,7 +58,7 @@ export class SqliteInboxRepo implements InboxRepo {
     const params = events.map((e) => ({
       eventId: checkText(e.eventId, "eventId"),
       roomId: e.roomId ?? null,
-      event: toJson(e.event, "an inbox event"),
+      event: this.seal(toJson(e.event, "an inbox event"), e.eventId),
       done: e.done === true,
     }));
     return transaction(this.db, () => {
@@ -65,7 +73,7 @@ export class SqliteInboxRepo implements InboxRepo {
           now,
           doneTs: p.done ? now : null,
         });
-        if (raw) fresh.push(toInbox(raw, p.event));
+        if (raw) fresh.push(this.toInbox(raw, p.event));
       }
       return fresh;
     });
@@ -73,7 +81,7 @@ export class SqliteInboxRepo implements InboxRepo {
 
   get(eventId: string): InboxRow | undefined {
     const raw = this.#get.get(eventId);
-    return raw && toInbox(raw);
+    return raw && this.toInbox(raw);
   }
 
   markDone(eventId: string): boolean {
@@ -83,7 +91,7 @@ export class SqliteInboxRepo implements InboxRepo {
   pending(afterSeq = 0, limit = 100): InboxRow[] {
     checkInt(afterSeq, "afterSeq");
     const n = Math.min(checkInt(limit, "limit", 1), MAX_PAGE);
-    return this.#pending.all(afterSeq, n).map((r) => toInbox(r));
+    return this.#pending.all(afterSeq, n).map((r) => this.toInbox(r));
   }
 
   pendingCount(): number {
@@ -93,17 +101,23 @@ export class SqliteInboxRepo implements InboxRepo {
   prune(maxAgeMs: number): number {
     return this.#prune.run(this.now() - checkInt(maxAgeMs, "maxAgeMs")).changes;
   }
-}
 
-/** `json` overrides the stored text (the caller's copy of a row stored as done keeps its event). */
-function toInbox(r: RawInbox, json?: string): InboxRow {
-  return {
-    seq: r.seq,
-    eventId: r.event_id,
-    txnId: r.txn_id,
-    roomId: r.room_id,
-    event: fromJson(json ?? r.event, "inbox event"),
-    receivedTs: r.received_ts,
-    doneTs: r.done_ts,
-  };
+  private seal(json: string, eventId: string): string {
+    return this.box ? this.box.encrypt(json, `inbox:${eventId}`) : json;
+  }
+
+  /** `stored` overrides the row's text (the caller's copy of a row stored as done keeps its event). */
+  private toInbox(r: RawInbox, stored?: string): InboxRow {
+    const text = stored ?? r.event;
+    const json = text.startsWith("v1:") && this.box ? this.box.decrypt(text, `inbox:${r.event_id}`) : text;
+    return {
+      seq: r.seq,
+      eventId: r.event_id,
+      txnId: r.txn_id,
+      roomId: r.room_id,
+      event: fromJson(json, "inbox event"),
+      receivedTs: r.received_ts,
+      doneTs: r.done_ts,
+    };
+  }
 }

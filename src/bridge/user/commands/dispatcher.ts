@@ -26,6 +26,11 @@ export class CommandDispatcher {
     this.commands.set(command.name, command);
   }
 
+  /** True when `name` is a command (whoever may run it). */
+  has(name: string): boolean {
+    return this.commands.has(name.toLowerCase());
+  }
+
   list(isAdmin: boolean): Command[] {
     return [...this.commands.values()].filter((c) => isAdmin || !c.adminOnly);
   }
