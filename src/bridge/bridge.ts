@@ -116,9 +116,19 @@ export class Bridge {
     session.on("unhandledMessage", (e) => route(e.conversation, { kind: "unhandled", event: e }));
     session.on("threadUpdate", (t) => route(t.id, { kind: "threadUpdate", event: t }));
     session.on("threadActivity", (e) => route(e.conversation, { kind: "threadActivity", event: e }));
+    // Presence is per person across all linked users (ghosts/presence.ts): each session vouches
+    // for what it sees while it runs. Its writes are bounded there; the queue entry only lets
+    // drain() wait for them.
+    const { presence } = puppets;
+    const presenceWritten = (): void => void portals.queue.push("presence", () => presence.idle());
     session.on("presence", (p) => {
       if (p.self || this.users.get(session.mxid).isSelf(p.identity)) return;
-      void portals.queue.push(`presence\n${p.identity}`, () => puppets.presence.set(p));
+      presence.report(session.mxid, p);
+      presenceWritten();
+    });
+    session.on("state", (state) => {
+      presence.sessionState(session.mxid, state);
+      presenceWritten();
     });
     session.on("contacts", (contacts) => {
       void portals.queue.push(`contacts\n${session.mxid}`, async () => {
@@ -126,9 +136,12 @@ export class Bridge {
         await puppets.syncContacts(contacts);
       });
     });
-    session.on("caughtUp", ({ messages }) =>
-      log.info("caught up with Skype", { user: session.mxid, messages }),
-    );
+    session.on("caughtUp", ({ messages }) => {
+      log.info("caught up with Skype", { user: session.mxid, messages });
+      // Every contact online was re-announced before catch-up ended: the others are offline.
+      presence.caughtUp(session.mxid);
+      presenceWritten();
+    });
     this.outbox.attach(session);
   }
 

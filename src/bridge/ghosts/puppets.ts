@@ -33,6 +33,10 @@ export interface PuppetInfo {
 export interface PuppetsOptions {
   /** How often non-offline presence is re-sent (Synapse drops it after ~30 s without). Default 25 s. */
   presenceRefreshMs?: number;
+  /** Presence writes in flight at most (a refresh round or a burst of changes). Default 8. */
+  presenceConcurrency?: number;
+  /** How long a dropped Skype connection's last presence still stands. Default 60 s. */
+  presenceStaleAfterMs?: number;
 }
 
 /** What to show when a person has no name: their Skype name or e-mail. */
@@ -54,7 +58,11 @@ export class Puppets {
     private readonly ctx: Bridge,
     opts: PuppetsOptions = {},
   ) {
-    this.presence = new PuppetPresence(ctx, this, opts.presenceRefreshMs ?? 25_000);
+    this.presence = new PuppetPresence(ctx, this, {
+      refreshMs: opts.presenceRefreshMs ?? 25_000,
+      concurrency: Math.max(1, opts.presenceConcurrency ?? 8),
+      staleAfterMs: opts.presenceStaleAfterMs ?? 60_000,
+    });
   }
 
   /** Calls `listener` when a puppet's display name changed (not for the first one). */

@@ -3,7 +3,7 @@
 import { EventEmitter } from "node:events";
 import type { Config } from "../../../../../src/config/schema.js";
 import { Bridge, type BridgeEnv } from "../../../../../src/bridge/bridge.js";
-import type { Puppets } from "../../../../../src/bridge/ghosts/puppets.js";
+import type { Puppets, PuppetsOptions } from "../../../../../src/bridge/ghosts/puppets.js";
 import type { PortalRegistry } from "../../../../../src/bridge/portal/registry.js";
 import type {
   MessageEvent,
@@ -72,7 +72,14 @@ export interface TestBed {
 
 /** A bed with alice linked (both identities) and her session attached. `store`/`hs` may be reused. */
 export function testBed(
-  opts: { store?: Store; hs?: FakeHomeserver; attach?: boolean; presence?: boolean } = {},
+  opts: {
+    store?: Store;
+    hs?: FakeHomeserver;
+    attach?: boolean;
+    presence?: boolean;
+    /** Puppet options (presence refresh, write concurrency, …); refresh is off unless set. */
+    puppets?: PuppetsOptions;
+  } = {},
 ): TestBed {
   const store = opts.store ?? openStore({ path: ":memory:" });
   store.users.upsert(ALICE, {
@@ -110,7 +117,7 @@ export function testBed(
   };
   hs.registered.add(BOT);
   const bridge = new Bridge(ctx, {
-    puppets: { presenceRefreshMs: 0 },
+    puppets: { presenceRefreshMs: 0, ...opts.puppets },
     retry: { delaysMs: [1, 1, 1], sleep: () => Promise.resolve() },
   });
   const { puppets, portals } = bridge;
@@ -119,6 +126,24 @@ export function testBed(
   sessions.set(ALICE, alice.asSession());
   if (opts.attach !== false) s2m.attach(alice.asSession());
   return { ctx, bridge, store, hs, notices, sessions, puppets, portals, s2m, alice };
+}
+
+/** Links one more Matrix user (their `1:` and `8:` identities) and attaches their fake session. */
+export function linkUser(
+  bed: TestBed,
+  mxid: string,
+  identities: { live: string; skype: string },
+  displayName: string,
+): FakeSession {
+  bed.store.users.upsert(mxid, {
+    liveMri: identities.live,
+    skypeMri: identities.skype,
+    skypeName: identities.skype.slice(2),
+  });
+  const session = new FakeSession(mxid, [identities.live, identities.skype], displayName);
+  bed.sessions.set(mxid, session.asSession());
+  bed.bridge.attach(session.asSession());
+  return session;
 }
 
 let cmid = 1000;
