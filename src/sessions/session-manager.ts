@@ -218,7 +218,7 @@ export class SkypeSessionManager implements SessionManager {
     return this.serially(mxid, async () => {
       const session = this.sessions.get(mxid);
       this.sessions.delete(mxid);
-      await session?.stop({ reason: "logout", announce: true });
+      await session?.stop({ reason: "logout", persist: true });
       const { store } = this.opts;
       store.transaction(() => {
         if (!store.users.get(mxid)) return;
@@ -243,7 +243,8 @@ export class SkypeSessionManager implements SessionManager {
     this.shuttingDown = true;
     const all = [...this.sessions.values()];
     this.sessions.clear();
-    await within(Promise.all(all.map((s) => s.stop())), this.opts.stopTimeoutMs ?? 5000);
+    const stopped = all.map((s) => s.stop({ reason: "shutdown" }));
+    await within(Promise.all(stopped), this.opts.stopTimeoutMs ?? 5000);
     this.log.info("sessions stopped", { count: all.length });
   }
 

@@ -46,10 +46,14 @@ export interface SkypeSessionOptions {
   contactRefresh?: Omit<ContactRefreshOptions, "intervalMs">;
 }
 
-/** How the session stops: `announce` emits and persists `logged_out` with `reason`. */
+/**
+ * How the session stops. It always ends in `logged_out` with `reason` (default "stopped"), emitted
+ * so listeners know it no longer speaks for the account (the bridge's presence counts on it);
+ * `persist` also stores that state (a logout, not a pause such as a shutdown or a re-link).
+ */
 export interface StopOptions {
   reason?: string;
-  announce?: boolean;
+  persist?: boolean;
 }
 
 /** Consecutive refused ATH tickets that are retried with freshly refreshed tokens. */
@@ -177,7 +181,7 @@ export class SkypeSession extends SessionEmitter implements Session {
     return this.firstAttempt;
   }
 
-  /** Signs out cleanly (`OUT`) and stops everything. Never throws. */
+  /** Signs out cleanly (`OUT`), stops everything and ends in `logged_out`. Never throws. */
   async stop(opts: StopOptions = {}): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
@@ -188,7 +192,7 @@ export class SkypeSession extends SessionEmitter implements Session {
       });
     }
     await this.stopping;
-    if (opts.announce) this.setState({ kind: "logged_out", reason: opts.reason ?? "stopped" });
+    this.setState({ kind: "logged_out", reason: opts.reason ?? "stopped" }, opts.persist === true);
   }
 
   // ---- state ----
@@ -255,12 +259,13 @@ export class SkypeSession extends SessionEmitter implements Session {
     this.msnp.stop().catch(() => undefined);
   }
 
-  private setState(next: SessionState): void {
+  /** Emits `next` when its kind changed; stores it too unless `persist` is false. */
+  private setState(next: SessionState, persist = true): void {
     const changed = next.kind !== this.current.kind;
     this.current = next;
     if (next.kind !== "connecting") this.settle();
     if (!changed) return;
-    this.user.saveState(next);
+    if (persist) this.user.saveState(next);
     const detail = stateDetail(next);
     this.log.info("session state changed", { state: next.kind, ...(detail ? { detail } : {}) });
     this.fire("state", next);

@@ -33,7 +33,11 @@ export type {
   UnhandledMessageEvent,
 };
 
-/** A linked user's session state (mautrix bridge-state names). */
+/**
+ * A linked user's session state (mautrix bridge-state names). Every session ends in `logged_out`:
+ * reason `logout` (unlinked), `stopped` (replaced by a new link), `shutdown` (the bridge stops), or
+ * the server's (`OTH`: signed in elsewhere).
+ */
 export type SessionState =
   | { kind: "connecting" }
   | { kind: "connected" }
@@ -50,7 +54,10 @@ export interface ContactRequest {
 
 /** What a session tells the bridge. Listeners must not throw; they may return promises (ignored). */
 export interface SessionEvents {
-  /** Emitted once per change of state (never twice in a row with the same kind). */
+  /**
+   * Emitted once per change of state (never twice in a row with the same kind). A reconnect is
+   * `transient_disconnect`, then `connected`; the end of a session is always announced.
+   */
   state: [SessionState];
   message: [MessageEvent];
   edit: [EditEvent];
@@ -64,7 +71,11 @@ export interface SessionEvents {
   contacts: [Contact[]];
   /** Incoming contact requests after a (re)sync (the full current list). */
   contactRequests: [ContactRequest[]];
-  /** Catch-up after a (re)connect finished. */
+  /**
+   * Catch-up after a (re)connect finished. By then the server has re-sent the presence of every
+   * contact online (it does when the connection subscribes, before catch-up starts): a contact
+   * not announced since `connected` is offline.
+   */
   caughtUp: [{ messages: number }];
 }
 

@@ -247,6 +247,9 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
           continue;
         }
         if (!this.running) throw new SkypeError(SkypeErrorCode.NotConnected, "client stopped", false);
+        // The server tells a new connection everything afresh, and never sends a DEL for an
+        // endpoint that left while we were away: what the last connection learnt must go.
+        this.presence.reset();
         this.setState({ kind: "connected" });
         await session.afterLogin();
         onReady();

@@ -77,7 +77,10 @@ export class PresenceTracker {
     return ev;
   }
 
-  /** Forgets everything (after a reconnect the server sends fresh documents). */
+  /**
+   * Forgets every contact's endpoints and status. Called at each login: the server sends a new
+   * connection the full document of every visible contact once it subscribes to presence.
+   */
   reset(): void {
     this.contacts.clear();
   }

@@ -155,7 +155,11 @@ test("re-linking replaces the running session cleanly", async (t) => {
   assert.equal(manager.get(ALICE), s2);
   assert.deepEqual(manager.all(), [s2]);
   await until(() => endpointsOf(env, "alice@hotmail.co.uk").length === 1, "one connection left");
-  assert.equal(s1.state.kind, "connected", "the old session was stopped without a logout notice");
+  assert.deepEqual(
+    s1.state,
+    { kind: "logged_out", reason: "stopped" },
+    "the old session ended, not as a logout (no notice)",
+  );
   assert.deepEqual(kinds(states, ALICE), ["connected"], "only the new session's states are recorded");
 });
 
