@@ -42,10 +42,28 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
     if (!(err instanceof yaml.YAMLException)) throw err;
     // Only the reason and position: js-yaml's message quotes the surrounding lines, which may
     // hold the token key. No `cause` either, for the same reason.
-    const where = `line ${err.mark.line + 1}, column ${err.mark.column + 1}`;
-    throw new ConfigError([{ path: "(yaml)", reason: `${where}: ${err.reason}` }]);
+    // Some errors have no position: "expected a single document in the stream" (a second `---`)
+    // comes without a mark, and reading its line crashed the loader with a TypeError.
+    const mark = err.mark as yaml.YAMLException["mark"] | undefined;
+    const where = mark ? `line ${mark.line + 1}, column ${mark.column + 1}: ` : "";
+    throw new ConfigError([{ path: "(yaml)", reason: `${where}${yamlReason(err.reason)}` }]);
   }
   return validateConfig(data, env);
+}
+
+/**
+ * js-yaml reasons that quote the source: an alias, tag or directive name. A passphrase starting
+ * with `*`, `!` or `%` is read as one of those, so the quoted name can be the token key.
+ */
+const QUOTING_REASON =
+  /^(unidentified alias|undeclared tag handle|there is a previously declared suffix for|unknown document directive|tag prefix is malformed|tag name cannot contain such characters|tag name is malformed|unknown tag|unacceptable node kind for|cannot resolve a node with)\b.*$/s;
+
+/** A js-yaml reason without any text from the file (see {@link QUOTING_REASON}). */
+function yamlReason(reason: string): string {
+  const m = QUOTING_REASON.exec(reason);
+  if (m) return `${m[1]!.replace(/ (for|with)$/, "")} (the text is not repeated here: it may be a secret)`;
+  // Unknown reasons: drop anything quoted, in case a later js-yaml quotes something new.
+  return reason.replace(/"[^"]*"/g, '"…"').replace(/!<[^>]*>/g, "!<…>");
 }
 
 /**

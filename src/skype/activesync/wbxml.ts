@@ -23,6 +23,7 @@ const OPAQUE = 0xc3;
 const HAS_CONTENT = 0x40;
 const HAS_ATTRIBUTES = 0x80;
 const UTF8_CHARSET = 106;
+/** Levels of elements, the root included; the encoder and decoder apply the same limit. */
 const MAX_DEPTH = 64;
 
 /** Builds an element; strings become text, arrays are flattened. */
@@ -69,7 +70,8 @@ export function encodeWbxml(root: WbxmlElement): Uint8Array {
 }
 
 function encodeElement(el: WbxmlElement, out: number[], state: { page: number }, depth: number): void {
-  if (depth > MAX_DEPTH) throw wbxmlError("nested too deeply");
+  // `depth` counts from 0 at the root: levels 0–63 are the 64 the decoder accepts.
+  if (depth >= MAX_DEPTH) throw wbxmlError("nested too deeply");
   const token = tagToken(el.page, el.tag);
   if (token === undefined) {
     throw new ProtocolParseError(
@@ -182,6 +184,8 @@ function decodeContent(r: Reader, strtbl: Uint8Array, state: { page: number }): 
     } else if ((t & 0x3f) >= 0x05) {
       if (t & HAS_ATTRIBUTES) throw wbxmlError("attributes are not supported");
       if (!parent && root) throw wbxmlError("more than one root element");
+      // Counted for every element, with content or not, so the limit is the encoder's.
+      if (stack.length >= MAX_DEPTH) throw wbxmlError("nested too deeply");
       const token = t & 0x3f;
       const el: WbxmlElement = {
         page: state.page,
@@ -191,7 +195,6 @@ function decodeContent(r: Reader, strtbl: Uint8Array, state: { page: number }): 
       if (parent) parent.children.push(el);
       else root = el;
       if (t & HAS_CONTENT) {
-        if (stack.length >= MAX_DEPTH) throw wbxmlError("nested too deeply");
         stack.push(el);
       } else if (!parent) {
         return root;

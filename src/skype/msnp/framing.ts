@@ -186,7 +186,11 @@ export class FrameParser {
     for (;;) {
       const nl = this.buf.indexOf(CRLF);
       if (nl < 0) {
-        if (this.buf.length > this.maxLineBytes) this.fail("MSNP command line too long");
+        // A line of exactly maxLineBytes may have its CR here and its LF in the next chunk: the
+        // limit may not depend on where TCP cut the stream.
+        const len = this.buf.length;
+        const waitsForLf = len === this.maxLineBytes + 1 && this.buf[len - 1] === 0x0d;
+        if (len > this.maxLineBytes && !waitsForLf) this.fail("MSNP command line too long");
         return false;
       }
       if (nl > this.maxLineBytes) this.fail("MSNP command line too long");

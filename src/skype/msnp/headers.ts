@@ -4,7 +4,11 @@
  * Routing/Reliability/content blocks (REFERENCE §3.2–3.3: names case-insensitive, values trimmed).
  */
 
-const HEADER_LINE = /^([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*:[ \t]*(.*)$/;
+// The value is everything up to the line break. Not `(.*)`: `.` stops at U+2028/U+2029 too, so a
+// display name holding one made the whole line unreadable (and a top block a body).
+const HEADER_LINE = /^([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*:[ \t]*([^\r\n]*)$/;
+/** Blanks around a value (MIME's SP/HTAB): not `trim()`, which also eats NBSP, U+2028, BOM… */
+const OUTER_BLANKS = /^[ \t]+|[ \t]+$/g;
 
 /** A header block. Order is kept for output; lookups ignore case. */
 export class MsnpHeaders {
@@ -19,7 +23,7 @@ export class MsnpHeaders {
     const h = new MsnpHeaders();
     for (const line of text.split(/\r?\n/)) {
       const m = HEADER_LINE.exec(line);
-      if (m) h.list.push([m[1]!, m[2]!.trim()]);
+      if (m) h.list.push([m[1]!, m[2]!.replace(OUTER_BLANKS, "")]);
     }
     return h;
   }
