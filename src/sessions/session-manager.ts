@@ -17,6 +17,7 @@ import { KeyedQueue } from "../util/keyed-queue.js";
 import { errorText, Logger } from "../util/logger.js";
 import type { ContactRefreshOptions } from "./contact-refresh.js";
 import { SkypeSession, type SessionAccount } from "./session.js";
+import type { TokenStoreOptions } from "./token-store.js";
 import type { Session, SessionManager } from "./types.js";
 
 /** Options of {@link SkypeSessionManager}. */
@@ -30,6 +31,8 @@ export interface SessionManagerOptions {
   msnp?: Partial<MsnpClientOptions>;
   /** Retry timing of contact refreshes (tests). */
   contactRefresh?: Omit<ContactRefreshOptions, "intervalMs">;
+  /** Retries of storing rotated refresh tokens (tests). */
+  tokenStore?: TokenStoreOptions;
   /** Longest wait for one session's first connection attempt before starting the next. Default 60 s. */
   startTimeoutMs?: number;
   /** Longest wait for all sessions to sign out in stopAll(). Default 5 s. */
@@ -261,6 +264,7 @@ export class SkypeSessionManager implements SessionManager {
       dispatcher: this.opts.dispatcher,
       msnp: this.opts.msnp,
       contactRefresh: this.opts.contactRefresh,
+      tokenStore: this.opts.tokenStore,
     });
   }
 

@@ -26,6 +26,7 @@ import {
   type SessionAccount,
 } from "./setup.js";
 import type { OutgoingMessage, Session, SessionState, ThreadInfo } from "./types.js";
+import { RotatedTokenStore, type TokenStoreOptions } from "./token-store.js";
 import { stateDetail, UserRecord } from "./user-record.js";
 
 export type { SessionAccount } from "./setup.js";
@@ -44,6 +45,8 @@ export interface SkypeSessionOptions {
   msnp?: Partial<MsnpClientOptions>;
   /** Retry timing of the contact refresh (the interval comes from the config). */
   contactRefresh?: Omit<ContactRefreshOptions, "intervalMs">;
+  /** Retries of storing a rotated refresh token (tests shorten them). */
+  tokenStore?: TokenStoreOptions;
 }
 
 /**
@@ -73,6 +76,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   readonly firstAttempt: Promise<void>;
   private current: SessionState = { kind: "connecting" };
   private readonly user: UserRecord;
+  private readonly rotated: RotatedTokenStore;
   private readonly tokens: TokenManager;
   private readonly msnp: MsnpClient;
   private readonly book: AddressBookClient;
@@ -100,15 +104,18 @@ export class SkypeSession extends SessionEmitter implements Session {
     this.firstAttempt = new Promise<void>((resolve) => (this.settle = resolve));
     const endpoints = endpointsFromConfig(opts.config);
     const http = { dispatcher: opts.dispatcher, logger: this.log };
+    this.rotated = new RotatedTokenStore(
+      (rt) => this.user.storeRefreshToken(rt),
+      (status) => this.fire("refreshTokenStore", status),
+      this.log,
+      opts.tokenStore,
+    );
     this.tokens = new TokenManager({
       ...http,
       endpoints,
       refreshToken: opts.refreshToken,
       refreshMarginMs: REFRESH_MARGIN_MS,
-      onRefreshToken: (rt) => {
-        // A late refresh of a stopped session must not overwrite a newer link or an unlink.
-        if (!this.stopped) this.user.saveRefreshToken(rt);
-      },
+      onRefreshToken: (rt) => this.rotated.save(rt),
     });
     const saved = this.user.syncState();
     this.contactSync = this.makeContactSync(endpoints, http, saved);
@@ -185,6 +192,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   async stop(opts: StopOptions = {}): Promise<void> {
     if (!this.stopped) {
       this.stopped = true;
+      // A late refresh of a stopped session must not overwrite a newer link or an unlink.
+      this.rotated.close();
       this.refresher.stop();
       this.settle();
       this.stopping = this.msnp.stop().catch((e: unknown) => {

@@ -101,3 +101,21 @@ export function describeState(
       );
   }
 }
+
+/**
+ * The message for a session's `refreshTokenStore` event: the newest sign-in could not be saved
+ * (the connection works, a restart would not), or it is saved again. Pure; never throws.
+ */
+export function describeRefreshTokenStore(status: { saved: boolean }): StateMessage {
+  if (status.saved)
+    return {
+      text: "Your Skype sign-in is saved again: a restart will reconnect you by itself.",
+      alert: false,
+    };
+  return {
+    text:
+      "The bridge could not save your renewed Skype sign-in. Your connection works, but if the bridge " +
+      "restarts before it can save a later one, you will have to send `login` again.",
+    alert: true,
+  };
+}

@@ -77,6 +77,13 @@ export interface SessionEvents {
    * not announced since `connected` is offline.
    */
   caughtUp: [{ messages: number }];
+  /**
+   * Whether the newest rotated refresh token is stored. `saved: false` once its writes failed,
+   * retries included: the connection goes on, but after a restart the user would have to sign in
+   * again (tell them; state-messages.ts `describeRefreshTokenStore`). `saved: true` when a later
+   * token was stored after such a report. Never emitted while all is well.
+   */
+  refreshTokenStore: [{ saved: boolean }];
 }
 
 /** One linked user's Skype connection. */

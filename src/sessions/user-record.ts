@@ -3,6 +3,7 @@
  * One session's view of its `users` row: state, rotated refresh tokens, contact-sync bookkeeping and
  * cursors. Writes happen only while the row exists (a deleted user is never re-created by a late
  * write) and store failures are logged, never thrown: a session must not die of a busy database.
+ * The refresh token is the exception: its failures are thrown to be retried and reported.
  */
 import { redactText } from "../util/redact.js";
 import type { Store, UserRow } from "../store/types.js";
@@ -47,9 +48,13 @@ export class UserRecord {
     );
   }
 
-  /** Persists a rotated refresh token (encrypted by the store). */
-  saveRefreshToken(rt: string): void {
-    this.write("the rotated refresh token", () => this.store.users.setRefreshToken(this.mxid, rt));
+  /**
+   * Persists a rotated refresh token (encrypted by the store); nothing when the user is gone.
+   * Unlike the other writes it throws, so that the caller can retry (token-store.ts).
+   * @throws StoreError
+   */
+  storeRefreshToken(rt: string): void {
+    if (this.store.users.get(this.mxid)) this.store.users.setRefreshToken(this.mxid, rt);
   }
 
   saveSyncState(state: PersistedSyncState): void {

@@ -1,7 +1,7 @@
 // The plain-words state messages: one per state, with what to do; never raw protocol text.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { describeState } from "../../../src/sessions/state-messages.js";
+import { describeRefreshTokenStore, describeState } from "../../../src/sessions/state-messages.js";
 import { AuthError, MsnpError, SkypeError, SkypeErrorCode } from "../../../src/skype/errors.js";
 
 const account = { skypename: "live:alice_1", email: "alice@hotmail.co.uk" };
@@ -93,4 +93,16 @@ test("no raw protocol text or secret ever appears", () => {
     const { text } = describeState(s, account, NOW);
     for (const bad of ["715", "Registration", "secret", "EwA", "MSGR"]) assert.ok(!text.includes(bad), text);
   }
+});
+
+test("a refresh token that could not be stored alerts and says what it means; a stored one reassures", () => {
+  const lost = describeRefreshTokenStore({ saved: false });
+  assert.equal(lost.alert, true);
+  assert.match(lost.text, /could not save/);
+  assert.match(lost.text, /restart/);
+  assert.match(lost.text, /`login`/);
+  assert.deepEqual(describeRefreshTokenStore({ saved: true }), {
+    text: "Your Skype sign-in is saved again: a restart will reconnect you by itself.",
+    alert: false,
+  });
 });
