@@ -21,6 +21,7 @@
  *   one round at a time, by one interval timer.
  */
 import type { SessionState } from "../../sessions/types.js";
+import type { PersonMerge } from "../../store/types.js";
 import { Logger, errorText } from "../../util/logger.js";
 import type { Bridge } from "../bridge.js";
 import { matrixErrorText } from "../matrix/errors.js";
@@ -85,12 +86,7 @@ export class PuppetPresence {
     private readonly opts: PresenceOptions,
   ) {
     this.writes = new PresenceWrites(opts.concurrency, (id, refresh) => this.write(id, refresh));
-    // A person merged away keeps no puppet of its own; its reports now count for the survivor.
-    puppets.onMerged((survivor, merge) => {
-      this.written.delete(merge.personId);
-      this.failed.delete(merge.personId);
-      this.schedule(survivor.id);
-    });
+    puppets.onMerged((survivor, merge) => this.merged(survivor.id, merge));
   }
 
   /** `viewer`'s session reported the presence of `ev.identity`. Never throws. */
@@ -107,6 +103,21 @@ export class PuppetPresence {
     } catch (e) {
       log.warn("could not record a presence change", { identity: ev.identity, error: errorText(e) });
     }
+  }
+
+  /**
+   * Two persons turned out to be one: the reports on the merged one's identities now count for the
+   * survivor (they are kept by identity), and a retired puppet shown online is taken offline, as
+   * nothing refreshes it any more. Network I/O; throws on Matrix failures (the caller logs them).
+   */
+  private async merged(survivorId: string, merge: PersonMerge): Promise<void> {
+    const shown = this.written.get(merge.personId);
+    this.written.delete(merge.personId);
+    this.failed.delete(merge.personId);
+    this.schedule(survivorId);
+    const retired = merge.retiredPuppetMxid;
+    if (retired && shown && shown.presence !== "offline" && !this.stopped)
+      await this.bridge.matrix.setPresence(retired, "offline", "");
   }
 
   /** Follows `viewer`'s session state (see the file comment). Never throws. */

@@ -172,3 +172,33 @@ test("refresh: one round at a time, at most `presenceConcurrency` writes at once
     "each puppet shown online once; dave (offline) not at all",
   );
 });
+
+test("two identities found to be one person: one puppet shows the best of both, the retired one goes offline", async () => {
+  const bed = testBed();
+  const { alice, s2m, hs, puppets } = bed;
+  alice.emit("presence", seen(BOB_LIVE, "NLN"));
+  alice.emit("presence", seen(BOB_SKYPE, "AWY"));
+  await s2m.drain();
+  const before = [puppetOf(bed, BOB_LIVE), puppetOf(bed, BOB_SKYPE)];
+  assert.notEqual(before[0], before[1], "two persons so far");
+
+  alice.emit("contacts", [{ identities: [BOB_LIVE, BOB_SKYPE], displayName: "Bob Builder" }]);
+  await s2m.drain();
+  const survivor = puppetOf(bed, BOB_SKYPE);
+  assert.equal(puppetOf(bed, BOB_LIVE), survivor);
+  const retired = before.find((p) => p !== survivor)!;
+  assert.equal(hs.presence.get(survivor)?.presence, "online");
+  assert.equal(hs.presence.get(retired)?.presence, "offline", "the retired puppet says nothing stale");
+
+  // Reports on either identity now count for the survivor.
+  alice.emit("presence", seen(BOB_LIVE, "FLN"));
+  await s2m.drain();
+  assert.equal(hs.presence.get(survivor)?.presence, "unavailable");
+  const calls = hs.presenceCalls.length;
+  assert.equal(await puppets.presence.refresh(), true);
+  assert.deepEqual(
+    hs.presenceCalls.slice(calls).map((c) => c.user),
+    [survivor],
+    "only the survivor is refreshed",
+  );
+});
