@@ -4,7 +4,9 @@
  * and typing. Each runs inside its portal's queue. Order of effects for a message: skip if already in the
  * message map → send as the puppet with a txn id derived from the Skype id (`ts` = arrival time) →
  * record the mapping → advance the cursor. A crash anywhere re-runs the same steps after catch-up;
- * the same txn id returns the same event, and the map check stops a second send.
+ * the same txn id returns the same event, and the map check stops a second send. A failure (the
+ * portal reports it, portal.ts) before the send means the event did not reach Matrix; one in the
+ * bookkeeping after it (`afterDelivery`) means it did, and is only re-run after a restart.
  */
 import type {
   DeleteEvent,
@@ -20,7 +22,9 @@ import { Logger } from "../../util/logger.js";
 import { skypeToMatrix } from "../convert/index.js";
 import { withRetry } from "../matrix/errors.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
+import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
 import type { Portal } from "./portal.js";
+import { afterDelivery } from "./skype-failures.js";
 import {
   arrivalMs,
   editContent,
@@ -40,6 +44,26 @@ export type SkypeEvent =
   | { kind: "unhandled"; event: UnhandledMessageEvent }
   | { kind: "threadUpdate"; event: ThreadInfo }
   | { kind: "threadActivity"; event: ThreadActivityEvent };
+
+/** Hands a Skype event to its handler. */
+export function handleSkypeEvent(p: Portal, e: SkypeEvent): Promise<void> {
+  switch (e.kind) {
+    case "message":
+      return handleMessage(p, e.event);
+    case "edit":
+      return handleEdit(p, e.event);
+    case "delete":
+      return handleDelete(p, e.event);
+    case "unhandled":
+      return handleUnhandled(p, e.event);
+    case "typing":
+      return handleTyping(p, e.event);
+    case "threadUpdate":
+      return handleThreadUpdate(p, e.event);
+    case "threadActivity":
+      return handleThreadActivity(p, e.event);
+  }
+}
 
 /** True for the message types carried as text (`Text`, `RichText`); `RichText/…` are media. */
 function isTextType(messageType: string): boolean {
@@ -72,9 +96,11 @@ export async function handleMessage(p: Portal, e: MessageEvent): Promise<void> {
     ts,
     speaker.self ? { displayname: p.bridge.puppets.selfRoomName(p.user) } : {},
   );
-  record(p, e, { roomId, eventId, sentTs: ts });
-  if (!speaker.self) p.bridge.store.persons.touchIdentity(e.sender, ts);
-  p.advanceCursor(e);
+  afterDelivery(() => {
+    record(p, e, { roomId, eventId, sentTs: ts });
+    if (!speaker.self) p.bridge.store.persons.touchIdentity(e.sender, ts);
+    p.advanceCursor(e);
+  });
   await p.clearTyping(roomId, speaker.mxid);
 }
 
@@ -132,14 +158,16 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
     content = foreignEditContent(next, original.eventId);
   }
   const eventId = await p.sendAs(sender, roomId, content, p.txnFor("edit", e), ts);
-  record(p, e, {
-    roomId,
-    eventId,
-    sentTs: ts,
-    editOf: original.id,
-    clientMessageId: ownId ? null : undefined,
+  afterDelivery(() => {
+    record(p, e, {
+      roomId,
+      eventId,
+      sentTs: ts,
+      editOf: original.id,
+      clientMessageId: ownId ? null : undefined,
+    });
+    p.advanceCursor(e);
   });
-  p.advanceCursor(e);
 }
 
 /** A delete: the original (every part) redacted by the puppet that sent it, or by the bot. */
@@ -158,17 +186,19 @@ export async function handleDelete(p: Portal, e: DeleteEvent): Promise<void> {
       matrix.redact(redacter, part.roomId, part.eventId, txn, "Deleted on Skype"),
     );
   }
-  store.messages.markDeleted(original.id);
-  if (redaction !== "") {
-    record(p, e, {
-      roomId: original.roomId,
-      eventId: redaction,
-      sentTs: arrivalMs(e.arrivalTime, p.bridge.now()),
-      editOf: original.id,
-      clientMessageId: ownId ? null : undefined,
-    });
-  }
-  p.advanceCursor(e);
+  afterDelivery(() => {
+    store.messages.markDeleted(original.id);
+    if (redaction !== "") {
+      record(p, e, {
+        roomId: original.roomId,
+        eventId: redaction,
+        sentTs: arrivalMs(e.arrivalTime, p.bridge.now()),
+        editOf: original.id,
+        clientMessageId: ownId ? null : undefined,
+      });
+    }
+    p.advanceCursor(e);
+  });
 }
 
 /** A Skype message type the bridge cannot show: a notice from the sender's puppet says so. */
@@ -188,8 +218,10 @@ export async function handleUnhandled(p: Portal, e: UnhandledMessageEvent): Prom
     p.txnFor("note", e),
     ts,
   );
-  record(p, e, { roomId, eventId, sentTs: ts });
-  p.advanceCursor(e);
+  afterDelivery(() => {
+    record(p, e, { roomId, eventId, sentTs: ts });
+    p.advanceCursor(e);
+  });
   await p.clearTyping(roomId, speaker.mxid);
 }
 

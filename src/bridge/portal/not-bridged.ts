@@ -6,6 +6,7 @@
  * a crash does not post it twice.
  */
 import { MsnpError, SkypeError } from "../../skype/errors.js";
+import { StoreError, StoreErrorCode } from "../../store/errors.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { BridgeEnv } from "../bridge.js";
 import { matrixTxnIdFor } from "../matrix/txn-ids.js";
@@ -44,7 +45,36 @@ export function failureReason(e: unknown): string {
     return `Skype refused it (error ${e.msnpCode}).`;
   }
   if (e instanceof SkypeError) return `Skype could not take it (${e.code}).`;
+  if (e instanceof StoreError) {
+    if (e.code === StoreErrorCode.Busy)
+      return "the bridge's database was busy for too long. Please send it again.";
+    return "the bridge could not store it in its database.";
+  }
   return "the bridge hit an internal error.";
+}
+
+/** Subjects of events that are not room messages: event type → subject. */
+const SUBJECTS: ReadonlyMap<string, string> = new Map([
+  ["m.room.redaction", "redaction"],
+  ["m.reaction", "reaction"],
+  ["m.sticker", "sticker"],
+]);
+
+/**
+ * What the user would call a Matrix event in a notice ("message", "edit", "redaction", …);
+ * undefined for events nobody sends to be bridged (membership, most state).
+ */
+export function subjectOf(ev: {
+  type?: unknown;
+  state_key?: unknown;
+  content?: unknown;
+}): string | undefined {
+  const content = (ev.content ?? {}) as { "m.relates_to"?: { rel_type?: unknown } };
+  if (ev.type === "m.room.message")
+    return content["m.relates_to"]?.rel_type === "m.replace" ? "edit" : "message";
+  if ((ev.type === "m.room.name" || ev.type === "m.room.topic") && ev.state_key === "")
+    return ev.type === "m.room.name" ? "name change" : "topic change";
+  return typeof ev.type === "string" ? SUBJECTS.get(ev.type) : undefined;
 }
 
 /** Posts notices into portal rooms. */
@@ -54,13 +84,14 @@ export class RoomNotices {
    *   inviting a puppet has no bot); undefined when there is none.
    */
   constructor(
-    private readonly ctx: Pick<BridgeEnv, "intent">,
+    private readonly ctx: Pick<BridgeEnv, "intent"> & Partial<Pick<BridgeEnv, "notifyUser">>,
     private readonly fallbackSender: (roomId: string) => string | undefined = () => undefined,
   ) {}
 
   /**
-   * Tells the sender of `target` that it was not bridged. Never throws: a notice that cannot be
-   * posted is logged. `purpose` distinguishes several notices about one event.
+   * Tells the sender of `target` that it was not bridged: in the room, else in their management
+   * room. Never throws: a notice that cannot be posted anywhere is logged. `purpose` distinguishes
+   * several notices about one event.
    */
   async notBridged(target: NoticeTarget, subject: string, reason: string, purpose = "fail"): Promise<void> {
     const content = noticeContent(target, notBridgedText(subject, reason));
@@ -77,11 +108,16 @@ export class RoomNotices {
         lastError = e;
       }
     }
-    log.warn("could not post a not-bridged notice", {
+    log.warn("could not post a not-bridged notice; telling the sender in their management room", {
       room: target.roomId,
       event: target.eventId,
       error: errorText(lastError),
     });
+    // The room takes no notice from us: the management room (if the sender has one) still does.
+    const link = `https://matrix.to/#/${encodeURIComponent(target.roomId)}/${encodeURIComponent(target.eventId)}`;
+    await this.ctx
+      .notifyUser?.(target.sender, `${notBridgedText(subject, reason)} (${link})`)
+      .catch((e: unknown) => log.warn("could not tell the sender either", { error: errorText(e) }));
   }
 
   private safeFallback(roomId: string): string | undefined {

@@ -9,6 +9,11 @@
  *
  * A portal exists (in memory) before its room does: the room is created by the first event that
  * needs one (`ensureRoom`), and recorded in store.portals.
+ *
+ * Nothing is lost in silence, either way: a transient failure (the database busy) is retried in
+ * place, holding the portal's later events behind it; a Skype message that still fails is reported
+ * to the user (undelivered.ts) and holds the catch-up cursor until it is; a Matrix event that still
+ * fails gets the "not bridged" notice.
  */
 import type { ThreadInfo } from "../../sessions/types.js";
 import type { MessageMeta } from "../../skype/msnp/types.js";
@@ -17,20 +22,19 @@ import type { Bridge } from "../bridge.js";
 import type { MentionTarget } from "../convert/index.js";
 import type { PuppetInfo } from "../ghosts/puppets.js";
 import { isForbidden, withRetry } from "../matrix/errors.js";
+import { isTransient, logRetries, retryTransient, TRANSIENT_RETRY } from "../matrix/transient.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
 import type { LinkedUser } from "../user/linked-users.js";
+import { errorText, Logger } from "../../util/logger.js";
 import { handleMatrixEvent, handleMatrixTyping } from "./from-matrix.js";
-import {
-  handleDelete,
-  handleEdit,
-  handleMessage,
-  handleTyping,
-  handleUnhandled,
-  type SkypeEvent,
-} from "./from-skype.js";
-import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
+import { handleSkypeEvent, type SkypeEvent } from "./from-skype.js";
 import type { MatrixRoomEvent } from "./matrix-event-kinds.js";
+import { failureReason, subjectOf } from "./not-bridged.js";
 import { isSentFromMatrix } from "./outbox.js";
+import { PortalError, PortalErrorCode, undeliveredKind } from "./skype-failures.js";
+import { UndeliveredMessages } from "./undelivered.js";
+
+const log = new Logger("bridge.portal");
 
 /** A puppet speaking in a portal. */
 export interface Speaker extends PuppetInfo {
@@ -45,6 +49,8 @@ export class Portal {
   readonly typingPuppets = new Set<string>();
   /** Whether the linked user was last seen typing in the room (forwarded to Skype). */
   userTyping = false;
+  /** Skype messages not bridged and not yet reported, and their hold on the cursors. */
+  readonly undelivered = new UndeliveredMessages(this);
 
   constructor(
     readonly bridge: Bridge,
@@ -89,29 +95,45 @@ export class Portal {
     return this.bridge.portals.queue.push(this.key, task);
   }
 
-  /** Handles one event from the user's Skype session (call through {@link enqueue}). */
-  handleSkypeEvent(e: SkypeEvent): Promise<void> {
-    switch (e.kind) {
-      case "message":
-        return handleMessage(this, e.event);
-      case "edit":
-        return handleEdit(this, e.event);
-      case "delete":
-        return handleDelete(this, e.event);
-      case "unhandled":
-        return handleUnhandled(this, e.event);
-      case "typing":
-        return handleTyping(this, e.event);
-      case "threadUpdate":
-        return handleThreadUpdate(this, e.event);
-      case "threadActivity":
-        return handleThreadActivity(this, e.event);
+  /** Runs `fn`, retrying transient failures in place (waiting as the bridge's Matrix retries do). */
+  private retryInPlace(what: string, fn: () => Promise<void>): Promise<void> {
+    const sleep = this.bridge.retry.sleep;
+    const policy = sleep ? { ...TRANSIENT_RETRY, sleep } : TRANSIENT_RETRY;
+    return retryTransient(policy, fn, logRetries(log, what, { user: this.receiver }));
+  }
+
+  /**
+   * Handles one event from the user's Skype session (call through {@link enqueue}): earlier
+   * undelivered messages are reported first if they could not be; a message that fails for good is
+   * reported. Throws only for events that are not messages (typing, thread info).
+   */
+  async handleSkypeEvent(e: SkypeEvent): Promise<void> {
+    await this.undelivered.retry();
+    try {
+      await this.retryInPlace("a Skype event", () => handleSkypeEvent(this, e));
+    } catch (err) {
+      const message = undeliveredKind(e);
+      if (!message) throw err;
+      await this.undelivered.failed(message.meta, message.kind, err);
     }
   }
 
-  /** Handles one Matrix room event in the portal's room (call through {@link enqueue}). */
-  handleMatrixEvent(ev: MatrixRoomEvent): Promise<void> {
-    return handleMatrixEvent(this, ev);
+  /**
+   * Handles one Matrix room event in the portal's room (call through {@link enqueue}). A failure
+   * that stays ends in the "not bridged" notice. Never rejects.
+   */
+  async handleMatrixEvent(ev: MatrixRoomEvent): Promise<void> {
+    try {
+      await this.retryInPlace("a Matrix event", () => handleMatrixEvent(this, ev));
+    } catch (e) {
+      log.warn("a Matrix event could not be bridged", {
+        room: ev.room_id,
+        event: ev.event_id,
+        error: errorText(e),
+      });
+      const target = { roomId: ev.room_id, eventId: ev.event_id, sender: ev.sender };
+      await this.bridge.notices.notBridged(target, subjectOf(ev) ?? "message", failureReason(e));
+    }
   }
 
   /** The user's typing state in the room (from an `m.typing` ephemeral event). */
@@ -127,8 +149,13 @@ export class Portal {
     const { portals, puppets } = this.bridge;
     if (meta && !meta.fromMe && !this.user.isSelf(meta.sender))
       puppets.noteName(meta.sender, meta.displayName);
-    if (this.kind === "group") return portals.ensureGroup(this.receiver, this.thread);
-    return portals.ensureDm(this.receiver, this.id);
+    try {
+      if (this.kind === "group") return await portals.ensureGroup(this.receiver, this.thread);
+      return await portals.ensureDm(this.receiver, this.id);
+    } catch (e) {
+      if (isTransient(e)) throw e;
+      throw new PortalError(PortalErrorCode.NoRoom, "the portal room could not be created", { cause: e });
+    }
   }
 
   /**
@@ -188,10 +215,14 @@ export class Portal {
     return meta.fromMe && isSentFromMatrix(store, receiver, meta.conversation, cmid);
   }
 
-  /** Persists the catch-up position once the event is handled. */
+  /**
+   * Persists the catch-up position once the event is handled — unless an earlier message of the
+   * conversation was neither bridged nor reported: then the cursor waits for that (undelivered.ts).
+   */
   advanceCursor(meta: MessageMeta): void {
-    if (meta.cursor)
-      this.bridge.store.cursors.advance(this.receiver, meta.cursor.conversation, meta.cursor.messageId);
+    const cursor = meta.cursor;
+    if (!cursor || this.undelivered.holds(cursor)) return;
+    this.bridge.store.cursors.advance(this.receiver, cursor.conversation, cursor.messageId);
   }
 
   /**

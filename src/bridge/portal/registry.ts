@@ -15,6 +15,7 @@ import { parsePuppetMxid } from "../ghosts/ids.js";
 import { matrixErrorText } from "../matrix/errors.js";
 import type { SkypeEvent } from "./from-skype.js";
 import { Portal } from "./portal.js";
+import { reportUnroutable } from "./skype-failures.js";
 import { createDmRoom, createGroupRoom, pointToExisting } from "./room-create.js";
 
 const log = new Logger("bridge.portals");
@@ -81,7 +82,9 @@ export class PortalRegistry {
       // Typing never creates a person (nor, later, a room).
       portal = this.forConversation(receiver, conversation, event.kind !== "typing");
     } catch (e) {
-      log.warn("dropping an event for an unusable conversation id", { user: receiver, error: errorText(e) });
+      void this.queue.push(`unroutable\n${receiver}`, () =>
+        reportUnroutable(this.bridge, receiver, event, e),
+      );
       return;
     }
     if (!portal) {
@@ -90,6 +93,14 @@ export class PortalRegistry {
     }
     const p = portal;
     void p.enqueue(() => p.handleSkypeEvent(event));
+  }
+
+  /**
+   * Forgets the in-memory portal of `receiver` with the person or thread `id` (after its room was
+   * deleted from the store): the next event of that conversation gets a fresh portal.
+   */
+  forget(receiver: string, id: string): void {
+    this.portals.delete(`${receiver}\n${id}`);
   }
 
   /** Resolves once every event queued so far has been handled (tests, shutdown). */

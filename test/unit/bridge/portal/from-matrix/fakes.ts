@@ -215,6 +215,8 @@ export interface MatrixCall {
 export class FakeMatrix {
   readonly calls: MatrixCall[] = [];
   readonly failFor = new Set<string>();
+  /** What was sent to users' management rooms (`notifyUser`). */
+  readonly notified: { mxid: string; text: string }[] = [];
 
   intent(userId = BOT): Intent {
     const fail = (): void => {
@@ -275,7 +277,10 @@ export function fakeContext(store: SqliteStore, sessions: FakeSessions, matrix: 
     botUserId: BOT,
     appserviceId: "skype",
     intent: (userId?: string) => matrix.intent(userId),
-    notifyUser: () => Promise.resolve(),
+    notifyUser: (mxid, text) => {
+      matrix.notified.push({ mxid, text });
+      return Promise.resolve();
+    },
   };
 }
 

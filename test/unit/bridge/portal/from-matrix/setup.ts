@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 /** One Matrix → Skype bridge over fakes, for the unit tests (not a test file itself). */
 import type { TestContext } from "node:test";
-import { Bridge } from "../../../../../src/bridge/bridge.js";
+import { Bridge, type BridgeOptions } from "../../../../../src/bridge/bridge.js";
+import type { RetryPolicy } from "../../../../../src/bridge/matrix/errors.js";
 import type { DurableOutbox, OutboxOptions } from "../../../../../src/bridge/portal/outbox.js";
 import { openStore, type SqliteStore } from "../../../../../src/store/index.js";
 import { setLogWriter } from "../../../../../src/util/logger.js";
@@ -35,6 +36,10 @@ export interface HarnessOptions {
   connected?: boolean;
   autoDeliver?: boolean;
   outbox?: OutboxOptions;
+  /** Retries of Matrix calls, and the sleep every in-place retry uses (default: the bridge's). */
+  retry?: RetryPolicy;
+  /** SQLite busy timeout (default the store's); 0 makes a held lock fail at once. */
+  busyTimeoutMs?: number;
 }
 
 /** A bridge with alice linked (DM with bob, one group) and her session attached. */
@@ -42,14 +47,21 @@ export function harness(t: TestContext, opts: HarnessOptions = {}): Harness {
   const logs: string[] = [];
   const restore = setLogWriter((l) => logs.push(l));
   t.after(restore);
-  const store = openStore({ path: opts.path ?? ":memory:", key: KEY });
+  const store = openStore({
+    path: opts.path ?? ":memory:",
+    key: KEY,
+    ...(opts.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: opts.busyTimeoutMs }),
+  });
   t.after(() => store.close());
   seed(store);
   const sessions = new FakeSessions();
   const matrix = new FakeMatrix();
   const ctx = fakeContext(store, sessions, matrix);
   const portals = new FakePortals();
-  const bridge = new Bridge(ctx, opts.outbox ? { outbox: opts.outbox } : {});
+  const bridgeOpts: BridgeOptions = {};
+  if (opts.outbox) bridgeOpts.outbox = opts.outbox;
+  if (opts.retry) bridgeOpts.retry = opts.retry;
+  const bridge = new Bridge(ctx, bridgeOpts);
   bridge.portals.adoptDmRoom = (receiver, roomId, puppet) => portals.adoptDmRoom(receiver, roomId, puppet);
   const m2s = {
     onEvent: (event: unknown) => bridge.handleMatrixEvent(event),
