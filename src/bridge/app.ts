@@ -5,7 +5,9 @@
  * (management rooms, commands, contact requests, state notices). main.ts builds one and starts it.
  *
  * A Matrix room event goes: appservice → durable inbox → management rooms (commands) → contact
- * request rooms → the bridge core, which hands it to its portal.
+ * request rooms → the bridge core, which hands it to its portal. The connector hands events over in
+ * the order Synapse sent them, and the inbox routes the events of a room one at a time, so they
+ * reach their portal's queue in that order.
  */
 import type { WeakEvent } from "matrix-appservice-bridge";
 import { permissionFor } from "../config/permissions.js";
@@ -17,8 +19,10 @@ import { Logger, errorText } from "../util/logger.js";
 import { Bridge } from "./bridge.js";
 import { isBridgeUser } from "./ghosts/ids.js";
 import { MatrixConnector } from "./matrix/connector.js";
-import { Inbox } from "./matrix/inbox.js";
+import type { MatrixEventJson } from "./matrix/appservice.js";
+import { Inbox, type Dispatched } from "./matrix/inbox.js";
 import type { Registration } from "./matrix/registration.js";
+import { failureReason, subjectOf } from "./portal/not-bridged.js";
 import { AccountCommands } from "./user/commands/account.js";
 import { basicCommands } from "./user/commands/basic.js";
 import { ContactCommands } from "./user/commands/contacts.js";
@@ -78,7 +82,7 @@ export class BridgeApp {
       },
     });
     const core = this.core;
-    this.inbox = new Inbox(core);
+    this.inbox = new Inbox(core, { onFailed: (event, e) => this.reportGivenUp(event, e) });
     this.contactRequests = new ContactRequests(core);
     this.stateNotices = new StateNotices(core.env);
     this.management = this.managementRooms(opts);
@@ -132,12 +136,29 @@ export class BridgeApp {
     });
   }
 
-  /** Routes one Matrix room event: management rooms first, then contact requests, then portals. */
-  private async route(event: WeakEvent): Promise<void> {
+  /**
+   * Routes one Matrix room event: management rooms first, then contact requests, then portals. An
+   * event of a portal is done routing once it is in the portal's queue (its handling is left to
+   * wait for); any other is handled by then, since a room that is no portal yet may become one (a
+   * puppet invited to a DM) and its next event must find the portal.
+   */
+  private async route(event: WeakEvent): Promise<Dispatched | void> {
     if (event.type === "m.room.member" && (await this.management.onMembership(event))) return;
     if (event.type === "m.room.message" && (await this.management.onMessage(event))) return;
     if (await this.contactRequests.onRoomEvent(event)) return;
-    await this.core.handleMatrixEvent(event);
+    const isPortal = this.core.portals.forRoom(event.room_id) !== undefined;
+    const handled = this.core.handleMatrixEvent(event);
+    if (isPortal) return { handled };
+    await handled;
+  }
+
+  /** Tells the sender of an event the inbox gave up on (its routing kept failing). */
+  private reportGivenUp(event: MatrixEventJson, error: unknown): Promise<void> {
+    const subject = subjectOf(event);
+    const { event_id: eventId, room_id: roomId, sender } = event;
+    if (subject === undefined || eventId === undefined || roomId === undefined || typeof sender !== "string")
+      return Promise.resolve();
+    return this.core.notices.notBridged({ roomId, eventId, sender }, subject, failureReason(error));
   }
 
   async start(port: number): Promise<void> {

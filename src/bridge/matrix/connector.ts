@@ -4,18 +4,30 @@
  * appservice HTTP side (durable accept of transactions, both ephemeral keys, the ping route), the
  * bot user's registration and profile, the homeserver ping at start, and the hand-over of every
  * room and ephemeral event to the bridge. It knows nothing of portals or commands.
+ *
+ * Room events are handed over in the order Synapse sent them, within a transaction and across
+ * transactions, straight from our accept hook — not from the library's `controller.onEvent`.
+ * matrix-appservice-bridge 10.3.3 (lib/bridge.js) does not await the controller: its listener of
+ * the appservice's "event" calls `Bridge.onEvent`, which builds a context promise per event and
+ * pushes it on its EventQueue; with queue type "none" (lib/components/event-queue.js,
+ * `EventQueueNone.push`) each event goes to `onConsume` → `controller.onEvent` as soon as its own
+ * promise settles, and the library goes on to the next event at once. That order holds only while
+ * every event's promise chain has the same length (no encryption broker, no edit validation, no
+ * context from stores), and nothing orders the work after it. So we take the order ourselves: the
+ * accept hook sees each transaction's new events in order, and `onEvent` takes each event's place
+ * in line synchronously (the inbox's room lanes). The library still gets every event through the
+ * appservice, for its membership caches; its `controller.onEvent` is left empty.
  */
 import {
   AppServiceRegistration,
   Bridge as LibBridge,
   type Intent,
-  type Request,
   type WeakEvent,
 } from "matrix-appservice-bridge";
 import type { AppService } from "matrix-appservice";
 import type { Config } from "../../config/schema.js";
 import { Logger, errorText } from "../../util/logger.js";
-import { SkypeAppService, type AcceptHook } from "./appservice.js";
+import { SkypeAppService, type AcceptHook, type MatrixEventJson } from "./appservice.js";
 import { pingHomeserver, type PingResult } from "./homeserver-ping.js";
 import type { Registration } from "./registration.js";
 
@@ -33,7 +45,11 @@ export interface MatrixConnectorOptions {
   registration: Registration;
   /** Durably accepts a transaction's events, returning the ones not seen before. */
   accept?: AcceptHook;
-  /** Handles one room event (the durable inbox marks it done afterwards). Must not throw. */
+  /**
+   * Handles one room event. Called for each event not from the bridge's own users, in arrival
+   * order; the call must take the event's place in line before it returns (the inbox's `handle`
+   * does). Must not throw.
+   */
   onEvent(event: WeakEvent): Promise<void>;
   onEphemeral?(event: EphemeralEvent): Promise<void>;
   /** Remembers the bot display name last set (so a restart does not set it again). */
@@ -43,23 +59,24 @@ export interface MatrixConnectorOptions {
 export class MatrixConnector {
   readonly bridge: LibBridge;
   readonly botUserId: string;
+  private readonly registration: AppServiceRegistration;
 
   constructor(private readonly opts: MatrixConnectorOptions) {
     const { config, registration } = opts;
     this.botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}`;
+    this.registration = AppServiceRegistration.fromObject(registration);
     this.bridge = new LibBridge({
       homeserverUrl: config.homeserver.url,
       domain: config.homeserver.domain,
-      registration: AppServiceRegistration.fromObject(registration),
+      registration: this.registration,
       disableStores: true,
       suppressEcho: true,
       networkName: "Skype",
       queue: { type: "none" },
       intentOptions: { clients: { dontCheckPowerLevel: true }, bot: { dontCheckPowerLevel: true } },
       controller: {
-        onEvent: (req: Request<WeakEvent>) => {
-          void this.onEvent(req.getData());
-        },
+        // Room events come from our accept hook, in order (see the top of this file).
+        onEvent: () => undefined,
         onEphemeralEvent: (req) => {
           void this.onEphemeral(req.getData());
         },
@@ -78,7 +95,11 @@ export class MatrixConnector {
     const { config } = this.opts;
     await this.bridge.initialise();
     const as = new SkypeAppService(this.opts.registration.hs_token);
-    if (this.opts.accept) as.accept = this.opts.accept;
+    const accept: AcceptHook = this.opts.accept ?? ((_txn, events) => events);
+    as.accept = (txnId, events) => {
+      const fresh = accept(txnId, events);
+      return fresh instanceof Promise ? fresh.then((f) => this.handOver(f)) : this.handOver(fresh);
+    };
     // SkypeAppService is an AppService subclass; TS cannot see it because the override touches a private member.
     await this.bridge.listen(port, config.appservice.bind_address, 10, as as unknown as AppService);
     log.info("appservice listening", { address: `${config.appservice.bind_address}:${port}` });
@@ -105,6 +126,25 @@ export class MatrixConnector {
 
   async stop(): Promise<void> {
     await this.bridge.close().catch((e: unknown) => log.warn("error while closing", { error: errorText(e) }));
+  }
+
+  /**
+   * Hands a transaction's new events to `onEvent`, in order, after the appservice emitted them to
+   * the library (it answers Synapse and emits in a microtask; this runs in the next macrotask, and
+   * those run in the order they were scheduled, so transactions keep their order too). Events of
+   * the bot and the puppets are left out, as the library's `suppressEcho` would.
+   */
+  private handOver(fresh: MatrixEventJson[]): MatrixEventJson[] {
+    const events = fresh.filter((e) => typeof e.sender !== "string" || !this.isOwnUser(e.sender));
+    if (events.length > 0)
+      setImmediate(() => {
+        for (const event of events) void this.onEvent(event as unknown as WeakEvent);
+      });
+    return fresh;
+  }
+
+  private isOwnUser(userId: string): boolean {
+    return userId === this.botUserId || this.registration.isUserMatch(userId, true);
   }
 
   private async onEvent(event: WeakEvent): Promise<void> {
