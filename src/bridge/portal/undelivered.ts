@@ -96,13 +96,12 @@ export class UndeliveredMessages {
       this.unreported.shift();
       const cursor = entry.meta.cursor;
       if (!cursor) continue;
+      // Both steps go through holds(): a later message still unreported keeps holding from there.
       const further = this.deferred.get(cursor.conversation);
-      if (!this.holds(cursor)) {
-        this.deferred.delete(cursor.conversation);
-        this.p.advanceCursor(entry.meta);
-        if (further !== undefined)
-          this.p.advanceCursor({ ...entry.meta, cursor: { ...cursor, messageId: further } });
-      }
+      this.deferred.delete(cursor.conversation);
+      this.p.advanceCursor(entry.meta);
+      if (further !== undefined)
+        this.p.advanceCursor({ ...entry.meta, cursor: { ...cursor, messageId: further } });
     }
   }
 

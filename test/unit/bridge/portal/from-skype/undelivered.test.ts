@@ -212,3 +212,39 @@ void test("a message that reached the room but could not be recorded is not repo
   assert.ok(store.messages.getBySkypeId(ALICE, BOB_SKYPE, later.messageId!));
   assert.equal(store.cursors.get(ALICE, BOB_SKYPE), first.messageId);
 });
+
+void test("with two unreported messages, reporting the first moves the cursor only up to the second", async () => {
+  const { alice, s2m, hs, store } = testBed();
+  const first = message({ body: "first" });
+  alice.emit("message", first);
+  await s2m.drain();
+  let refuse: (body: string) => boolean = () => true;
+  hs.fail(sendOf("lost A"), () => new FakeMatrixError(400, "M_BAD_JSON", "bad"));
+  hs.fail(sendOf("lost B"), () => new FakeMatrixError(400, "M_BAD_JSON", "bad"));
+  hs.fail(
+    (c) => {
+      const b = c.body as { msgtype?: unknown; body?: unknown } | null;
+      return b?.msgtype === "m.notice" && refuse(String(b.body));
+    },
+    () => new FakeMatrixError(403, "M_FORBIDDEN", "no"),
+    1000,
+  );
+  const a = message({ body: "lost A", arrivalTime: "2024-05-01T10:01:00Z" });
+  const b = message({ body: "lost B", arrivalTime: "2024-05-01T10:02:00Z" });
+  const c = message({ body: "C" });
+  for (const m of [a, b, c]) alice.emit("message", m);
+  await s2m.drain();
+  assert.equal(store.cursors.get(ALICE, BOB_SKYPE), first.messageId);
+
+  refuse = (body) => body.includes("10:02"); // A can be reported now, B not yet
+  const d = message({ body: "D" });
+  alice.emit("message", d);
+  await s2m.drain();
+  assert.equal(store.cursors.get(ALICE, BOB_SKYPE), a.messageId, "up to A, not past B");
+
+  refuse = () => false;
+  const e = message({ body: "E" });
+  alice.emit("message", e);
+  await s2m.drain();
+  assert.equal(store.cursors.get(ALICE, BOB_SKYPE), e.messageId);
+});
