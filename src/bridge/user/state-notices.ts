@@ -12,7 +12,7 @@
  *   bridge is not either (the user or the admin did it).
  * - What was last announced is kept in store.meta, so a restart neither repeats nor forgets it.
  */
-import { describeState } from "../../sessions/state-messages.js";
+import { describeRefreshTokenStore, describeState } from "../../sessions/state-messages.js";
 import type { Session, SessionState } from "../../sessions/types.js";
 import { Logger, errorText } from "../../util/logger.js";
 import type { BridgeEnv } from "../bridge.js";
@@ -48,6 +48,11 @@ export class StateNotices {
     if (this.attached.has(session)) return;
     this.attached.add(session);
     session.on("state", (state) => this.onState(session.mxid, state));
+    // A renewed sign-in that could not be saved would force a new login after the next restart.
+    session.on("refreshTokenStore", (status) => {
+      const { text, alert } = describeRefreshTokenStore(status);
+      this.send(session.mxid, text, alert);
+    });
   }
 
   /** The kind last announced to the user ("connected" when nothing was). */
@@ -101,6 +106,11 @@ export class StateNotices {
     if (user?.accountEmail) account.email = user.accountEmail;
     const { text, alert } = describeState(state, account);
     this.ctx.store.meta.set(metaKey(mxid), state.kind);
+    this.send(mxid, text, alert);
+  }
+
+  /** Sends a notice to the user's management room, after the ones decided before it. */
+  private send(mxid: string, text: string, alert: boolean): void {
     const prev = this.chains.get(mxid) ?? Promise.resolve();
     const next = prev
       .then(() => this.ctx.notifyUser(mxid, text, { alert }))

@@ -178,3 +178,16 @@ test("state notices: once per change, quiet when healthy, transient disconnects 
   notices.stop();
   after.stop();
 });
+
+test("a renewed sign-in the bridge could not save is reported as an alert, and its recovery as a notice", async () => {
+  const bed = testBed();
+  const notices = new StateNotices(bed.ctx, { transientDelayMs: 30 });
+  notices.attach(bed.alice.asSession());
+  bed.alice.emit("refreshTokenStore", { saved: false });
+  bed.alice.emit("refreshTokenStore", { saved: true });
+  await notices.flush();
+  assert.equal(bed.notices.length, 2);
+  assert.equal(bed.notices[0]!.alert, true);
+  assert.match(bed.notices[0]!.text, /could not save your renewed Skype sign-in/);
+  assert.equal(bed.notices[1]!.alert, false);
+});
