@@ -143,6 +143,11 @@ export class BridgeApp {
    * puppet invited to a DM) and its next event must find the portal.
    */
   private async route(event: WeakEvent): Promise<Dispatched | void> {
+    if (event.type === "m.room.message" && this.isCommand(event)) {
+      // Only a command's start is in line: it may run long (a sign-in), and the next one may be
+      // the `cancel` that stops it.
+      return { handled: this.management.onMessage(event).then(() => undefined) };
+    }
     if (event.type === "m.room.member" && (await this.management.onMembership(event))) return;
     if (event.type === "m.room.message" && (await this.management.onMessage(event))) return;
     if (await this.contactRequests.onRoomEvent(event)) return;
@@ -150,6 +155,11 @@ export class BridgeApp {
     const handled = this.core.handleMatrixEvent(event);
     if (isPortal) return { handled };
     await handled;
+  }
+
+  /** True for a message of a user in their own management room (ManagementRooms takes it). */
+  private isCommand(event: WeakEvent): boolean {
+    return this.core.store.users.getByManagementRoom(event.room_id)?.mxid === event.sender;
   }
 
   /** Tells the sender of an event the inbox gave up on (its routing kept failing). */
