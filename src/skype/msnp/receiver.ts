@@ -4,6 +4,7 @@
  * recognised by Message-ID (and the conversation's cursor) or Client-Message-ID, never by text
  * (PROFILE §3 "Catch-up"). Keeps the per-conversation cursors.
  */
+import { SkypeError } from "../errors.js";
 import type { SkypeLogger } from "../log.js";
 import { compareIds } from "./identity.js";
 import { parseEmoteOffset, stripEmotePrefix, type RawMessage } from "./messages.js";
@@ -174,7 +175,8 @@ export class Receiver {
       const parsed = parseThreadActivity(m.content);
       this.emit("threadActivity", { ...this.meta(m, source), activity, ...parsed });
     } catch (e) {
-      this.logger.warn("msnp: unreadable ThreadActivity body", { activity, error: String(e) });
+      const code = e instanceof SkypeError ? e.code : undefined;
+      this.logger.warn("msnp: unreadable ThreadActivity body", { activity, code, error: String(e) });
       this.emit("unhandledMessage", { ...this.meta(m, source), messageType: m.messageType, body: m.content });
     }
   }

@@ -252,7 +252,15 @@ export class Session {
     try {
       this.handlePush(f);
     } catch (e) {
-      this.ctx.logger.warn("msnp: unreadable push", { command: f.command, type: f.type, error: String(e) });
+      // The code says why (SKYPE_UNSAFE_XML for an entity bomb, SKYPE_PARSE, …); the push is
+      // dropped and the connection stays up: one bad push is no reason to lose the others.
+      const code = e instanceof SkypeError ? e.code : undefined;
+      this.ctx.logger.warn("msnp: unreadable push", {
+        command: f.command,
+        type: f.type,
+        code,
+        error: String(e),
+      });
     }
     if (ackId !== undefined && !this.conn.isClosed)
       this.conn.send("ACK", "MSGR", { headers: [["Ack-Id", ackId]] });

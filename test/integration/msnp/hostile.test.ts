@@ -36,6 +36,12 @@ async function rawServer(
   return (server.address() as net.AddressInfo).port;
 }
 
+/** "Billion laughs": ten levels of ten references, 10¹⁰ "lol"s if anything ever expanded them. */
+const LAUGHS =
+  `<!DOCTYPE c [<!ENTITY l0 "lol">` +
+  Array.from({ length: 10 }, (_, i) => `<!ENTITY l${i + 1} "${`&l${i};`.repeat(10)}">`).join("") +
+  `]><connect-response><nonce>&l10;</nonce></connect-response>`;
+
 const unhandled: unknown[] = [];
 process.on("unhandledRejection", (e) => unhandled.push(e));
 
@@ -114,6 +120,40 @@ const cases: {
     code: SkypeErrorCode.MsnpFraming,
     level: "error",
   },
+  {
+    name: "a billion laughs in the reply",
+    reply: (s) => s.write(frame("CNT 1 CON", `\r\n${LAUGHS}`)),
+    code: SkypeErrorCode.UnsafeXml,
+    level: "error",
+  },
+  {
+    name: "an external entity (XXE) in the reply",
+    reply: (s) =>
+      s.write(
+        frame(
+          "CNT 1 CON",
+          '\r\n<!DOCTYPE c [<!ENTITY x SYSTEM "file:///etc/passwd">]><connect-response><nonce>&x;</nonce></connect-response>',
+        ),
+      ),
+    code: SkypeErrorCode.UnsafeXml,
+    level: "error",
+  },
+  {
+    // One byte every 20 ms: the reply would take seconds; the request timeout (300 ms) ends it.
+    name: "a slow-drip reply",
+    reply: (s) => {
+      const bytes = Buffer.from(
+        frame("CNT 1 CON", "\r\n<connect-response><nonce>n1</nonce></connect-response>"),
+      );
+      let i = 0;
+      const timer = setInterval(() => {
+        if (s.destroyed || i >= bytes.length) return clearInterval(timer);
+        s.write(bytes.subarray(i, ++i));
+      }, 20);
+    },
+    code: SkypeErrorCode.Network,
+    level: "warn",
+  },
   { name: "a server that never answers", reply: () => {}, code: SkypeErrorCode.Network, level: "warn" },
 ];
 
@@ -130,8 +170,14 @@ for (const c of cases) {
       backoff: { initialMs: 60_000, maxMs: 60_000 },
     });
     t.after(() => client.stop());
+    const heapBefore = process.memoryUsage().heapUsed;
     client.start();
     const s = await stateOf(client, "transient_disconnect");
+    const heapGrowth = process.memoryUsage().heapUsed - heapBefore;
+    t.diagnostic(
+      `heap growth ${(heapGrowth / 2 ** 20).toFixed(1)} MiB, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`,
+    );
+    assert.ok(heapGrowth < 32 * 2 ** 20);
     assert.equal(s.error?.code, c.code, s.error?.message);
     assert.ok(s.retryAt > Date.now());
     const line = log.lines.find((l) => l.level === c.level && l.message.startsWith("msnp: disconnected"));

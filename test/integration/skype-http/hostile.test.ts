@@ -99,6 +99,92 @@ test("SOAP answers with a forbidden character or 10,000 nested elements are Unsa
   assert.equal(n, 2);
 });
 
+test("external and parameter entities in a SOAP answer are refused and never fetched", async (t) => {
+  let fetched = 0;
+  const env = await serve(t, (req, _body, res) => {
+    if (req.url?.startsWith("/evil")) {
+      fetched++;
+      return void res.writeHead(200).end('<!ENTITY x "pwned">');
+    }
+    const host = req.headers.host!;
+    const doctype = req.url?.includes("SharingService")
+      ? `<!DOCTYPE soap:Envelope [<!ENTITY % p SYSTEM "http://${host}/evil.dtd"> %p;]>`
+      : `<!DOCTYPE soap:Envelope [<!ENTITY x SYSTEM "http://${host}/evil">]>`;
+    res
+      .writeHead(200, { "content-type": "text/xml" })
+      .end(
+        `<?xml version="1.0"?>${doctype}<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+          `<soap:Body>&x;</soap:Body></soap:Envelope>`,
+      );
+  });
+  const book = new AddressBookClient(env.endpoints, fakeTokens(), { dispatcher: env.dispatcher });
+  await assert.rejects(book.findBlockedContacts(), unsafe);
+  await assert.rejects(book.findPendingRequests(), unsafe);
+  assert.equal(fetched, 0, "the client never fetched an external entity");
+});
+
+test("a slow-drip answer is cut off by the whole-request timeout, not by the gap between bytes", async (t) => {
+  const timers = new Set<NodeJS.Timeout>();
+  t.after(() => timers.forEach((x) => clearInterval(x)));
+  const env = await serve(t, (_req, _body, res) => {
+    res.writeHead(200, { "content-type": "text/xml" });
+    const text = Buffer.from(
+      `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+        `<soap:Body>${"<x/>".repeat(1000)}</soap:Body></soap:Envelope>`,
+    );
+    let i = 0;
+    // A byte every 10 ms: never idle long enough for an idle timeout, done only after ~45 s.
+    const timer = setInterval(() => {
+      if (res.destroyed || i >= text.length) return void (clearInterval(timer), res.end());
+      res.write(text.subarray(i, ++i));
+    }, 10);
+    timers.add(timer);
+  });
+  const book = new AddressBookClient(env.endpoints, fakeTokens(), {
+    dispatcher: env.dispatcher,
+    timeoutMs: 500,
+  });
+  const started = Date.now();
+  const heapBefore = process.memoryUsage().heapUsed;
+  await assert.rejects(
+    book.findBlockedContacts(),
+    (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.Network && e.retryable,
+  );
+  const ms = Date.now() - started;
+  t.diagnostic(
+    `cut off after ${ms} ms; heap growth ${((process.memoryUsage().heapUsed - heapBefore) / 2 ** 20).toFixed(1)} MiB`,
+  );
+  assert.ok(ms < 3_000, `took ${ms} ms`);
+});
+
+test("a Content-Length that lies: too long is a Network error, too short a Parse error, no crash", async (t) => {
+  const envelope =
+    `<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">` +
+    `<soap:Body><FindAllBlockedContactsResponse/></soap:Body></soap:Envelope>`;
+  let n = 0;
+  const env = await serve(t, (_req, _body, res) => {
+    n++;
+    // Raw bytes on the socket: node:http would refuse to send a wrong length itself.
+    const declared = n === 1 ? envelope.length + 5000 : 40;
+    res.socket!.end(
+      `HTTP/1.1 200 OK\r\ncontent-type: text/xml\r\ncontent-length: ${declared}\r\n\r\n${envelope}`,
+    );
+  });
+  const book = new AddressBookClient(env.endpoints, fakeTokens(), {
+    dispatcher: env.dispatcher,
+    timeoutMs: 2_000,
+  });
+  await assert.rejects(
+    book.findBlockedContacts(),
+    (e: unknown) => e instanceof SkypeError && e.code === SkypeErrorCode.Network,
+  );
+  await assert.rejects(
+    book.findBlockedContacts(),
+    (e: unknown) => e instanceof ProtocolParseError && e.code === SkypeErrorCode.Parse,
+  );
+  assert.equal(n, 2);
+});
+
 test("an endless answer is cut off at the size limit without buffering it", async (t) => {
   let sent = 0;
   const env = await serve(t, (_req, _body, res) => {
