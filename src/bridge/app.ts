@@ -10,25 +10,21 @@
  * reach their portal's queue in that order.
  */
 import type { WeakEvent } from "matrix-appservice-bridge";
-import { permissionFor } from "../config/permissions.js";
 import type { Config } from "../config/schema.js";
 import { SkypeSessionManager } from "../sessions/session-manager.js";
-import { endpointsFromConfig } from "../sessions/setup.js";
 import type { Store } from "../store/types.js";
 import { Logger, errorText } from "../util/logger.js";
 import { Bridge } from "./bridge.js";
-import { isBridgeUser } from "./ghosts/ids.js";
 import { MatrixConnector } from "./matrix/connector.js";
 import type { MatrixEventJson } from "./matrix/appservice.js";
 import { Inbox, type Dispatched } from "./matrix/inbox.js";
 import type { Registration } from "./matrix/registration.js";
 import { failureReason, subjectOf } from "./portal/not-bridged.js";
-import { AccountCommands } from "./user/commands/account.js";
-import { basicCommands } from "./user/commands/basic.js";
-import { ContactCommands } from "./user/commands/contacts.js";
 import { CommandDispatcher } from "./user/commands/dispatcher.js";
 import { ContactRequests } from "./user/contact-requests.js";
-import { ManagementRooms, managementRoomsFromStore } from "./user/management.js";
+import type { ManagementRooms } from "./user/management.js";
+import { noticeContent } from "./user/reply-format.js";
+import { UserFacing } from "./user/setup.js";
 import { StateNotices } from "./user/state-notices.js";
 
 const log = new Logger("bridge.app");
@@ -46,7 +42,7 @@ export class BridgeApp {
   readonly core: Bridge;
   readonly dispatcher = new CommandDispatcher();
   private readonly management: ManagementRooms;
-  private account!: AccountCommands;
+  private user!: UserFacing;
   private readonly inbox: Inbox;
   private readonly stateNotices: StateNotices;
   private readonly contactRequests: ContactRequests;
@@ -76,9 +72,9 @@ export class BridgeApp {
       notifyUser: async (mxid, text, o = {}) => {
         const roomId = store.users.get(mxid)?.managementRoomId;
         if (!roomId) return;
-        const content: Record<string, unknown> = { msgtype: o.alert ? "m.text" : "m.notice", body: text };
-        if (o.html) Object.assign(content, { format: "org.matrix.custom.html", formatted_body: o.html });
-        await matrix.intent().sendMessage(roomId, content);
+        await matrix
+          .intent()
+          .sendMessage(roomId, noticeContent(text, o.html, o.alert ? "m.text" : "m.notice"));
       },
     });
     const core = this.core;
@@ -91,49 +87,15 @@ export class BridgeApp {
       this.stateNotices.attach(session);
       core.attach(session);
       this.contactRequests.attach(session);
+      this.user.attach(session);
     });
   }
 
-  /** The management rooms and their commands (account, contacts, basics). */
+  /** The management rooms, commands, bridge states and provisioning API (user/setup.ts). */
   private managementRooms(opts: BridgeAppOptions): ManagementRooms {
-    const { config, store } = opts;
-    const { matrix, core } = this;
-    this.account = new AccountCommands({
-      endpoints: endpointsFromConfig(config),
-      sessions: this.sessions,
-      store,
-      redact: async (roomId, eventId, reason) => {
-        await matrix.intent().matrixClient.redactEvent(roomId, eventId, reason);
-      },
-      isCommand: (name) => this.dispatcher.has(name),
-      notice: async (roomId, text) => {
-        await matrix.intent().sendMessage(roomId, { msgtype: "m.notice", body: text });
-      },
-    });
-    const contactCommands = new ContactCommands({
-      sessions: this.sessions,
-      bridge: core,
-      invite: async (puppet, roomId, userId) => {
-        await matrix.intent(puppet).invite(roomId, userId);
-      },
-    });
-    const commands = [
-      ...basicCommands({ dispatcher: this.dispatcher, version: opts.version, ping: () => matrix.ping() }),
-      ...this.account.commands(),
-      ...contactCommands.commands(),
-    ];
-    for (const c of commands) this.dispatcher.add(c);
-    return new ManagementRooms({
-      botIntent: () => matrix.intent(),
-      botUserId: matrix.botUserId,
-      store: managementRoomsFromStore(store),
-      dispatcher: this.dispatcher,
-      permission: (mxid) => permissionFor(config, mxid),
-      intercept: (ctx, body) => this.account.intercept(ctx, body),
-      isBridgeUser: (mxid) => isBridgeUser(core, mxid),
-      isPortal: (roomId) => store.portals.getByRoom(roomId) !== undefined,
-      onLost: (mxid) => this.account.forget(mxid),
-    });
+    const { sessions, matrix, core, contactRequests, dispatcher } = this;
+    this.user = new UserFacing({ ...opts, sessions, matrix, core, contactRequests, dispatcher });
+    return this.user.management;
   }
 
   /**
@@ -143,6 +105,7 @@ export class BridgeApp {
    * puppet invited to a DM) and its next event must find the portal.
    */
   private async route(event: WeakEvent): Promise<Dispatched | void> {
+    this.user.onMatrixEvent(event.sender);
     if (event.type === "m.room.message" && this.isCommand(event)) {
       // Only a command's start is in line: it may run long (a sign-in), and the next one may be
       // the `cancel` that stops it.
@@ -150,6 +113,8 @@ export class BridgeApp {
     }
     if (event.type === "m.room.member" && (await this.management.onMembership(event))) return;
     if (event.type === "m.room.message" && (await this.management.onMessage(event))) return;
+    // Users without permission get nothing from the bridge beyond the refusal of their invite.
+    if (!this.management.permitted(event.sender)) return;
     if (await this.contactRequests.onRoomEvent(event)) return;
     const isPortal = this.core.portals.forRoom(event.room_id) !== undefined;
     const handled = this.core.handleMatrixEvent(event);
@@ -173,6 +138,7 @@ export class BridgeApp {
 
   async start(port: number): Promise<void> {
     await this.matrix.start(port);
+    this.user.mountProvisioning(this.matrix.bridge.appService.expressApp);
     // Events stored before a crash or restart go first, in order, through the same path.
     void this.inbox
       .replay((e) => this.route(e as WeakEvent))
@@ -185,7 +151,7 @@ export class BridgeApp {
 
   async stop(): Promise<void> {
     this.stateNotices.stop();
-    this.account.stop();
+    this.user.stop();
     this.core.stop();
     await this.sessions
       .stopAll()

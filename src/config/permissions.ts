@@ -28,3 +28,18 @@ function sameUser(a: string, b: string): boolean {
   const cb = b.indexOf(":");
   return a.slice(0, ca) === b.slice(0, cb) && a.slice(ca + 1).toLowerCase() === b.slice(cb + 1).toLowerCase();
 }
+
+/**
+ * Whom a user without permission should ask for access: `permissions_contact`, else the admins
+ * named by MXID in `permissions` (joined with "or"); undefined when neither says.
+ */
+export function accessContact(
+  config: Pick<Config, "permissions" | "permissions_contact">,
+): string | undefined {
+  const contact = config.permissions_contact?.trim();
+  if (contact) return contact;
+  const admins = Object.entries(config.permissions)
+    .filter(([key, level]) => key.startsWith("@") && level === "admin")
+    .map(([key]) => key);
+  return admins.length ? admins.join(" or ") : undefined;
+}

@@ -23,6 +23,11 @@ export interface HomeserverConfig {
   url: string;
   /** Server name: the part after `:` in user ids (`example.org`, `localhost:8448`). */
   domain: string;
+  /**
+   * Where to POST each linked user's bridge state (mautrix bridgev2's `status_endpoint`: JSON with
+   * `state_event`, `user_id`, …, authorised with the appservice token). Unset: not sent.
+   */
+  status_endpoint?: string;
 }
 
 /** `appservice`: how the bridge listens and presents itself. */
@@ -108,6 +113,19 @@ export interface LoggingConfig {
   format: LogFormat;
 }
 
+/** `provisioning`: the HTTP provisioning API (mautrix bridgev2's v3 routes) under `/_matrix/provision`. */
+export interface ProvisioningConfig {
+  /**
+   * Secret that integration managers send as `Authorization: Bearer <secret>` (with `user_id`).
+   * Unset: the API is off. Shorter than 16 characters: the API is off and the start says why.
+   */
+  shared_secret?: string;
+  /** Accept Matrix OpenID tokens (exchanged at `/v1/exchange_openid`) for users acting for themselves. Default true. */
+  allow_matrix_auth: boolean;
+  /** Requests per minute and client address (0: no limit). Default 60. */
+  rate_limit_per_minute: number;
+}
+
 /** `limits`. */
 export interface LimitsConfig {
   /** How many Skype sessions may be starting at once (at boot). Default 4. */
@@ -124,6 +142,13 @@ export interface Config {
   skype: SkypeConfig;
   /** Keys: `*`, a server name (`example.org`) or an MXID; at least one entry. See `permissionFor`. */
   permissions: Record<string, PermissionLevel>;
+  /**
+   * Whom a Matrix user without permission should ask for access (an MXID, an e-mail or any text),
+   * named in the bot's refusal. Unset: the admins listed in `permissions`.
+   */
+  permissions_contact?: string;
+  /** Unset: the provisioning API is off. */
+  provisioning?: ProvisioningConfig;
   encryption: EncryptionConfig;
   logging: LoggingConfig;
   limits: LimitsConfig;
@@ -142,7 +167,7 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       required: ["url", "domain"],
-      properties: { url: str, domain: str },
+      properties: { url: str, domain: str, status_endpoint: { type: "string", pattern: "^https?://" } },
     },
     appservice: {
       type: "object",
@@ -205,6 +230,16 @@ export const configSchema = {
       type: "object",
       minProperties: 1,
       additionalProperties: { enum: ["user", "admin"] },
+    },
+    permissions_contact: nonEmpty,
+    provisioning: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        shared_secret: str,
+        allow_matrix_auth: { type: "boolean", default: true },
+        rate_limit_per_minute: { type: "integer", minimum: 0, maximum: 100000, default: 60 },
+      },
     },
     encryption: {
       type: "object",

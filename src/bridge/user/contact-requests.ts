@@ -32,7 +32,7 @@ export interface RoomMessageEvent {
   content?: Record<string, unknown>;
 }
 
-type Answer = "accept" | "decline";
+export type Answer = "accept" | "decline";
 
 /** Reads `accept` / `decline` (optionally `!skype`-prefixed, any case, trailing punctuation). */
 export function parseAnswer(body: string): Answer | undefined {
@@ -171,34 +171,85 @@ export class ContactRequests {
     const current = this.ctx.store.pendingRequests.get(req.receiver, req.mri);
     if (!current || current.status !== "pending" || current.roomId === null) return;
     const roomId = current.roomId;
-    const session = this.ctx.sessions.get(req.receiver);
     const name = current.displayName?.trim() || fallbackName(current.mri);
     const txn = txnIdFor("answer", eventId);
-    if (!session) {
+    if (!this.ctx.sessions.get(req.receiver)) {
       const text =
         "You are not signed in to Skype; sign in with `login` in your management room, then try again.";
       return this.say(roomId, text, text.replace(/`([^`]+)`/g, "<code>$1</code>"), txn);
     }
-    try {
-      if (answer === "accept") await session.acceptContactRequest(current.mri);
-      else await session.declineContactRequest(current.mri);
-    } catch (e) {
-      log.warn("contact request answer failed", { user: req.receiver, answer, error: errorText(e) });
-      const text = `Could not ${answer} the request from ${name}: ${requestFailureText(e)}.`;
+    const failure = await this.carryOut(req.receiver, current.mri, answer);
+    if (failure !== undefined) {
+      const text = `Could not ${answer} the request from ${name}: ${failure}.`;
       return this.say(roomId, text, escapeHtml(text), txn);
     }
-    this.ctx.store.pendingRequests.update(req.receiver, req.mri, {
-      status: answer === "accept" ? "accepted" : "declined",
-    });
-    if (answer === "decline") return this.afterDecline(current, roomId, name, txn);
+    await this.followUp(current, roomId, answer, txn);
+  }
+
+  /** Tells Skype the answer and records it; returns why it failed, or undefined. */
+  private async carryOut(receiver: string, mri: string, answer: Answer): Promise<string | undefined> {
+    const session = this.ctx.sessions.get(receiver);
+    if (!session) return "you are not signed in to Skype";
+    try {
+      if (answer === "accept") await session.acceptContactRequest(mri);
+      else await session.declineContactRequest(mri);
+    } catch (e) {
+      log.warn("contact request answer failed", { user: receiver, answer, error: errorText(e) });
+      return requestFailureText(e);
+    }
+    if (this.ctx.store.pendingRequests.get(receiver, mri)) {
+      this.ctx.store.pendingRequests.update(receiver, mri, {
+        status: answer === "accept" ? "accepted" : "declined",
+      });
+    }
+    return undefined;
+  }
+
+  /** After a settled request: the room becomes the DM portal (accept), or the requester leaves it (decline). */
+  private async followUp(
+    req: PendingRequestRow,
+    roomId: string,
+    answer: Answer,
+    txn: string,
+  ): Promise<string> {
+    const name = req.displayName?.trim() || fallbackName(req.mri);
+    if (answer === "decline") {
+      await this.afterDecline(req, roomId, name, txn);
+      return `Declined the contact request from ${name}.`;
+    }
     const { puppets, portals } = this.ctx;
-    const person = puppets.personFor(current.mri);
+    const person = puppets.personFor(req.mri);
     const portalRoom = portals.attachDmRoom(req.receiver, person.id, roomId, puppets.nameOf(person));
     const text =
       portalRoom === roomId
         ? `Accepted: ${name} is now one of your Skype contacts. Messages in this room now go to them on Skype.`
         : `Accepted: ${name} is now one of your Skype contacts. You already have a chat with them: https://matrix.to/#/${portalRoom}`;
     await this.say(roomId, text, escapeHtml(text), txn);
+    return `Accepted: ${name} is now one of your Skype contacts. Your chat with them: https://matrix.to/#/${portalRoom}`;
+  }
+
+  /**
+   * Answers a request by command (`accept <id>` / `decline <id>` in the management room): Skype is
+   * told, and the request's room, if it was shown in one, gets the same follow-up as an answer
+   * typed there. Resolves with what to tell the user and whether it worked.
+   */
+  answerByCommand(receiver: string, mri: string, answer: Answer): Promise<{ ok: boolean; text: string }> {
+    return this.queue.run(receiver, async () => {
+      const current = this.ctx.store.pendingRequests.get(receiver, mri);
+      const name = current?.displayName?.trim() || fallbackName(mri);
+      const failure = await this.carryOut(receiver, mri, answer);
+      if (failure !== undefined)
+        return { ok: false, text: `Could not ${answer} the request from ${name}: ${failure}.` };
+      if (current?.status === "pending" && current.roomId !== null) {
+        const txn = txnIdFor("answer-command", receiver, mri, String(current.id));
+        return { ok: true, text: await this.followUp(current, current.roomId, answer, txn) };
+      }
+      const done =
+        answer === "accept"
+          ? `Accepted the contact request from ${name}.`
+          : `Declined the contact request from ${name}.`;
+      return { ok: true, text: done };
+    });
   }
 
   private async afterDecline(

@@ -12,6 +12,7 @@ import type { Store } from "../../store/types.js";
 import { Logger, errorText } from "../../util/logger.js";
 import type { CommandDispatcher } from "./commands/dispatcher.js";
 import type { CommandContext } from "./commands/types.js";
+import { noticeContent } from "./reply-format.js";
 
 const log = new Logger("bridge.management");
 
@@ -45,6 +46,8 @@ export interface ManagementDeps {
   store: ManagementRoomStore;
   dispatcher: CommandDispatcher;
   permission(mxid: string): Permission;
+  /** Whom a user without permission should ask for access (named in the refusal), if known. */
+  accessContact?: string;
   /** Consumes a message before it is read as a command (e.g. a password a login waits for). */
   intercept?(ctx: CommandContext, body: string): Promise<boolean>;
   /** True for the bot and the puppets (their invites are the bridge's own doing). */
@@ -82,10 +85,7 @@ export class ManagementRooms {
     const perm = this.deps.permission(ev.sender);
     if (perm === "none") {
       log.info("refusing an invite from a user without permission", { user: ev.sender, room: ev.room_id });
-      await this.refuse(
-        ev.room_id,
-        "Sorry, you are not allowed to use this Skype bridge. Ask the bridge's admin to add you to its permissions.",
-      );
+      await this.refuse(ev.room_id, refusalText(this.deps.accessContact));
       return true;
     }
     await bot.join(ev.room_id);
@@ -204,12 +204,13 @@ export class ManagementRooms {
     };
   }
 
+  /** True when the user may use the bridge at all (events of others are not handled). */
+  permitted(mxid: string): boolean {
+    return this.deps.permission(mxid) !== "none";
+  }
+
   async notice(roomId: string, text: string, html?: string): Promise<void> {
-    const content: Record<string, unknown> = { msgtype: "m.notice", body: text };
-    if (html) {
-      content.format = "org.matrix.custom.html";
-      content.formatted_body = html;
-    }
+    const content = noticeContent(text, html);
     try {
       await this.deps.botIntent().sendMessage(roomId, content);
     } catch (e) {
@@ -217,4 +218,12 @@ export class ManagementRooms {
       throw e;
     }
   }
+}
+
+/** The one polite refusal a user without permission gets, naming whom to ask when known. */
+export function refusalText(contact: string | undefined): string {
+  const ask = contact
+    ? `To get access, ask ${contact}.`
+    : "To get access, ask the admin of this bridge to add you to its permissions.";
+  return `Sorry, you are not allowed to use this Skype bridge. ${ask} I am leaving this room now.`;
 }

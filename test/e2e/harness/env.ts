@@ -84,7 +84,11 @@ export class E2EEnv {
       synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles: [registrationPath] });
       writeFileSync(
         configPath,
-        yaml.dump({ ...config, homeserver: { url: synapse.url, domain: synapse.domain } }),
+        // Other homeserver keys of the overlay (e.g. status_endpoint) stay.
+        yaml.dump({
+          ...config,
+          homeserver: { ...config.homeserver, url: synapse.url, domain: synapse.domain },
+        }),
       );
       const env = new E2EEnv(dir, synapse, skype, configPath, registrationPath, bridgePort, tokenKey);
       await env.startBridge();

@@ -14,13 +14,15 @@
  * secret and removed, so an expired login never swallows a command and never echoes a password.
  */
 import { LoginProcess } from "../../../skype/auth/login-process.js";
-import { isSkypeError, SkypeErrorCode, type SkypeError } from "../../../skype/errors.js";
+import { isSkypeError, SkypeErrorCode } from "../../../skype/errors.js";
 import type { SkypeEndpoints } from "../../../skype/model.js";
-import { describeState } from "../../../sessions/state-messages.js";
 import type { SessionManager } from "../../../sessions/types.js";
 import type { Store } from "../../../store/types.js";
 import { Logger, errorText } from "../../../util/logger.js";
+import { loginFailureText } from "./login-failures.js";
 import type { Command, CommandContext } from "./types.js";
+
+export { loginFailureText } from "./login-failures.js";
 
 const log = new Logger("bridge.login");
 
@@ -45,34 +47,11 @@ export interface AccountCommandDeps {
   redact(roomId: string, eventId: string, reason: string): Promise<void>;
   /** True when `name` is a command (an expired login lets commands through). */
   isCommand(name: string): boolean;
-  /** Tells the user in a room (the login's timeout notice). */
-  notice(roomId: string, text: string): Promise<void>;
+  /** Tells the user in a room (the login's timeout notice, a login an admin started for them). */
+  notice(roomId: string, text: string, html?: string): Promise<void>;
   now?: () => number;
   /** How long a login waits for input (default {@link LOGIN_TIMEOUT_MS}). */
   loginTimeoutMs?: number;
-}
-
-/** A user-facing sentence for a sign-in failure. Never contains secrets or raw server text beyond a short reason. */
-export function loginFailureText(e: unknown): string {
-  if (!isSkypeError(e)) return "Login failed because of an internal error. The bridge's log has the details.";
-  const err: SkypeError = e;
-  // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- the rest share one message
-  switch (err.code) {
-    case SkypeErrorCode.WrongPassword:
-      return `Login failed: ${err.message.replace(/^the sign-in failed: /, "")} Send \`login <e-mail>\` to try again.`;
-    case SkypeErrorCode.SecondFactor:
-      return "Login failed: this account asks for a second verification step, which the password login cannot do. Send `login` (without an e-mail) to sign in through your browser instead.";
-    case SkypeErrorCode.StateMismatch:
-      return "Login failed: the address you pasted belongs to a different sign-in attempt. Send `login` to start again.";
-    case SkypeErrorCode.BadRedirect:
-      return "Login failed: that address holds no sign-in result. Paste the whole address of the blank page you end up on after signing in, or send `cancel`.";
-    case SkypeErrorCode.AccountNotActive:
-      return `Login failed: ${err.message}`;
-    case SkypeErrorCode.Network:
-      return "Login failed: the Skype sign-in servers could not be reached. Try again in a moment.";
-    default:
-      return `Login failed (${err.code}). Send \`login\` to try again.`;
-  }
 }
 
 export class AccountCommands {
@@ -134,6 +113,26 @@ export class AccountCommands {
     this.clear(mxid);
   }
 
+  /**
+   * Starts a login for `mxid` on an admin's request: the prompt goes to the user's management room
+   * `roomId`, and their next message there is the answer, as if they had sent `login` themselves.
+   * Returns false (doing nothing) when a login already waits for them.
+   */
+  async startFor(mxid: string, roomId: string, email?: string): Promise<boolean> {
+    const waiting = this.pendingOf(mxid);
+    if (waiting && waiting.expiresTs >= this.now()) return false;
+    const ctx: CommandContext = {
+      sender: mxid,
+      roomId,
+      eventId: "",
+      isAdmin: false,
+      reply: (text, html) => this.deps.notice(roomId, text, html),
+    };
+    await this.deps.notice(roomId, "An admin of this bridge started a Skype login for you.");
+    await this.login(ctx, email ? [email] : []);
+    return true;
+  }
+
   /** Stops the timeout timers (shutdown); the stored records stay. */
   stop(): void {
     for (const t of this.timers.values()) clearTimeout(t);
@@ -147,12 +146,17 @@ export class AccountCommands {
         usage: "login [e-mail]",
         summary:
           "link your Skype account (with an e-mail: password sign-in; without: sign in in your browser)",
+        example: "login alice@example.org",
+        group: "Account",
+        args: { max: 1 },
         run: (ctx, args) => this.login(ctx, args),
       },
       {
         name: "cancel",
         usage: "cancel",
         summary: "abandon a login that is waiting for your input",
+        group: "Account",
+        args: { max: 0 },
         run: async (ctx) => {
           const p = this.pendingOf(ctx.sender);
           this.clear(ctx.sender);
@@ -164,6 +168,8 @@ export class AccountCommands {
         name: "logout",
         usage: "logout",
         summary: "unlink your Skype account, stop its connection and forget its tokens",
+        group: "Account",
+        args: { max: 0 },
         run: async (ctx) => {
           const user = this.deps.store.users.get(ctx.sender);
           if (!this.deps.sessions.get(ctx.sender) && !user?.skypeMri && !user?.liveMri) {
@@ -172,12 +178,6 @@ export class AccountCommands {
           await this.deps.sessions.unlink(ctx.sender);
           return ctx.reply("Logged out of Skype. The bridge has forgotten your tokens.");
         },
-      },
-      {
-        name: "whoami",
-        usage: "whoami",
-        summary: "show which Skype account is linked and the state of its connection",
-        run: (ctx) => this.whoami(ctx),
       },
     ];
   }
@@ -285,27 +285,6 @@ export class AccountCommands {
     const ids = [r.identities.msa, r.identities.skype].filter((x): x is string => Boolean(x));
     await ctx.reply(
       `Linked to Skype as ${r.profile.displayName} (${ids.join(", ")}). Your contacts' messages will appear in rooms of their own.`,
-    );
-  }
-
-  private async whoami(ctx: CommandContext): Promise<void> {
-    const user = this.deps.store.users.get(ctx.sender);
-    const session = this.deps.sessions.get(ctx.sender);
-    const ids = [user?.liveMri, user?.skypeMri].filter((x): x is string => Boolean(x));
-    if (!ids.length) {
-      await ctx.reply(
-        "You are not logged in to Skype. Send `login <e-mail>` or `login` to link your account.",
-      );
-      return;
-    }
-    const state = session
-      ? describeState(session.state, {
-          skypename: user?.skypeName ?? undefined,
-          email: user?.accountEmail ?? undefined,
-        }).text
-      : "No connection is running.";
-    await ctx.reply(
-      `Linked Skype account: ${user?.accountEmail ?? ids[0]} (${ids.join(", ")}).\nState: ${state}`,
     );
   }
 }

@@ -17,6 +17,8 @@ export function basicCommands(deps: BasicCommandDeps): Command[] {
       name: "help",
       usage: "help",
       summary: "show this list",
+      group: "General",
+      args: { max: 0 },
       async run(ctx) {
         const { text, html } = deps.dispatcher.helpText(ctx.isAdmin);
         await ctx.reply(text, html);
@@ -26,6 +28,8 @@ export function basicCommands(deps: BasicCommandDeps): Command[] {
       name: "version",
       usage: "version",
       summary: "show the bridge's version",
+      group: "General",
+      args: { max: 0 },
       async run(ctx) {
         await ctx.reply(`skype-matrix-bridge ${deps.version} (Node ${process.version})`);
       },
@@ -34,6 +38,8 @@ export function basicCommands(deps: BasicCommandDeps): Command[] {
       name: "ping",
       usage: "ping",
       summary: "check that the homeserver and the bridge can reach each other",
+      group: "General",
+      args: { max: 0 },
       async run(ctx) {
         const r = await deps.ping();
         if (r.ok) {

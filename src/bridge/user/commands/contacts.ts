@@ -1,39 +1,58 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * Starting chats from the management room: `contacts` lists the Skype contacts with their Matrix
- * puppets, `pm <contact>` opens (or re-opens) the DM portal with one, `add-contact <who> [message]`
- * sends a Skype contact request.
+ * Starting chats from the management room: `contacts [search]` lists the Skype contacts with their
+ * Matrix puppets (a page at a time), `pm <contact>` (or `start-chat`) opens (or re-opens) the DM
+ * portal with one, `add-contact <who> [message]` sends a Skype contact request.
  */
 import type { Contact } from "../../../skype/model.js";
-import type { SessionManager } from "../../../sessions/types.js";
+import type { Session, SessionManager } from "../../../sessions/types.js";
 import { Logger, errorText } from "../../../util/logger.js";
-import { escapeHtml } from "../../convert/index.js";
 import type { Bridge } from "../../bridge.js";
-import { CommandError, type Command, type CommandContext } from "./types.js";
+import { escapeHtml } from "../../convert/index.js";
+import { openDm } from "../open-dm.js";
+import { pickPerson, resolveId } from "./resolve.js";
+import { CommandError, UsageError, type Command, type CommandContext } from "./types.js";
 
 const log = new Logger("bridge.contacts");
 
+/** Contacts per page of `contacts`. */
+export const CONTACTS_PAGE_SIZE = 25;
+
 export interface ContactCommandDeps {
-  sessions: SessionManager;
-  /** The bridge core: its portals and puppets. */
-  bridge: Pick<Bridge, "portals" | "puppets">;
-  /** The intent of a puppet, to invite the user back into an existing DM. */
-  invite(puppetMxid: string, roomId: string, userId: string): Promise<void>;
+  sessions: Pick<SessionManager, "get">;
+  /** The bridge core: its portals, puppets, store and Matrix calls. */
+  bridge: Pick<Bridge, "portals" | "puppets" | "store" | "matrix">;
 }
 
 /** Finds the one contact `query` names: an MRI, e-mail, Skype name, or a unique part of the display name. */
 export function findContact(contacts: readonly Contact[], query: string): Contact | Contact[] | undefined {
-  const q = query.trim().toLowerCase();
-  const exact = contacts.find((c) =>
-    c.identities.some((id) => {
-      const mri = id.toLowerCase();
-      return mri === q || mri.slice(2) === q;
-    }),
-  );
-  if (exact) return exact;
-  const byName = contacts.filter((c) => c.displayName.toLowerCase().includes(q));
-  if (byName.length === 1) return byName[0];
-  return byName.length > 1 ? byName : undefined;
+  const r = resolveId(contacts, query);
+  return r.kind === "known" ? r.person : r.kind === "ambiguous" ? r.matches : undefined;
+}
+
+/** The user's running session, or the "log in first" error. */
+export function sessionOf(sessions: Pick<SessionManager, "get">, mxid: string): Session {
+  const session = sessions.get(mxid);
+  if (!session) {
+    throw new CommandError(
+      "not linked",
+      "You are not logged in to Skype. Send `login <e-mail>` or `login` first.",
+    );
+  }
+  return session;
+}
+
+/** Splits `contacts` arguments into the search words and the page (`… page 2`). */
+export function parseListArgs(args: readonly string[]): { search: string; page: number } {
+  const words = [...args];
+  let page = 1;
+  if (words.length >= 2 && words.at(-2)?.toLowerCase() === "page") {
+    const n = Number(words.at(-1));
+    if (!Number.isInteger(n) || n < 1) throw new UsageError("The page must be a number from 1.");
+    page = n;
+    words.splice(-2, 2);
+  }
+  return { search: words.join(" ").trim(), page };
 }
 
 export class ContactCommands {
@@ -43,55 +62,82 @@ export class ContactCommands {
     return [
       {
         name: "contacts",
-        usage: "contacts",
-        summary: "list your Skype contacts and their Matrix users",
-        run: (ctx) => this.list(ctx),
+        usage: "contacts [search] [page <n>]",
+        summary: "list your Skype contacts and their Matrix users (a page at a time)",
+        example: "contacts bob",
+        group: "Contacts",
+        run: (ctx, args) => this.list(ctx, args),
       },
       {
         name: "pm",
-        usage: "pm <name, e-mail, Skype name or MRI>",
-        summary: "open your chat with a Skype contact",
+        aliases: ["start-chat"],
+        usage: "pm <contact>",
+        summary: "open your chat with a Skype contact (name, e-mail, Skype name or MRI); also `start-chat`",
+        example: "pm Bob",
+        group: "Contacts",
+        args: { min: 1 },
         run: (ctx, args) => this.pm(ctx, args.join(" ")),
       },
       {
         name: "add-contact",
         usage: "add-contact <e-mail or Skype name> [message]",
         summary: "send a Skype contact request",
+        example: "add-contact bob@example.org Hi, it's Alice",
+        group: "Contacts",
+        args: { min: 1 },
         run: (ctx, args) => this.add(ctx, args),
       },
     ];
   }
 
-  private session(ctx: CommandContext) {
-    const session = this.deps.sessions.get(ctx.sender);
-    if (!session) {
-      throw new CommandError(
-        "not linked",
-        "You are not logged in to Skype. Send `login <e-mail>` or `login` first.",
-      );
-    }
-    return session;
-  }
-
-  private async list(ctx: CommandContext): Promise<void> {
-    const contacts = [...this.session(ctx).contacts()].sort((a, b) =>
-      a.displayName.localeCompare(b.displayName),
-    );
-    if (!contacts.length) {
+  private async list(ctx: CommandContext, args: string[]): Promise<void> {
+    const { search, page } = parseListArgs(args);
+    const all = sessionOf(this.deps.sessions, ctx.sender).contacts();
+    if (!all.length) {
       await ctx.reply("Your Skype contact list is empty (or not read yet; try again in a moment).");
       return;
     }
+    const q = search.toLowerCase();
+    const contacts = all
+      .filter(
+        (c) =>
+          !q ||
+          c.displayName.toLowerCase().includes(q) ||
+          c.identities.some((i) => i.toLowerCase().includes(q)),
+      )
+      .sort((a, b) => a.displayName.localeCompare(b.displayName));
+    if (!contacts.length) {
+      await ctx.reply(`None of your ${all.length} Skype contacts matches "${search}".`);
+      return;
+    }
+    const pages = Math.ceil(contacts.length / CONTACTS_PAGE_SIZE);
+    if (page > pages)
+      throw new CommandError("no such page", `There ${pages === 1 ? "is 1 page" : `are ${pages} pages`}.`);
+    const shown = contacts.slice((page - 1) * CONTACTS_PAGE_SIZE, page * CONTACTS_PAGE_SIZE);
+    await this.sendPage(ctx, { shown, total: contacts.length, search, page, pages });
+  }
+
+  private async sendPage(
+    ctx: CommandContext,
+    p: { shown: Contact[]; total: number; search: string; page: number; pages: number },
+  ): Promise<void> {
     const { puppets } = this.deps.bridge;
-    const rows = contacts.map((c) => {
-      const mxid = puppets.mxidOf(puppets.personFor(c.identities[0]!).id);
-      return { c, mxid };
-    });
+    const rows = p.shown.map((c) => ({ c, mxid: puppets.mxidOf(puppets.personFor(c.identities[0]!).id) }));
+    const what = p.search ? `Your Skype contacts matching "${p.search}"` : "Your Skype contacts";
+    const pageNote = p.pages > 1 ? `, page ${p.page} of ${p.pages}` : "";
+    const header = `${what} (${p.total})${pageNote}; send \`pm <name>\` to chat:`;
+    const next =
+      p.page < p.pages
+        ? `Send \`contacts ${p.search ? `${p.search} ` : ""}page ${p.page + 1}\` for more.`
+        : "";
     const text = [
-      `Your Skype contacts (${contacts.length}); send \`pm <name>\` to chat:`,
+      header,
       ...rows.map(({ c, mxid }) => `• ${c.displayName} — ${c.identities.join(", ")} — ${mxid}`),
-    ].join("\n");
+    ];
+    if (next) text.push(next);
+    const code = (s: string): string => escapeHtml(s).replace(/`([^`]+)`/g, "<code>$1</code>");
     const html =
-      `<p>Your Skype contacts (${contacts.length}); send <code>pm &lt;name&gt;</code> to chat:</p><ul>` +
+      `<p>${code(header)}</p><ul>` +
       rows
         .map(
           ({ c, mxid }) =>
@@ -99,43 +145,32 @@ export class ContactCommands {
             `<a href="https://matrix.to/#/${encodeURIComponent(mxid)}">${escapeHtml(mxid)}</a></li>`,
         )
         .join("") +
-      "</ul>";
-    await ctx.reply(text, html);
+      "</ul>" +
+      (next ? `<p>${code(next)}</p>` : "");
+    await ctx.reply(text.join("\n"), html);
   }
 
   private async pm(ctx: CommandContext, query: string): Promise<void> {
-    if (!query.trim()) throw new CommandError("no contact", "Usage: `pm <name, e-mail, Skype name or MRI>`.");
-    const found = findContact(this.session(ctx).contacts(), query);
-    if (!found) {
+    const contacts = sessionOf(this.deps.sessions, ctx.sender).contacts();
+    const r = resolveId(contacts, query);
+    if (r.kind === "none" || r.kind === "identity") {
       throw new CommandError(
         "unknown contact",
         `No contact matches "${query}". Send \`contacts\` for the list.`,
       );
     }
-    if (Array.isArray(found)) {
-      throw new CommandError(
-        "ambiguous contact",
-        `"${query}" matches ${found.map((c) => c.displayName).join(", ")}; be more precise.`,
-      );
-    }
-    const { portals, puppets } = this.deps.bridge;
-    const mri = found.identities.find((id) => id.startsWith("8:")) ?? found.identities[0]!;
-    const roomId = await portals.ensureDm(ctx.sender, mri);
-    const puppet = puppets.mxidOf(puppets.personFor(mri).id);
-    // An existing DM the user has left: invite them back (an "already in the room" refusal is fine).
-    await this.deps
-      .invite(puppet, roomId, ctx.sender)
-      .catch((e: unknown) => log.debug("invite back not needed or refused", { error: errorText(e) }));
+    const found = pickPerson(contacts, query, { allowUnknown: false, listCommand: "contacts" });
+    const { roomId } = await openDm(this.deps.bridge, ctx.sender, found.mri);
     await ctx.reply(
-      `Your chat with ${found.displayName} is https://matrix.to/#/${roomId} (check your invites).`,
-      `Your chat with ${escapeHtml(found.displayName)}: <a href="https://matrix.to/#/${encodeURIComponent(roomId)}">open it</a> (check your invites).`,
+      `Your chat with ${found.name} is https://matrix.to/#/${roomId} (check your invites).`,
+      `Your chat with ${escapeHtml(found.name)}: <a href="https://matrix.to/#/${encodeURIComponent(roomId)}">open it</a> (check your invites).`,
     );
   }
 
   private async add(ctx: CommandContext, args: string[]): Promise<void> {
     const [who, ...rest] = args;
-    if (!who) throw new CommandError("no target", "Usage: `add-contact <e-mail or Skype name> [message]`.");
-    const session = this.session(ctx);
+    if (!who) throw new UsageError();
+    const session = sessionOf(this.deps.sessions, ctx.sender);
     try {
       await session.sendContactRequest(who, rest.join(" ") || undefined);
     } catch (e) {

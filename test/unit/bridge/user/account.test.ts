@@ -46,6 +46,7 @@ function bed(t: TestContext): Bed {
           abch: NOWHERE,
           activesync: NOWHERE,
           msnp: "127.0.0.1:1",
+          msnpTls: false,
         },
         sessions: { get: () => undefined } as unknown as SessionManager,
         store,
