@@ -39,7 +39,14 @@ export function parseConfig(text: string, env: NodeJS.ProcessEnv = process.env, 
   try {
     data = yaml.load(text, filename === undefined ? {} : { filename });
   } catch (err) {
-    if (!(err instanceof yaml.YAMLException)) throw err;
+    if (!(err instanceof yaml.YAMLException)) {
+      // js-yaml's own types can fail with a plain TypeError on odd input (`!!binary` on a
+      // non-string: "data.replace is not a function"); still the file's fault, still a ConfigError.
+      // The message is not repeated: it is js-yaml's internals, not something to fix in the file.
+      throw new ConfigError([
+        { path: "(yaml)", reason: "the YAML parser could not read this file (an unusual tag?)" },
+      ]);
+    }
     // Only the reason and position: js-yaml's message quotes the surrounding lines, which may
     // hold the token key. No `cause` either, for the same reason.
     // Some errors have no position: "expected a single document in the stream" (a second `---`)

@@ -69,6 +69,13 @@ void test("config: a second YAML document is a ConfigError, not a TypeError", ()
   );
 });
 
+void test("config: js-yaml failing inside a type (!!binary on a number) is a ConfigError", () => {
+  assert.throws(
+    () => parseConfig("!!binary \n0x1F", {}),
+    (e: unknown) => e instanceof ConfigError && e.message.startsWith("(yaml)"),
+  );
+});
+
 void test("config: a token key read as a YAML alias or tag is not quoted back", () => {
   const key = "hunter2-correct-horse-battery";
   for (const text of [`secrets:\n  token_key: *${key}\n`, `secrets:\n  token_key: !${key} x\n`]) {
