@@ -241,6 +241,29 @@ export class SkypeSessionManager implements SessionManager {
     });
   }
 
+  /**
+   * Replaces the user's session with a new one built from the store (the stored refresh token, so
+   * a session halted by a refused sign-in gets a fresh try). The old one signs out first. Never throws.
+   */
+  async reconnect(mxid: string): Promise<Session | undefined> {
+    try {
+      return await this.serially(mxid, async () => {
+        if (this.shuttingDown) return undefined;
+        const row = this.opts.store.users.get(mxid);
+        if (!row?.hasRefreshToken) return undefined;
+        const previous = this.sessions.get(mxid);
+        this.sessions.delete(mxid);
+        await previous?.stop();
+        const session = this.createFromStore(row);
+        if (session) void session.start();
+        return session;
+      });
+    } catch (e) {
+      this.log.error("reconnecting a session failed", { user: mxid, error: errorText(e) });
+      return undefined;
+    }
+  }
+
   /** Stops every session cleanly (`OUT`), waiting at most `stopTimeoutMs`. Never throws. */
   async stopAll(): Promise<void> {
     this.shuttingDown = true;

@@ -13,6 +13,7 @@ import type { Contact, SkypeEndpoints } from "../skype/model.js";
 import { MsnpClient, newClientMessageId } from "../skype/msnp/index.js";
 import type { MsnpClientOptions, MsnpState, PresenceStatus, ThreadRole } from "../skype/msnp/types.js";
 import { AddressBookClient } from "../skype/soap/address-book.js";
+import type { BlockedContact } from "../skype/soap/parse.js";
 import { TokenManager, TokenScope } from "../skype/tokens.js";
 import type { Store } from "../store/types.js";
 import { errorText, type Logger } from "../util/logger.js";
@@ -411,6 +412,20 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   async sendContactRequest(who: string, message?: string): Promise<void> {
     await this.guard(() => this.book.sendContactRequest(who, { message, ownDisplayName: this.displayName }));
+  }
+
+  async blockContact(who: string): Promise<void> {
+    await this.guard(() => this.book.block(who));
+    this.refresher.trigger("contact blocked");
+  }
+
+  async unblockContact(who: string): Promise<void> {
+    await this.guard(() => this.book.unblock(who));
+    this.refresher.trigger("contact unblocked");
+  }
+
+  blockedContacts(): Promise<BlockedContact[]> {
+    return this.guard(() => this.book.findBlockedContacts());
   }
 
   /**

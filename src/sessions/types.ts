@@ -6,6 +6,7 @@
 import type { EventEmitter } from "node:events";
 import type { SkypeError } from "../skype/errors.js";
 import type { Contact } from "../skype/model.js";
+import type { BlockedContact } from "../skype/soap/parse.js";
 import type { LoginResult } from "../skype/auth/login-process.js";
 import type {
   DeleteEvent,
@@ -120,6 +121,14 @@ export interface Session extends EventEmitter<SessionEvents> {
   acceptContactRequest(mri: string): Promise<void>;
   declineContactRequest(mri: string): Promise<void>;
   sendContactRequest(who: string, message?: string): Promise<void>;
+  /**
+   * Blocking (address book; network I/O; throws SkypeError). `who`: e-mail, Skype name or MRI.
+   * Optional capabilities, as bridgev2's optional network interfaces: callers check for them.
+   */
+  blockContact?(who: string): Promise<void>;
+  unblockContact?(who: string): Promise<void>;
+  /** The people this account blocked, read from the address book now. */
+  blockedContacts?(): Promise<BlockedContact[]>;
   /** Re-reads contacts and requests now; emits `contacts` and `contactRequests`. */
   resyncContacts(): Promise<void>;
   /** The contact list from the last sync (may be empty before the first one). */
@@ -136,6 +145,11 @@ export interface SessionManager {
   unlink(mxid: string): Promise<void>;
   get(mxid: string): Session | undefined;
   all(): Session[];
+  /**
+   * Stops the user's session and starts a new one from the stored sign-in (a fresh connection, even
+   * after a refused one); undefined when the user has no stored sign-in. Never throws. Optional.
+   */
+  reconnect?(mxid: string): Promise<Session | undefined>;
   /** Called for every new session (at start-up and on link) so the bridge can attach listeners first. */
   onSession(listener: (session: Session) => void): void;
   /** Stops every session cleanly (`OUT`). */
