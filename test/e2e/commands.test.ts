@@ -6,18 +6,10 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { sendContactRequest } from "../../refserver/http/address-book.js";
-import { SkypeSessionManager } from "../../src/sessions/session-manager.js";
-import { SkypeSession } from "../../src/sessions/session.js";
 import { commandEvent, commandUntil } from "./harness/commands.js";
 import { E2EEnv } from "./harness/env.js";
 import type { HumanClient } from "./harness/human.js";
 import { waitFor } from "./harness/util.js";
-
-/** The session layer offers blocking and reconnecting (optional capabilities the commands use). */
-const canBlock =
-  typeof (SkypeSession.prototype as unknown as Record<string, unknown>).blockContact === "function";
-const canReconnect =
-  typeof (SkypeSessionManager.prototype as unknown as Record<string, unknown>).reconnect === "function";
 
 describe("user commands against a real Synapse", () => {
   let env: E2EEnv;
@@ -185,28 +177,15 @@ describe("user commands against a real Synapse", () => {
     assert.ok(!skypeAlice().contacts.has(key("zed@outlook.com")));
   });
 
-  test(
-    "block, blocked and unblock change the block list on Skype",
-    { skip: canBlock ? false : "the session layer has no block operations yet" },
-    async () => {
-      assert.match(await say("blocked"), /^You blocked 1 on Skype:\n• Mallory \(live:mallory\)/);
-      assert.match(await say("block dave"), /^Blocked Dave Lister \(dave\.lister\) on Skype\./);
-      assert.ok(skypeAlice().blocked.has(key("dave.lister")));
-      assert.match(await say("blocked"), /^You blocked 2 on Skype:/);
-      assert.match(await say("unblock mallory"), /^Unblocked Mallory \(live:mallory\) on Skype\./);
-      assert.ok(!skypeAlice().blocked.has(key("mallory@hotmail.com")));
-      assert.match(await say("unblock mallory@hotmail.com"), /^Could not unblock .*: they are not blocked\./);
-    },
-  );
-
-  test(
-    "without block operations in the session layer, blocking says so",
-    { skip: canBlock ? "the session layer blocks" : false },
-    async () => {
-      assert.equal(await say("block dave"), "Blocking is not available in this version of the bridge yet.");
-      assert.equal(await say("blocked"), "Blocking is not available in this version of the bridge yet.");
-    },
-  );
+  test("block, blocked and unblock change the block list on Skype", async () => {
+    assert.match(await say("blocked"), /^You blocked 1 on Skype:\n• Mallory \(live:mallory\)/);
+    assert.match(await say("block dave"), /^Blocked Dave Lister \(dave\.lister\) on Skype\./);
+    assert.ok(skypeAlice().blocked.has(key("dave.lister")));
+    assert.match(await say("blocked"), /^You blocked 2 on Skype:/);
+    assert.match(await say("unblock mallory"), /^Unblocked Mallory \(live:mallory\) on Skype\./);
+    assert.ok(!skypeAlice().blocked.has(key("mallory@hotmail.com")));
+    assert.match(await say("unblock mallory@hotmail.com"), /^Could not unblock .*: they are not blocked\./);
+  });
 
   test("presence sets the Skype status and leaves the Matrix presence alone", async () => {
     const before = (await alice.getPresenceStatus()).state;
@@ -236,44 +215,21 @@ describe("user commands against a real Synapse", () => {
     assert.match(done, /^Sync done in [\d.]+ s: 4 contacts, 0 contact requests waiting\.$/);
   });
 
-  test(
-    "reconnect gives a fresh connection",
-    { skip: canReconnect ? false : "the session layer cannot reconnect yet" },
-    async () => {
-      const before = env.skype.msnp
-        .endpoints()
-        .find((e) => e.ready && e.identities.includes("8:live:alice_1"));
-      assert.ok(before);
-      const reply = await commandUntil(
-        env,
-        alice,
-        mgmt,
-        "reconnect",
-        /^Connected to Skype|^Still connecting/,
-      );
-      assert.equal(reply, "Connected to Skype as live:alice_1.");
-      await waitFor(
-        () =>
-          env.skype.msnp
-            .endpoints()
-            .some(
-              (e) => e.ready && e.identities.includes("8:live:alice_1") && e.connection !== before.connection,
-            ),
-        { what: "a new connection" },
-      );
-    },
-  );
-
-  test(
-    "without reconnect in the session layer, reconnect says so",
-    { skip: canReconnect ? "the session layer reconnects" : false },
-    async () => {
-      assert.equal(
-        await say("reconnect"),
-        "Reconnecting is not available in this version of the bridge yet.",
-      );
-    },
-  );
+  test("reconnect gives a fresh connection", async () => {
+    const before = env.skype.msnp.endpoints().find((e) => e.ready && e.identities.includes("8:live:alice_1"));
+    assert.ok(before);
+    const reply = await commandUntil(env, alice, mgmt, "reconnect", /^Connected to Skype|^Still connecting/);
+    assert.equal(reply, "Connected to Skype as live:alice_1.");
+    await waitFor(
+      () =>
+        env.skype.msnp
+          .endpoints()
+          .some(
+            (e) => e.ready && e.identities.includes("8:live:alice_1") && e.connection !== before.connection,
+          ),
+      { what: "a new connection" },
+    );
+  });
 
   test("commands work in a portal with the !skype prefix", async () => {
     const portal = /matrix\.to\/#\/(!\S+) /.exec(await say("pm bob"))![1]!;

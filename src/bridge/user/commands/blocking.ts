@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Blocking on Skype from the management room: `block <id>`, `unblock <id>` and `blocked` (the
- * address book's block list, read when asked). These run on session operations that the session
- * contract offers as optional capabilities (as bridgev2 has optional network interfaces): a session
- * without them gets a clear answer instead of a crash.
+ * address book's block list, read when asked). The session contract offers these as optional
+ * capabilities (as bridgev2 has optional network interfaces): a session without them gets a clear
+ * answer instead of a crash.
  */
 import { SoapFaultError } from "../../../skype/errors.js";
 import type { Session, SessionManager } from "../../../sessions/types.js";
@@ -30,14 +30,14 @@ export interface BlockingSession {
   blockedContacts(): Promise<BlockedPerson[]>;
 }
 
-/** The session's block operations, or undefined when this session layer has none. */
+/** The session's block operations (an optional capability of the session contract), if any. */
 export function blockingOf(session: Session): BlockingSession | undefined {
-  const s = session as Partial<BlockingSession>;
-  const ok =
-    typeof s.blockContact === "function" &&
-    typeof s.unblockContact === "function" &&
-    typeof s.blockedContacts === "function";
-  return ok ? (session as unknown as BlockingSession) : undefined;
+  if (!session.blockContact || !session.unblockContact || !session.blockedContacts) return undefined;
+  return {
+    blockContact: (who) => session.blockContact?.(who) ?? Promise.resolve(),
+    unblockContact: (who) => session.unblockContact?.(who) ?? Promise.resolve(),
+    blockedContacts: () => session.blockedContacts?.() ?? Promise.resolve([]),
+  };
 }
 
 export interface BlockingCommandDeps {

@@ -24,13 +24,9 @@ export const PRESENCE_CODES: Readonly<Record<string, PresenceStatus>> = {
   hidden: "HDN",
 };
 
-/** A session manager that can replace a session with a fresh one (an optional capability). */
-interface Reconnecting {
-  reconnect(mxid: string): Promise<Session | undefined>;
-}
-
 export interface ConnectionDeps {
-  sessions: Pick<SessionManager, "get">;
+  /** `reconnect` is an optional capability of the session manager. */
+  sessions: Pick<SessionManager, "get" | "reconnect">;
   store: Pick<Store, "users" | "pendingRequests">;
   /** Resolves once the bridge has applied the contacts the session emitted so far (puppets). */
   contactsApplied(mxid: string): Promise<void>;
@@ -150,8 +146,8 @@ export class ConnectionCommands {
 
   /** Gives `mxid` a fresh Skype connection, telling `ctx` how it went. */
   async reconnect(ctx: CommandContext, mxid: string): Promise<void> {
-    const manager = this.deps.sessions as Partial<Reconnecting>;
-    if (typeof manager.reconnect !== "function") {
+    const manager = this.deps.sessions;
+    if (!manager.reconnect) {
       throw new CommandError(
         "unsupported",
         "Reconnecting is not available in this version of the bridge yet.",

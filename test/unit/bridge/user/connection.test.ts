@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { EventEmitter } from "node:events";
 import { test } from "node:test";
+import { BlockingCommands, blockingOf } from "../../../../src/bridge/user/commands/blocking.js";
 import { ConnectionCommands } from "../../../../src/bridge/user/commands/connection.js";
 import { CONTACTS_PAGE_SIZE, ContactCommands } from "../../../../src/bridge/user/commands/contacts.js";
 import { CommandError, UsageError, type CommandContext } from "../../../../src/bridge/user/commands/types.js";
@@ -155,5 +156,22 @@ void test("reconnect waits for the new session and tells how it went; without th
     (e: unknown) =>
       e instanceof CommandError &&
       e.humanMessage === "Reconnecting is not available in this version of the bridge yet.",
+  );
+});
+
+void test("blocking on a session without block operations says so instead of failing", async () => {
+  const session = new FakeSession([]);
+  assert.equal(blockingOf(asSession(session)), undefined);
+  const block = new BlockingCommands({
+    sessions: { get: () => asSession(session) },
+    store: { pendingRequests: requests } as never,
+  })
+    .commands()
+    .find((c) => c.name === "block")!;
+  await assert.rejects(
+    block.run(ctx(), ["dave"]),
+    (e: unknown) =>
+      e instanceof CommandError &&
+      e.humanMessage === "Blocking is not available in this version of the bridge yet.",
   );
 });
