@@ -19,6 +19,7 @@ import { MatrixConnector } from "./matrix/connector.js";
 import type { MatrixEventJson } from "./matrix/appservice.js";
 import { Inbox, type Dispatched } from "./matrix/inbox.js";
 import type { Registration } from "./matrix/registration.js";
+import { Observability } from "./metrics/serve.js";
 import { failureReason, subjectOf } from "./portal/not-bridged.js";
 import { CommandDispatcher } from "./user/commands/dispatcher.js";
 import { ContactRequests } from "./user/contact-requests.js";
@@ -46,6 +47,7 @@ export class BridgeApp {
   private readonly inbox: Inbox;
   private readonly stateNotices: StateNotices;
   private readonly contactRequests: ContactRequests;
+  private readonly observability: Observability;
 
   constructor(opts: BridgeAppOptions) {
     const { store, config } = opts;
@@ -82,6 +84,7 @@ export class BridgeApp {
     this.contactRequests = new ContactRequests(core);
     this.stateNotices = new StateNotices(core.env);
     this.management = this.managementRooms(opts);
+    this.observability = new Observability(config, opts.version, core);
     // Listeners go on before each session starts, so nothing it emits is missed.
     this.sessions.onSession((session) => {
       this.stateNotices.attach(session);
@@ -138,6 +141,7 @@ export class BridgeApp {
 
   async start(port: number): Promise<void> {
     await this.matrix.start(port);
+    await this.observability.start(this.matrix, port);
     this.user.mountProvisioning(this.matrix.bridge.appService.expressApp);
     // Events stored before a crash or restart go first, in order, through the same path.
     void this.inbox
@@ -146,6 +150,7 @@ export class BridgeApp {
     // Sessions start in the background: a slow Skype server must not delay the appservice.
     void this.sessions
       .startAll()
+      .then(() => this.observability.readiness.sessionsStarted())
       .catch((e: unknown) => log.error("starting sessions failed", { error: errorText(e) }));
   }
 
@@ -159,6 +164,7 @@ export class BridgeApp {
     // Let queued work finish, but never hold a shutdown for long: what is left is in the inbox and
     // outbox, and the Skype cursors have not moved past it.
     await Promise.race([this.core.drain(), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    await this.observability.stop();
     await this.matrix.stop();
   }
 }

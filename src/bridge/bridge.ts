@@ -15,6 +15,7 @@ import { Puppets, type PuppetsOptions } from "./ghosts/puppets.js";
 import { MatrixOps } from "./matrix/client.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
 import { RoomMembers } from "./matrix/members.js";
+import { BridgeMetrics } from "./metrics/registry.js";
 import { asRoomEvent } from "./portal/matrix-event-kinds.js";
 import { handlePuppetInvite } from "./portal/matrix-invites.js";
 import { RoomNotices } from "./portal/not-bridged.js";
@@ -68,6 +69,8 @@ export class Bridge {
   readonly retry: RetryPolicy;
   readonly typingTimeoutMs: number;
   readonly now: () => number;
+  /** The `bridge_…` metrics (counted always; served only when `metrics.enabled`). */
+  readonly metrics: BridgeMetrics;
   private readonly attached = new WeakSet<Session>();
 
   constructor(
@@ -82,7 +85,8 @@ export class Bridge {
     this.retry = opts.retry ?? DEFAULT_RETRY;
     this.typingTimeoutMs = opts.typingTimeoutMs ?? 20_000;
     this.now = opts.now ?? Date.now;
-    this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId);
+    this.metrics = new BridgeMetrics(env);
+    this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId, this.metrics.matrixCall);
     this.members = new RoomMembers(this.matrix, env.botUserId);
     this.users = new LinkedUsers(env.store, env.sessions);
     this.puppets = new Puppets(this, opts.puppets);
@@ -108,7 +112,7 @@ export class Bridge {
       const me = this.users.get(session.mxid);
       if (me.identities.length > 0) await puppets.selfPuppet(me);
     });
-    const route = portals.routeSkypeEvent.bind(portals, session.mxid);
+    const route = this.metrics.timed(portals.routeSkypeEvent.bind(portals, session.mxid));
     session.on("message", (e) => route(e.conversation, { kind: "message", event: e }));
     session.on("edit", (e) => route(e.conversation, { kind: "edit", event: e }));
     session.on("delete", (e) => route(e.conversation, { kind: "delete", event: e }));
@@ -143,6 +147,7 @@ export class Bridge {
       presenceWritten();
     });
     this.outbox.attach(session);
+    this.metrics.attach(session);
   }
 
   /**

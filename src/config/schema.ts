@@ -126,6 +126,16 @@ export interface ProvisioningConfig {
   rate_limit_per_minute: number;
 }
 
+/** `metrics`: the Prometheus endpoint (`GET /metrics`), off by default. */
+export interface MetricsConfig {
+  /** Serve `/metrics`. Default false. */
+  enabled: boolean;
+  /** Serve `/metrics`, `/health` and `/ready` on a listener of their own on this port. Unset: on the appservice listener. */
+  port?: number;
+  /** Address that listener binds to (only with `port`). Default `127.0.0.1`. */
+  bind_address: string;
+}
+
 /** `limits`. */
 export interface LimitsConfig {
   /** How many Skype sessions may be starting at once (at boot). Default 4. */
@@ -151,6 +161,7 @@ export interface Config {
   provisioning?: ProvisioningConfig;
   encryption: EncryptionConfig;
   logging: LoggingConfig;
+  metrics: MetricsConfig;
   limits: LimitsConfig;
 }
 
@@ -254,6 +265,16 @@ export const configSchema = {
       properties: {
         level: { enum: ["debug", "info", "warn", "error"], default: "info" },
         format: { enum: ["text", "json"], default: "text" },
+      },
+    },
+    metrics: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: "boolean", default: false },
+        port: { type: "integer", minimum: 1, maximum: 65535 },
+        bind_address: { ...nonEmpty, default: "127.0.0.1" },
       },
     },
     limits: {

@@ -51,6 +51,8 @@ export class SkypeAppService extends AppService {
   /** The latest ping transaction id Synapse echoed back to us (MSC2659). */
   lastPing?: string;
   accept: AcceptHook = (_txn, events) => events;
+  /** Answers `GET /health`; the library's answer ("OK" as text) until the bridge sets its own. */
+  health = (_req: Request, res: Response): void => void res.send("OK");
 
   constructor(private readonly hsToken: string) {
     super({ homeserverToken: hsToken });
@@ -81,6 +83,11 @@ export class SkypeAppService extends AppService {
    */
   override isInvalidToken(req: Request, res: Response): boolean {
     return !this.authorised(req, res);
+  }
+
+  // Private in the base class too; its constructor binds the /health route to this override.
+  protected override onHealthCheck(req: Request, res: Response): void {
+    this.health(req, res);
   }
 
   protected override onTransaction(req: Request, res: Response): void {

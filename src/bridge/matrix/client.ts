@@ -14,6 +14,9 @@ const enc = encodeURIComponent;
 /** Membership of a user in a room as the homeserver reports it. */
 export type Membership = "join" | "invite" | "leave" | "ban" | "knock";
 
+/** Runs one client-server call (registration of its user included), e.g. to count it (metrics/). */
+export type CallObserver = <T>(method: string, path: string, call: () => Promise<T>) => Promise<T>;
+
 /** The Matrix calls the Skype → Matrix side needs, each made as a given user. */
 export class MatrixOps {
   private readonly registered = new Set<string>();
@@ -22,10 +25,12 @@ export class MatrixOps {
   /**
    * @param intentOf the bridge's intent factory (no argument: the bot).
    * @param botUserId the bot's MXID, mapped to the bot's own intent.
+   * @param observe wraps every call (the bridge counts them by endpoint and outcome).
    */
   constructor(
     private readonly intentOf: (userId?: string) => Intent,
     readonly botUserId: string,
+    private readonly observe: CallObserver = (_method, _path, call) => call(),
   ) {}
 
   private intent(userId: string): Intent {
@@ -39,8 +44,10 @@ export class MatrixOps {
     qs: Record<string, unknown> | null,
     body: unknown,
   ): Promise<Record<string, unknown>> {
-    await this.register(userId);
-    const res = (await this.intent(userId).matrixClient.doRequest(method, path, qs, body)) as unknown;
+    const res = await this.observe(method, path, async () => {
+      await this.register(userId);
+      return (await this.intent(userId).matrixClient.doRequest(method, path, qs, body)) as unknown;
+    });
     return res !== null && typeof res === "object" ? (res as Record<string, unknown>) : {};
   }
 

@@ -122,6 +122,7 @@ function record(
     sentTs: at.sentTs,
     editOf: at.editOf ?? null,
   });
+  p.bridge.metrics.skypeDelivered(e);
 }
 
 /** The original message an edit or delete refers to (by its Client-Message-ID). */

@@ -16,6 +16,7 @@ import type { MessageEvent, OutgoingMessage, Session } from "../../sessions/type
 import type { NewMessage, OutboxRow, Store } from "../../store/types.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { Bridge } from "../bridge.js";
+import type { Outcome } from "../metrics/registry.js";
 import { clientMessageIdFor } from "../matrix/txn-ids.js";
 import { failureReason, type RoomNotices } from "./not-bridged.js";
 import { type OutboxPayload, parsePayload, payloadSubject, sendPayload } from "./outbox-payload.js";
@@ -65,15 +66,10 @@ export function isSentFromMatrix(
   return store.outbox.getByClientId(receiver, conversation, clientMessageId) !== undefined;
 }
 
-interface InFlight {
-  readonly session: Session;
-  readonly token: symbol;
-}
-
 /** The durable outbox; one per bridge. Attach every session (SessionManager.onSession). */
 export class DurableOutbox {
   private readonly ready = new Map<string, Session>();
-  private readonly inflight = new Map<number, InFlight>();
+  private readonly inflight = new Map<number, { readonly session: Session; readonly token: symbol }>();
   private readonly attached = new WeakSet<Session>();
   private readonly settling = new Set<Promise<void>>();
   private readonly maxAttempts: number;
@@ -82,7 +78,7 @@ export class DurableOutbox {
   private readonly notices: RoomNotices;
 
   constructor(
-    private readonly ctx: Pick<Bridge, "store" | "sessions" | "notices">,
+    private readonly ctx: Pick<Bridge, "store" | "sessions" | "notices" | "metrics">,
     opts: OutboxOptions = {},
   ) {
     this.maxAttempts = opts.maxAttempts ?? 5;
@@ -188,7 +184,7 @@ export class DurableOutbox {
         event: row.eventId,
         error: errorText(e),
       });
-      if (e instanceof SkypeError && !e.retryable) this.fail(row, payload, failureReason(e));
+      if (e instanceof SkypeError && !e.retryable) this.fail(row, payload, failureReason(e), "refused");
       return;
     }
     const token = Symbol(row.eventId);
@@ -213,7 +209,7 @@ export class DurableOutbox {
     const retry =
       !(e instanceof MsnpError) &&
       (!(e instanceof SkypeError) || e.retryable || e.code === SkypeErrorCode.NotConnected);
-    if (!retry) return this.fail(row, payload, failureReason(e));
+    if (!retry) return this.fail(row, payload, failureReason(e), "refused");
     log.info("a send was interrupted; it is re-sent after the next catch-up", {
       room: row.roomId,
       event: row.eventId,
@@ -226,6 +222,7 @@ export class DurableOutbox {
   /** Closes the entry and maps the event (same transaction); a delete marks the original deleted. */
   private complete(row: OutboxRow, payload: OutboxPayload, skypeMessageId: string | undefined): void {
     const { store } = this.ctx;
+    if (store.outbox.get(row.id)) this.ctx.metrics.matrixToSkype(row, "delivered"); // once, if still open
     const original =
       payload.kind === "edit" || payload.kind === "delete"
         ? store.messages.getByEventId(payload.originalEventId)
@@ -259,9 +256,10 @@ export class DurableOutbox {
   }
 
   /** Closes the entry and, unless the event was a notice, tells the sender in the room. */
-  private fail(row: OutboxRow, payload: OutboxPayload | undefined, reason: string): void {
+  private fail(row: OutboxRow, payload: OutboxPayload | undefined, reason: string, outcome?: Outcome): void {
     this.inflight.delete(row.id);
     if (!this.ctx.store.outbox.complete(row.id)) return;
+    this.ctx.metrics.matrixToSkype(row, outcome ?? "failed");
     log.warn("a Matrix → Skype send failed for good", { room: row.roomId, event: row.eventId, reason });
     if (payload?.quiet) return;
     const target = { roomId: row.roomId, eventId: row.eventId, sender: payload?.sender ?? row.receiver };

@@ -114,6 +114,7 @@ export class Portal {
     } catch (err) {
       const message = undeliveredKind(e);
       if (!message) throw err;
+      this.bridge.metrics.skypeFailed(e, err);
       await this.undelivered.failed(message.meta, message.kind, err);
     }
   }

@@ -94,6 +94,7 @@ export async function startSessionEnv(
     permissions: { "*": "user" },
     encryption: { enabled: false },
     logging: { level: "debug", format: "text" },
+    metrics: { enabled: false, bind_address: "127.0.0.1" },
     limits: { session_start_concurrency: 4 },
   };
   opts.config?.(config);
