@@ -57,11 +57,15 @@ function identity(bridge: Bridge): BridgeIdentity {
   };
 }
 
-/** Creates `receiver`'s DM room with the person (not yet recorded as a portal). */
+/**
+ * Creates `receiver`'s DM room with the person (not yet recorded as a portal), named after them
+ * unless `opts` names it otherwise (a contact request's room says what it is).
+ */
 export async function createDmRoom(
   bridge: Bridge,
   receiver: string,
   personId: string,
+  opts: { name?: string; topic?: string } = {},
 ): Promise<{ roomId: string; name: string }> {
   const { matrix, members, store, botUserId: bot } = bridge;
   const puppet = await bridge.puppets.ensure(personId);
@@ -81,7 +85,8 @@ export async function createDmRoom(
     visibility: "private",
     is_direct: true,
     invite: [receiver, bot],
-    name: puppet.displayName,
+    name: opts.name ?? puppet.displayName,
+    ...(opts.topic === undefined ? {} : { topic: opts.topic }),
     initial_state: initialState,
     power_level_content_override: { users, events: PORTAL_EVENT_LEVELS },
   });

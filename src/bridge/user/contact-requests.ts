@@ -94,9 +94,16 @@ export class ContactRequests {
     const hint = req.displayName ? { displayName: req.displayName } : {};
     const puppet = await this.ctx.puppets.ensure(req.mri, hint);
     let roomId = this.ctx.portals.roomFor(req.receiver, req.mri);
-    if (roomId === undefined) roomId = (await createDmRoom(this.ctx, req.receiver, puppet.personId)).roomId;
-    this.ctx.store.pendingRequests.update(req.receiver, req.mri, { roomId });
     const name = req.displayName?.trim() || fallbackName(req.mri);
+    if (roomId === undefined) {
+      // Clients show an invite by its room name (Hydrogen shows nothing else), so the name says what it is.
+      const room = await createDmRoom(this.ctx, req.receiver, puppet.personId, {
+        name: `Contact request from ${name}`,
+        topic: `${name} wants to add you as a Skype contact. Reply "accept" or "decline" in this room.`,
+      });
+      roomId = room.roomId;
+    }
+    this.ctx.store.pendingRequests.update(req.receiver, req.mri, { roomId });
     const who = `${name} (${fallbackName(req.mri)})`;
     const said = req.message?.trim();
     const text =
@@ -220,12 +227,29 @@ export class ContactRequests {
     const { puppets, portals } = this.ctx;
     const person = puppets.personFor(req.mri);
     const portalRoom = portals.attachDmRoom(req.receiver, person.id, roomId, puppets.nameOf(person));
+    if (portalRoom === roomId) await this.renameAfterContact(roomId, person.id);
     const text =
       portalRoom === roomId
         ? `Accepted: ${name} is now one of your Skype contacts. Messages in this room now go to them on Skype.`
         : `Accepted: ${name} is now one of your Skype contacts. You already have a chat with them: https://matrix.to/#/${portalRoom}`;
     await this.say(roomId, text, escapeHtml(text), txn);
     return `Accepted: ${name} is now one of your Skype contacts. Your chat with them: https://matrix.to/#/${portalRoom}`;
+  }
+
+  /** The request's room becomes the DM portal: named after the contact, its request topic cleared. */
+  private async renameAfterContact(roomId: string, personId: string): Promise<void> {
+    const { puppets, matrix } = this.ctx;
+    const puppet = puppets.mxidOf(personId);
+    const name = puppets.nameOf(puppets.personFor(personId));
+    try {
+      await matrix.sendState(puppet, roomId, "m.room.name", "", { name });
+      await matrix.sendState(puppet, roomId, "m.room.topic", "", { topic: "" });
+    } catch (e) {
+      log.warn("could not rename an accepted contact request's room", {
+        room: roomId,
+        error: matrixErrorText(e),
+      });
+    }
   }
 
   /**

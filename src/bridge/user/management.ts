@@ -90,6 +90,14 @@ export class ManagementRooms {
     }
     await bot.join(ev.room_id);
     if (this.deps.isPortal(ev.room_id)) return true;
+    if (await this.isEncrypted(ev.room_id)) {
+      log.info("refusing an encrypted room (the bridge cannot read it)", { room: ev.room_id });
+      await this.refuse(
+        ev.room_id,
+        "I cannot read encrypted rooms: this bridge has no end-to-bridge encryption yet, so I would never see your commands here. Start a new direct chat with me with encryption turned off.",
+      );
+      return true;
+    }
     const others = await this.othersIn(ev.room_id, ev.sender);
     if (others !== 0) {
       log.info("refusing a room that is not a direct chat with the bot", { room: ev.room_id, others });
@@ -122,6 +130,35 @@ export class ManagementRooms {
     } catch (e) {
       log.warn("could not read a room's members", { room: roomId, error: errorText(e) });
       return -1;
+    }
+  }
+
+  /** True when the room has `m.room.encryption` state (false when that cannot be told). */
+  private async isEncrypted(roomId: string): Promise<boolean> {
+    try {
+      await this.deps.botIntent().matrixClient.getRoomStateEvent(roomId, "m.room.encryption", "");
+      return true;
+    } catch {
+      // M_NOT_FOUND: not encrypted. Anything else: the room's messages will show whether we can read them.
+      return false;
+    }
+  }
+
+  /** True when the bot's power level reaches the room's `redact` level. */
+  private async canRedact(roomId: string): Promise<boolean> {
+    try {
+      const pl = (await this.deps
+        .botIntent()
+        .matrixClient.getRoomStateEvent(roomId, "m.room.power_levels", "")) as {
+        users?: Record<string, unknown>;
+        users_default?: unknown;
+        redact?: unknown;
+      };
+      const mine = pl.users?.[this.deps.botUserId] ?? pl.users_default ?? 0;
+      const needed = pl.redact ?? 50;
+      return typeof mine === "number" && typeof needed === "number" && mine >= needed;
+    } catch {
+      return false;
     }
   }
 
@@ -201,6 +238,7 @@ export class ManagementRooms {
       eventId: ev.event_id,
       isAdmin: perm === "admin",
       reply: (text, html) => this.notice(ev.room_id, text, html),
+      canRedact: () => this.canRedact(ev.room_id),
     };
   }
 

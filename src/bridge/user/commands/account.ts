@@ -247,7 +247,9 @@ export class AccountCommands {
       process.start("password");
       this.begin(ctx.sender, process, { flow: "password", email, roomId: ctx.roomId });
       await ctx.reply(
-        `Send the password of ${email} as your next message. I will delete (redact) it right away. Send \`cancel\` to stop.`,
+        (await ctx.canRedact?.()) === false
+          ? `Send the password of ${email} as your next message. I cannot delete messages in this room (I lack the power to redact here), so delete your password message yourself right after sending it — or send \`cancel\` and then \`login\` without an e-mail to sign in through your browser instead.`
+          : `Send the password of ${email} as your next message. I will delete (redact) it right away. Send \`cancel\` to stop.`,
       );
       return;
     }

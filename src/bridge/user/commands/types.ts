@@ -32,6 +32,8 @@ export interface CommandContext {
    * `<code>` in an HTML version, so command names never show literal backticks.
    */
   reply(text: string, html?: string): Promise<void>;
+  /** Whether the bot may redact others' messages in the room (a typed password must go). */
+  canRedact?(): Promise<boolean>;
 }
 
 /** The sections of `help`, in the order they are shown. */
