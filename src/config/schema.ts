@@ -111,6 +111,8 @@ export interface LoggingConfig {
   level: LogLevel;
   /** Default `text`. */
   format: LogFormat;
+  /** Levels by module prefix (e.g. `bridge.portal: debug`, `bot-sdk: warn`). Default none. */
+  modules: Record<string, LogLevel>;
 }
 
 /** `provisioning`: the HTTP provisioning API (mautrix bridgev2's v3 routes) under `/_matrix/provision`. */
@@ -265,6 +267,11 @@ export const configSchema = {
       properties: {
         level: { enum: ["debug", "info", "warn", "error"], default: "info" },
         format: { enum: ["text", "json"], default: "text" },
+        modules: {
+          type: "object",
+          default: {},
+          additionalProperties: { enum: ["debug", "info", "warn", "error"] },
+        },
       },
     },
     metrics: {

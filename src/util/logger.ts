@@ -13,12 +13,15 @@ const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 
 interface Sink {
   level: LogLevel;
+  /** Levels by module prefix (`bridge.portal`, `bot-sdk`): the longest matching prefix wins. */
+  modules: ReadonlyMap<string, LogLevel>;
   format: "text" | "json";
   write: (line: string) => void;
 }
 
 const sink: Sink = {
   level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? "info",
+  modules: new Map(),
   format: "text",
   write: (line) => process.stderr.write(line + "\n"),
 };
@@ -27,9 +30,40 @@ const sink: Sink = {
  * Sets the global level and format (from config at start). They apply to the Matrix libraries'
  * lines too once {@link installLibraryLogging} has run.
  */
-export function configureLogging(opts: { level?: LogLevel; format?: "text" | "json" }): void {
+export function configureLogging(opts: {
+  level?: LogLevel;
+  format?: "text" | "json";
+  modules?: Readonly<Record<string, LogLevel>>;
+}): void {
   if (opts.level) sink.level = opts.level;
   if (opts.format) sink.format = opts.format;
+  if (opts.modules) sink.modules = new Map(Object.entries(opts.modules));
+  levels.clear();
+}
+
+/** Each module's effective level, worked out once per configuration. */
+const levels = new Map<string, number>();
+
+/**
+ * The lowest level `module` writes: the level of the longest `logging.modules` prefix that matches
+ * it at a name boundary (`bridge.portal` matches `bridge.portal.skype`, not `bridge.portals`), else
+ * the global one.
+ */
+function minimumFor(module: string): number {
+  let min = levels.get(module);
+  if (min !== undefined) return min;
+  let best = "";
+  let level = sink.level;
+  for (const [prefix, l] of sink.modules) {
+    const matches = module === prefix || module.startsWith(prefix + ".") || module.startsWith(prefix + "/");
+    if (matches && prefix.length > best.length) {
+      best = prefix;
+      level = l;
+    }
+  }
+  min = ORDER[level];
+  levels.set(module, min);
+  return min;
 }
 
 /** Replaces where lines go (tests capture them). Returns a function restoring the previous writer. */
@@ -66,7 +100,7 @@ export class Logger {
   }
 
   private log(level: LogLevel, message: string, context?: Record<string, unknown>): void {
-    if (ORDER[level] < ORDER[sink.level]) return;
+    if (ORDER[level] < minimumFor(this.module)) return;
     const ctx = redactContext({ ...this.base, ...context });
     const msg = redactText(message);
     const ts = new Date().toISOString();

@@ -93,7 +93,7 @@ export async function startSessionEnv(
     skype: { endpoints: { ...ref.endpoints }, msnp_tls: false },
     permissions: { "*": "user" },
     encryption: { enabled: false },
-    logging: { level: "debug", format: "text" },
+    logging: { level: "debug", format: "text", modules: {} },
     metrics: { enabled: false, bind_address: "127.0.0.1" },
     limits: { session_start_concurrency: 4 },
   };

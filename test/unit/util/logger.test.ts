@@ -82,3 +82,42 @@ test("Logger fits the protocol client's SkypeLogger", () => {
   const log: SkypeLogger = new Logger("unit");
   assert.equal(typeof log.info, "function");
 });
+
+test("per-module levels: the longest matching module name wins, at a name boundary, in both formats", (t) => {
+  for (const format of ["text", "json"] as const) {
+    const lines = capture(t, format, "info");
+    configureLogging({
+      format,
+      level: "info",
+      modules: { "bridge.portal": "debug", "bot-sdk": "error", "bridge.portal.matrix": "warn" },
+    });
+    t.after(() => configureLogging({ modules: {} }));
+    new Logger("bridge.portal.skype").debug("portal debug shown", { refreshToken: "rt-secret" });
+    new Logger("bridge.portals").debug("sibling name not matched");
+    new Logger("bridge.portal.matrix").info("longer prefix wins: hidden");
+    new Logger("bridge.portal.matrix").warn("longer prefix wins: shown");
+    new Logger("bot-sdk/MatrixHttpClient").warn("library warn hidden");
+    new Logger("bot-sdk/MatrixHttpClient").error("library error shown");
+    new Logger("sessions").debug("global level: hidden");
+    new Logger("sessions").info("global level: shown");
+    const text = lines.join("\n");
+    assert.deepEqual(
+      [
+        "portal debug shown",
+        "longer prefix wins: shown",
+        "library error shown",
+        "global level: shown",
+      ].filter((m) => !text.includes(m)),
+      [],
+      format,
+    );
+    for (const hidden of [
+      "sibling name not matched",
+      "longer prefix wins: hidden",
+      "library warn hidden",
+      "global level: hidden",
+    ])
+      assert.ok(!text.includes(hidden), `${format}: ${hidden}`);
+    assert.ok(!text.includes("rt-secret"), `${format} redacts at any level`);
+  }
+});
