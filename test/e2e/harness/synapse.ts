@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, writeFileSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, writeFileSync, openSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { freePort, waitFor } from "./util.js";
@@ -48,7 +48,7 @@ export class Synapse {
     readonly url: string,
     readonly domain: string,
     readonly dir: string,
-    private readonly proc: ChildProcess,
+    private proc: ChildProcess,
     private readonly sharedSecret: string,
   ) {}
 
@@ -114,6 +114,14 @@ export class Synapse {
         "",
       ].join("\n"),
     );
+    const url = `http://127.0.0.1:${port}`;
+    const hs = new Synapse(url, domain, dir, Synapse.launch(py, dir), secret);
+    await hs.untilHealthy();
+    return hs;
+  }
+
+  /** Spawns the homeserver process on the config files in `dir` (the overlay fixes the port). */
+  private static launch(py: string, dir: string): ChildProcess {
     const logFd = openSync(join(dir, "synapse.stdout.log"), "a");
     const proc = spawn(
       py,
@@ -127,16 +135,21 @@ export class Synapse {
       ],
       { cwd: dir, stdio: ["ignore", logFd, logFd] },
     );
-    const url = `http://127.0.0.1:${port}`;
-    const hs = new Synapse(url, domain, dir, proc, secret);
-    let exited = false;
+    closeSync(logFd); // the child has its own copy
+    return proc;
+  }
+
+  /** Waits until the current process answers /health; stops it and throws if it does not. */
+  private async untilHealthy(): Promise<void> {
+    const proc = this.proc;
+    let exited = proc.exitCode !== null || proc.signalCode !== null;
     proc.once("exit", () => (exited = true));
     try {
       await waitFor(
         async () => {
-          if (exited) throw new Error(`Synapse exited at start:\n${hs.tailLog()}`);
+          if (exited) throw new Error(`Synapse exited at start:\n${this.tailLog()}`);
           try {
-            return (await fetch(`${url}/health`)).ok;
+            return (await fetch(`${this.url}/health`)).ok;
           } catch {
             return false;
           }
@@ -144,10 +157,20 @@ export class Synapse {
         { timeoutMs: 90_000, what: "Synapse to answer /health" },
       );
     } catch (e) {
-      await hs.stop();
+      await this.stop();
       throw e;
     }
-    return hs;
+  }
+
+  /**
+   * Restarts Synapse in place: stops the process (SIGTERM, or SIGKILL for a crash), then starts it
+   * again on the same port, config and data directory, and waits until it answers /health.
+   * `url`, the registered users and their access tokens stay valid.
+   */
+  async restart(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
+    await this.stop(signal);
+    this.proc = Synapse.launch(ensureSynapse(), this.dir);
+    await this.untilHealthy();
   }
 
   tailLog(lines = 40): string {
@@ -194,12 +217,12 @@ export class Synapse {
     return { userId: body.user_id, accessToken: body.access_token };
   }
 
-  /** Stops Synapse (SIGTERM, then SIGKILL after 10 s). Safe to call twice. */
-  async stop(): Promise<void> {
+  /** Stops Synapse (SIGTERM, then SIGKILL after 10 s; or SIGKILL at once). Safe to call twice. */
+  async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const p = this.proc;
     if (p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => p.once("exit", () => resolve()));
-    p.kill("SIGTERM");
+    p.kill(signal);
     const timer = setTimeout(() => p.kill("SIGKILL"), 10_000);
     await exited;
     clearTimeout(timer);
