@@ -16,6 +16,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, freemem, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { format, resolveConfig } from "prettier";
 import { E2EEnv } from "../test/e2e/harness/env.js";
 import { formatTable } from "../test/e2e/harness/fault-figures.js";
 import { runFaultStream, type FaultPlan } from "../test/e2e/harness/fault-run.js";
@@ -121,7 +122,9 @@ async function main(): Promise<void> {
     ? resolve(process.env.RELIABILITY_OUT)
     : join(__dirname, "results", `reliability-${date}.json`);
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ machine, ...result }, null, 2) + "\n");
+  // Formatted as the repository's Prettier check expects, so a committed result passes `npm run lint`.
+  const options = (await resolveConfig(file)) ?? {};
+  writeFileSync(file, await format(JSON.stringify({ machine, ...result }), { ...options, parser: "json" }));
   out(`\nJSON: ${file}`);
 
   const missed =
