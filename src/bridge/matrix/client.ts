@@ -78,6 +78,32 @@ export class MatrixOps {
     return eventIdOf(res);
   }
 
+  /**
+   * The newest of `userId`'s recent events in `roomId` (the last `limit`) that `match` accepts, or
+   * undefined (also when the room cannot be read).
+   */
+  async findRecentEvent(
+    userId: string,
+    roomId: string,
+    match: (event: { sender?: unknown; origin_server_ts?: unknown; content?: unknown }) => boolean,
+    limit = 50,
+  ): Promise<string | undefined> {
+    try {
+      const res = await this.request(
+        userId,
+        "GET",
+        `${CS}/rooms/${enc(roomId)}/messages`,
+        { dir: "b", limit },
+        null,
+      );
+      const chunk = Array.isArray(res.chunk) ? (res.chunk as Record<string, unknown>[]) : [];
+      const found = chunk.find((e) => e.sender === userId && match(e));
+      return typeof found?.event_id === "string" ? found.event_id : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   async sendState(
     userId: string,
     roomId: string,

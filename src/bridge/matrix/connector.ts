@@ -26,6 +26,7 @@ import {
 } from "matrix-appservice-bridge";
 import type { AppService } from "matrix-appservice";
 import type { Config } from "../../config/schema.js";
+import { backoffDelay, sleep } from "../../util/backoff.js";
 import { Logger, errorText } from "../../util/logger.js";
 import { SkypeAppService, type AcceptHook, type MatrixEventJson } from "./appservice.js";
 import { pingHomeserver, type PingResult } from "./homeserver-ping.js";
@@ -115,7 +116,13 @@ export class MatrixConnector {
     } catch (e) {
       log.warn("could not set up the bot user (is the homeserver up?)", { error: errorText(e) });
     }
-    const ping = await this.ping();
+    // Synapse now and then answers a ping 502 although the bridge answered it (seen after restarts);
+    // a couple of tries keep that from reading as a broken setup.
+    let ping = await this.ping();
+    for (let attempt = 0; !ping.ok && attempt < 2; attempt++) {
+      await sleep(backoffDelay(attempt, { initialMs: 500, maxMs: 2000 }));
+      ping = await this.ping();
+    }
     if (ping.ok) log.info("homeserver and bridge reach each other", { durationMs: ping.durationMs });
     else log.error(`the homeserver cannot reach the bridge: ${ping.reason}`, { errcode: ping.errcode });
   }

@@ -21,7 +21,7 @@ import type { PortalKind, PortalRow } from "../../store/types.js";
 import type { Bridge } from "../bridge.js";
 import type { MentionTarget } from "../convert/index.js";
 import type { PuppetInfo } from "../ghosts/puppets.js";
-import { isForbidden, withRetry } from "../matrix/errors.js";
+import { isForbidden, matrixErrorInfo, withRetry } from "../matrix/errors.js";
 import { isTransient, logRetries, retryTransient, TRANSIENT_RETRY } from "../matrix/transient.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
 import type { LinkedUser } from "../user/linked-users.js";
@@ -239,8 +239,27 @@ export class Portal {
     rejoin?: { displayname?: string },
   ): Promise<string> {
     const { matrix, members, retry } = this.bridge;
-    const send = (): Promise<string> =>
-      withRetry(retry, () => matrix.sendEvent(userId, roomId, "m.room.message", content, txnId, ts));
+    // A send cut off on the wire may have been stored. Synapse remembers an appservice user's txn ids
+    // only in memory (a device-less puppet has no persisted ones), so after a cut — a Synapse restart
+    // above all — the same txn id would post the message twice: look for it before sending again.
+    let uncertain = false;
+    const sendOnce = async (): Promise<string> => {
+      if (uncertain && ts !== undefined) {
+        const sent = await matrix.findRecentEvent(
+          userId,
+          roomId,
+          (e) => e.origin_server_ts === Math.floor(ts) && sameBody(e.content, content),
+        );
+        if (sent !== undefined) return sent;
+      }
+      try {
+        return await matrix.sendEvent(userId, roomId, "m.room.message", content, txnId, ts);
+      } catch (e) {
+        if (matrixErrorInfo(e).status === undefined) uncertain = true;
+        throw e;
+      }
+    };
+    const send = (): Promise<string> => withRetry(retry, sendOnce);
     try {
       return await send();
     } catch (e) {
@@ -268,4 +287,11 @@ export class Portal {
       return { mxid: puppets.mxidOf(person.id), displayName: puppets.nameOf(person) };
     };
   }
+}
+
+/** True when a stored event's content carries the same message (type, body and formatting). */
+function sameBody(stored: unknown, sent: Record<string, unknown>): boolean {
+  if (stored === null || typeof stored !== "object") return false;
+  const s = stored as Record<string, unknown>;
+  return s.msgtype === sent.msgtype && s.body === sent.body && s.formatted_body === sent.formatted_body;
 }

@@ -79,6 +79,16 @@ export class FakeHomeserver {
     return fake as unknown as Intent;
   }
 
+  /**
+   * Makes the next call matching `match` take effect and then fail with `error()` (a connection cut
+   * after the server acted), forgetting every txn id as a restarted Synapse does for appservice users.
+   */
+  failAfter(match: (c: FakeCall) => boolean, error: () => Error): void {
+    this.afterFaults.push({ match, error });
+  }
+
+  readonly afterFaults: { match: (c: FakeCall) => boolean; error: () => Error }[] = [];
+
   /** Makes the next `times` calls matching `match` fail with `error()`. */
   fail(match: (c: FakeCall) => boolean, error: () => Error, times = 1): void {
     this.faults.push({ match, error, times });
@@ -132,7 +142,14 @@ export class FakeHomeserver {
     }
     try {
       if (!this.registered.has(user)) throw new FakeMatrixError(403, "M_FORBIDDEN", "not registered");
-      return Promise.resolve(this.route(call));
+      const result = this.route(call);
+      const after = this.afterFaults.findIndex((f) => f.match(call));
+      if (after >= 0) {
+        const [f] = this.afterFaults.splice(after, 1);
+        this.txns.clear();
+        return Promise.reject(f!.error());
+      }
+      return Promise.resolve(result);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
@@ -168,6 +185,12 @@ export class FakeHomeserver {
       this.requireJoined(room, c.user);
       this.typing.push({ room, user: c.user, typing: b.typing === true });
       return {};
+    }
+    if ((m = /^\/rooms\/([^/]+)\/messages$/.exec(p))) {
+      const room = dec(m[1]!);
+      this.requireJoined(room, c.user);
+      const limit = typeof c.qs?.limit === "number" ? c.qs.limit : 10;
+      return { chunk: [...this.timeline(room)].reverse().slice(0, limit) };
     }
     if ((m = /^\/rooms\/([^/]+)\/joined_members$/.exec(p))) {
       const room = dec(m[1]!);

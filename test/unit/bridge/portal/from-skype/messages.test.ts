@@ -390,3 +390,25 @@ test("an edit of a message the bridge never saw is posted as a new message", asy
     ["edited text"],
   );
 });
+
+test("a send cut off after Synapse stored it (then restarted, forgetting txn ids) is found, not posted twice", async () => {
+  const { hs, alice, s2m, portals } = testBed();
+  alice.emit("message", message({ body: "first" }));
+  await s2m.drain();
+  hs.failAfter(
+    (c) => c.method === "PUT" && c.path.includes("/send/m.room.message/"),
+    () => Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }),
+  );
+  alice.emit("message", message({ body: "cut off on the wire" }));
+  alice.emit("message", message({ body: "after" }));
+  await s2m.drain();
+  const roomId = portals.roomFor(ALICE, BOB_SKYPE)!;
+  assert.deepEqual(
+    hs.messages(roomId).map((e) => e.content.body),
+    ["first", "cut off on the wire", "after"],
+  );
+  assert.ok(
+    hs.calls.some((c) => c.method === "GET" && c.path.endsWith("/messages")),
+    "it looked before resending",
+  );
+});
