@@ -74,9 +74,12 @@ export class BridgeApp {
       notifyUser: async (mxid, text, o = {}) => {
         const roomId = store.users.get(mxid)?.managementRoomId;
         if (!roomId) return;
-        await matrix
+        const content = noticeContent(text, o.html, o.alert ? "m.text" : "m.notice");
+        const sent = (await matrix
           .intent()
-          .sendMessage(roomId, noticeContent(text, o.html, o.alert ? "m.text" : "m.notice"));
+          .sendMessage(roomId, o.replaces ? editOf(o.replaces, content) : content)) as
+          { event_id?: unknown } | undefined;
+        return typeof sent?.event_id === "string" ? sent.event_id : undefined;
       },
     });
     const core = this.core;
@@ -167,4 +170,16 @@ export class BridgeApp {
     await this.observability.stop();
     await this.matrix.stop();
   }
+}
+
+/** An `m.replace` edit of `eventId` whose new content is `content` (the fallback body starred). */
+function editOf(eventId: string, content: Record<string, unknown>): Record<string, unknown> {
+  const edit: Record<string, unknown> = {
+    ...content,
+    body: `* ${String(content.body)}`,
+    "m.new_content": content,
+    "m.relates_to": { rel_type: "m.replace", event_id: eventId },
+  };
+  if (typeof content.formatted_body === "string") edit.formatted_body = `* ${content.formatted_body}`;
+  return edit;
 }

@@ -37,7 +37,11 @@ export interface BridgeEnv {
   /** Intent of the bot (no argument) or of a puppet / any user in our namespace. */
   intent(userId?: string): Intent;
   /** Sends a notice (or, with `alert`, an m.text that notifies) to a user's management room, if any. */
-  notifyUser(mxid: string, text: string, opts?: { html?: string; alert?: boolean }): Promise<void>;
+  notifyUser(
+    mxid: string,
+    text: string,
+    opts?: { html?: string; alert?: boolean; replaces?: string },
+  ): Promise<string | void>;
 }
 
 /** Tunables (tests shorten them). */

@@ -119,7 +119,9 @@ export class UserFacing {
       account: this.account,
       connection,
       permission: (mxid) => permissionFor(config, mxid),
-      notifyUser: (mxid, text, opts) => core.env.notifyUser(mxid, text, opts),
+      notifyUser: async (mxid, text, opts) => {
+        await core.env.notifyUser(mxid, text, opts);
+      },
     });
     return [
       ...basicCommands({ dispatcher: this.o.dispatcher, version, ping: () => matrix.ping() }),

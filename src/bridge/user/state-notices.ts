@@ -7,7 +7,7 @@
  *   cleanly say nothing (the login command already answered); "connected" is announced only after
  *   a problem was announced.
  * - A transient disconnect is announced only when it lasts (default 10 s without reconnecting);
- *   the reconnection that follows an announced one is announced too.
+ *   the reconnection that follows edits that notice ("… it is back"), so one outage is one notice.
  * - `connecting` is never announced; `logged_out` because of `logout`, shutdown or a stop by the
  *   bridge is not either (the user or the admin did it).
  * - What was last announced is kept in store.meta, so a restart neither repeats nor forgets it.
@@ -23,6 +23,8 @@ const log = new Logger("bridge.state-notices");
 const SILENT_LOGOUT_REASONS = new Set(["logout", "stopped", "shutdown"]);
 
 const metaKey = (mxid: string): string => `bridge.state_notice.${mxid}`;
+/** The event id of the lost-connection notice an outage's end edits. */
+const lossKey = (mxid: string): string => `bridge.state_notice_event.${mxid}`;
 
 export interface StateNoticesOptions {
   /** How long a transient disconnect may last before it is announced. Default 10 s. */
@@ -105,15 +107,30 @@ export class StateNotices {
     if (user?.skypeName) account.skypename = user.skypeName;
     if (user?.accountEmail) account.email = user.accountEmail;
     const { text, alert } = describeState(state, account);
+    const last = this.lastAnnounced(mxid);
     this.ctx.store.meta.set(metaKey(mxid), state.kind);
-    this.send(mxid, text, alert);
+    const loss = this.ctx.store.meta.get(lossKey(mxid));
+    this.ctx.store.meta.delete(lossKey(mxid));
+    if (state.kind === "connected" && last === "transient_disconnect" && loss !== undefined) {
+      this.send(mxid, `The connection to Skype was lost for a while and is back. ${text}`, false, loss);
+      return;
+    }
+    const remember = state.kind === "transient_disconnect";
+    this.send(mxid, text, alert, undefined, remember);
   }
 
   /** Sends a notice to the user's management room, after the ones decided before it. */
-  private send(mxid: string, text: string, alert: boolean): void {
+  private send(mxid: string, text: string, alert: boolean, replaces?: string, remember = false): void {
     const prev = this.chains.get(mxid) ?? Promise.resolve();
     const next = prev
-      .then(() => this.ctx.notifyUser(mxid, text, { alert }))
+      .then(async () => {
+        const id = await this.ctx.notifyUser(
+          mxid,
+          text,
+          replaces === undefined ? { alert } : { alert, replaces },
+        );
+        if (remember && typeof id === "string") this.ctx.store.meta.set(lossKey(mxid), id);
+      })
       .catch((e: unknown) =>
         log.warn("could not tell the user about their session", { user: mxid, error: errorText(e) }),
       );

@@ -191,3 +191,31 @@ test("a renewed sign-in the bridge could not save is reported as an alert, and i
   assert.match(bed.notices[0]!.text, /could not save your renewed Skype sign-in/);
   assert.equal(bed.notices[1]!.alert, false);
 });
+
+test("the end of an announced outage edits its notice, so one outage is one notice", async () => {
+  const bed = testBed();
+  const sent: { text: string; replaces?: string }[] = [];
+  const notices = new StateNotices(
+    {
+      store: bed.store,
+      notifyUser: (_mxid, text, o) => {
+        sent.push(o?.replaces === undefined ? { text } : { text, replaces: o.replaces });
+        return Promise.resolve(`$notice${sent.length}`);
+      },
+    },
+    { transientDelayMs: 10 },
+  );
+  notices.attach(bed.alice.asSession());
+  const s = bed.alice;
+  s.emit("state", { kind: "connected" });
+  s.emit("state", { kind: "transient_disconnect", retryAt: Date.now() + 1000 });
+  const deadline = Date.now() + 5000;
+  while (sent.length === 0 && Date.now() < deadline) await new Promise((r) => setImmediate(r));
+  await notices.flush();
+  s.emit("state", { kind: "connected" });
+  await notices.flush();
+  assert.equal(sent.length, 2);
+  assert.equal(sent[0]!.replaces, undefined);
+  assert.equal(sent[1]!.replaces, "$notice1", "the reconnection edits the lost-connection notice");
+  assert.match(sent[1]!.text, /^The connection to Skype was lost for a while and is back\./);
+});
