@@ -5,8 +5,9 @@
  * Contract for every method below unless it says otherwise:
  * - **Synchronous** (better-sqlite3): it blocks the event loop for the duration of one SQLite
  *   statement or transaction, does no network I/O and returns plain values, never promises.
- * - **Durable on return**: a write has been committed (WAL, `synchronous=FULL`) and survives SIGKILL
- *   or power loss from then on; a write that throws has changed nothing.
+ * - **Durable on return**: a write has been committed (WAL, `synchronous=NORMAL`) and survives SIGKILL
+ *   from then on, and power loss once the next checkpoint synced it (within about a second, see
+ *   db.ts); a write that throws has changed nothing.
  * - **Throws only `StoreError`** (see errors.ts): `STORE_CONSTRAINT` for writes that refer to an
  *   unknown user or room, `STORE_INVALID_ARGUMENT` for malformed input, `STORE_BUSY` (retryable)
  *   when locked past the busy timeout, `STORE_CLOSED` after `close()`, `STORE_IO`, `STORE_CORRUPT`.
