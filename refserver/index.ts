@@ -6,6 +6,7 @@
  */
 import { resolve } from "node:path";
 import { ControlApi } from "./control.js";
+import { registerGenerateRoutes } from "./generate.js";
 import { startHttpServer } from "./http/server.js";
 import type { HttpServerOptions } from "./http/options.js";
 import { MsnpServer } from "./msnp/server.js";
@@ -65,6 +66,7 @@ export async function startReferenceServer(
     world.tokenLifetime = seconds;
     return { tokenLifetime: seconds };
   });
+  registerGenerateRoutes(control, world);
   const controlUrl = await control.listen(opts.controlPort ?? 0);
   const msnpAddress = `${addr.host}:${addr.port}`;
   return {

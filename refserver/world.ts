@@ -85,6 +85,9 @@ export interface WorldEvents {
 
 export class World extends EventEmitter<WorldEvents> {
   readonly people = new Map<string, Person>();
+  /** Skype name → key, and cid → key, of the first person added with it (find() is called per frame). */
+  private readonly bySkypename = new Map<string, string>();
+  private readonly byCid = new Map<string, string>();
   private readonly access = new Map<string, AccessRecord>();
   private readonly refresh = new Map<string, { person: string; expiresAt: number }>();
   private readonly uics = new Map<string, { person: string; nonce: string }>();
@@ -135,6 +138,9 @@ export class World extends EventEmitter<WorldEvents> {
     };
     if (!person.displayName) person.displayName = key;
     this.people.set(key, person);
+    if (person.skypename !== undefined && !this.bySkypename.has(person.skypename))
+      this.bySkypename.set(person.skypename, key);
+    if (!this.byCid.has(cid)) this.byCid.set(cid, key);
     return person;
   }
 
@@ -142,15 +148,19 @@ export class World extends EventEmitter<WorldEvents> {
   find(id: string): Person | undefined {
     let s = id.split(";")[0]!.trim();
     if (s.startsWith("1:")) s = s.slice(2).toLowerCase();
-    else if (s.startsWith("8:")) {
-      const name = s.slice(2);
-      for (const p of this.people.values()) if (p.skypename === name) return p;
-      return undefined;
-    }
-    const direct = this.people.get(s.toLowerCase());
-    if (direct) return direct;
-    for (const p of this.people.values()) if (p.skypename === s) return p;
-    return undefined;
+    else if (s.startsWith("8:")) return this.bySkypenameOf(s.slice(2));
+    return this.people.get(s.toLowerCase()) ?? this.bySkypenameOf(s);
+  }
+
+  private bySkypenameOf(name: string): Person | undefined {
+    const key = this.bySkypename.get(name);
+    return key === undefined ? undefined : this.people.get(key);
+  }
+
+  /** The person with this cid (16 hex digits), if any. */
+  findByCid(cid: string): Person | undefined {
+    const key = this.byCid.get(cid);
+    return key === undefined ? undefined : this.people.get(key);
   }
 
   mustFind(id: string): Person {

@@ -194,6 +194,5 @@ function token(ctx: HttpContext, rq: HttpRequest): Reply {
 }
 
 function personKeyOf(ctx: HttpContext, cid: string): string {
-  for (const p of ctx.world.people.values()) if (p.cid === cid) return p.key;
-  return "";
+  return ctx.world.findByCid(cid)?.key ?? "";
 }

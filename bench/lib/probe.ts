@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Loaded into the bridge process by the benchmarks (`node --import tsx --import bench/lib/probe.ts
+ * src/main.ts …`, with an IPC channel): an event-loop delay histogram and memory figures, read and
+ * reset over IPC. It changes nothing in the bridge; the channel is unref'd so it never keeps the
+ * process alive.
+ *
+ * Messages: `{id, cmd: "sample" | "reset" | "gc"}` → `{id, sample}`; `gc` runs a full collection
+ * first (the bridge runs with --expose-gc under the benchmark). `{id, cmd: "heapsnapshot", path}`
+ * writes a heap snapshot there first (for finding where memory goes; slow).
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import { writeHeapSnapshot } from "node:v8";
+
+export interface ProbeSample {
+  /** Event-loop delay since the last reset, ms. */
+  lag: { p50: number; p99: number; max: number; mean: number; samples: number };
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  uptimeMs: number;
+}
+
+const histogram = monitorEventLoopDelay({ resolution: 10 });
+histogram.enable();
+
+function sample(): ProbeSample {
+  const m = process.memoryUsage();
+  const ms = (ns: number): number => ns / 1e6;
+  return {
+    lag: {
+      p50: ms(histogram.percentile(50)),
+      p99: ms(histogram.percentile(99)),
+      max: ms(histogram.max),
+      mean: ms(histogram.mean),
+      samples: histogram.count,
+    },
+    rss: m.rss,
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    arrayBuffers: m.arrayBuffers,
+    uptimeMs: process.uptime() * 1000,
+  };
+}
+
+if (process.send) {
+  process.on("message", (msg: { id?: number; cmd?: string; path?: string }) => {
+    if (msg.cmd === "heapsnapshot" && msg.path) writeHeapSnapshot(msg.path);
+    if (msg.cmd === "gc") {
+      const gc = (globalThis as { gc?: () => void }).gc;
+      gc?.();
+      gc?.();
+    }
+    const s = sample();
+    if (msg.cmd === "reset") histogram.reset();
+    process.send?.({ id: msg.id, sample: s });
+  });
+  process.channel?.unref();
+}

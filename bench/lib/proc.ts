@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+/** Reading a child process's CPU time from /proc (Linux), to tell when it has settled. */
+import { readFileSync } from "node:fs";
+
+/** CPU seconds (user + system) the process has used; NaN when unreadable. */
+export function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Waits until the process used less than `maxShare` of one core for `quietSeconds` seconds in a
+ * row, at most `timeoutMs`. Returns how long it waited (ms) and whether it did settle.
+ */
+export async function settle(
+  pid: number | undefined,
+  opts: { maxShare?: number; quietSeconds?: number; timeoutMs?: number } = {},
+): Promise<{ waitedMs: number; settled: boolean }> {
+  const maxShare = opts.maxShare ?? 0.05;
+  const quiet = opts.quietSeconds ?? 2;
+  const t0 = Date.now();
+  const deadline = t0 + (opts.timeoutMs ?? 60_000);
+  let calm = 0;
+  let last = cpuSeconds(pid);
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuSeconds(pid);
+    if (Number.isNaN(now)) break;
+    calm = now - last < maxShare ? calm + 1 : 0;
+    last = now;
+    if (calm >= quiet) return { waitedMs: Date.now() - t0, settled: true };
+  }
+  return { waitedMs: Date.now() - t0, settled: false };
+}

@@ -1,0 +1,408 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * P3, scale: N generated accounts (C contacts each) linked through the store to N Matrix users, in
+ * one bridge process. For each N, on a fresh database:
+ * 1. cold start: from spawn until every account has a ready endpoint on the reference server, then
+ *    until every first contact sync is stored;
+ * 2. restart (SIGTERM, start again on the same file): from spawn until all are connected again —
+ *    the figure the target is about; then, once the process is quiet, RSS and heap after a full GC;
+ * 3. event-loop delay while connected and idle, for a window;
+ * 4. event-loop delay while 5 % of the accounts chat: each of them gets a message from a contact
+ *    and answers from Matrix, every `chatIntervalMs`, spread over the interval (their Matrix users
+ *    are registered, join their portal first and are not measured while doing so).
+ * N = 0 (a bridge with nobody linked) gives the fixed cost; a least-squares line over the sizes
+ * gives the marginal memory per session and the connect time per account.
+ */
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import Database from "better-sqlite3";
+import { generatedNames, type GeneratedAccount } from "../refserver/generate.js";
+import { Arrivals } from "./lib/arrivals.js";
+import { linkThroughStore } from "./lib/link.js";
+import { until, type MatrixUser } from "./lib/matrix.js";
+import type { ProbeSample } from "./lib/probe.js";
+import { cpuSeconds, settle } from "./lib/proc.js";
+import { STARTED, STARTING_SESSIONS, type BenchStack, type BridgeProcess } from "./lib/stack.js";
+import { linearFit, round, summarize, type LinearFit, type Summary } from "./lib/stats.js";
+
+export interface ScaleOptions {
+  sizes: number[];
+  contacts: number;
+  /** Share of accounts that chat in the chat window (0.05). */
+  chatShare: number;
+  chatIntervalMs: number;
+  idleWindowMs: number;
+  chatWindowMs: number;
+  /** Config keys for the bridge (e.g. limits). */
+  config?: Record<string, unknown>;
+  /** Holds every reply of the reference server back this long (HTTP and MSNP), like a far server. */
+  serverDelayMs?: number;
+  nodeArgs?: string[];
+  log: (s: string) => void;
+}
+
+export interface Memory {
+  rssMiB: number;
+  heapUsedMiB: number;
+  heapTotalMiB: number;
+  externalMiB: number;
+  arrayBuffersMiB: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+}
+
+export interface Lag {
+  p50: number;
+  p99: number;
+  max: number;
+  /** Share of one core the bridge used over the window. */
+  cpuShare?: number;
+}
+
+export interface StartFigures {
+  /** Spawn → every account connected (ms). */
+  allConnectedMs: number;
+  /** "starting sessions" log line → every account connected (ms). */
+  fromSessionsStartMs: number;
+  /** Spawn → "homeserver and bridge reach each other" (ms). */
+  appserviceReadyMs: number;
+  /** CPU seconds the bridge process used from spawn until all were connected. */
+  bridgeCpuS: number;
+  /** CPU seconds this process (the reference server, mostly) used over the same time. */
+  benchCpuS: number;
+  /** Event-loop delay of the bridge from "homeserver and bridge reach each other" until all were connected. */
+  lag: Lag;
+}
+
+export interface ScalePoint {
+  accounts: number;
+  contacts: number;
+  linkMs: number;
+  cold?: StartFigures & { allSyncedMs: number };
+  restart?: StartFigures;
+  settleMs: number;
+  memory: Memory;
+  lagIdle?: Lag;
+  chat?: {
+    accounts: number;
+    intervalMs: number;
+    windowMs: number;
+    sentEachWay: number;
+    deliveredToMatrix: number;
+    deliveredToSkype: number;
+    lag: Lag;
+    s2mLatency: Summary;
+  };
+}
+
+export interface ScaleFigures {
+  contacts: number;
+  serverDelayMs: number;
+  points: ScalePoint[];
+  /** Bytes per account (memory) and ms per account (connect time after "starting sessions"). */
+  fits: { rssBytes: LinearFit; heapUsedBytes: LinearFit; restartConnectMs: LinearFit };
+  /** (heap or RSS at N − at N = 0) / N, in KB (1,000 bytes) per session, for each N. */
+  marginalKB: Array<{ accounts: number; heapUsed: number; rss: number }>;
+}
+
+const MiB = 1024 * 1024;
+
+function memoryOf(s: ProbeSample): Memory {
+  return {
+    rssMiB: round(s.rss / MiB, 1) ?? NaN,
+    heapUsedMiB: round(s.heapUsed / MiB, 1) ?? NaN,
+    heapTotalMiB: round(s.heapTotal / MiB, 1) ?? NaN,
+    externalMiB: round(s.external / MiB, 1) ?? NaN,
+    arrayBuffersMiB: round(s.arrayBuffers / MiB, 1) ?? NaN,
+    rssBytes: s.rss,
+    heapUsedBytes: s.heapUsed,
+  };
+}
+
+function lagOf(s: ProbeSample): Lag {
+  return {
+    p50: round(s.lag.p50, 1) ?? NaN,
+    p99: round(s.lag.p99, 1) ?? NaN,
+    max: round(s.lag.max, 1) ?? NaN,
+  };
+}
+
+const processCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until every identity in `want` is ready on the reference server; returns performance.now(). */
+async function allConnected(stack: BenchStack, want: string[], bridge: BridgeProcess, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = stack.readyIdentities();
+    const missing = want.filter((m) => !ready.has(m)).length;
+    if (missing === 0) return performance.now();
+    if (bridge.exited) throw new Error(`the bridge exited:\n${bridge.lastLines()}`);
+    if (Date.now() > deadline)
+      throw new Error(`${missing} of ${want.length} accounts not connected after ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+function syncedCount(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const row = db.prepare("SELECT count(*) AS n FROM users WHERE contact_sync_state IS NOT NULL").get() as {
+      n: number;
+    };
+    return row.n;
+  } finally {
+    db.close();
+  }
+}
+
+async function startFigures(
+  bridge: BridgeProcess,
+  connectedAt: number,
+  benchCpu0: number,
+): Promise<StartFigures> {
+  return {
+    lag: lagOf(await bridge.probe("sample")),
+    bridgeCpuS: round(cpuSeconds(bridge.pid), 1) ?? NaN,
+    benchCpuS: round(processCpuSeconds() - benchCpu0, 1) ?? NaN,
+    allConnectedMs: round(connectedAt - bridge.spawnedAt, 0) ?? NaN,
+    fromSessionsStartMs: round(connectedAt - bridge.markOf(STARTING_SESSIONS), 0) ?? NaN,
+    appserviceReadyMs: round(bridge.markOf(STARTED) - bridge.spawnedAt, 0) ?? NaN,
+  };
+}
+
+async function chatWindow(
+  stack: BenchStack,
+  bridge: BridgeProcess,
+  chatters: Array<{ account: GeneratedAccount; user: MatrixUser; contactMri: string; contactEmail: string }>,
+  opts: ScaleOptions,
+): Promise<NonNullable<ScalePoint["chat"]>> {
+  // Warm-up: each chatter's portal is made by a first message; the user joins it.
+  const arrivals = new Map<MatrixUser, Arrivals>();
+  for (const c of chatters) {
+    const a = new Arrivals();
+    arrivals.set(c.user, a);
+    c.user.onEvent((e) => {
+      if (e.type === "m.room.message" && e.sender !== c.user.userId) a.note(String(e.content.body), e.at);
+    });
+    await c.user.startSync();
+  }
+  const portals = new Map<MatrixUser, string>();
+  for (let i = 0; i < chatters.length; i += 10) {
+    await Promise.all(
+      chatters.slice(i, i + 10).map(async (c) => {
+        await stack.control("/msnp/send", { from: c.contactMri, to: c.account.identities[1], text: "hello" });
+        const room = await until(() => c.user.invites[0], `${c.user.userId}'s portal invite`, 120_000, 50);
+        await c.user.join(room);
+        await arrivals.get(c.user)!.wait("hello", 120_000);
+        portals.set(c.user, room);
+      }),
+    );
+  }
+  await sleep(2000);
+  await bridge.probe("reset");
+  const cpu0 = cpuSeconds(bridge.pid);
+  const t0 = Date.now();
+  const sentAt = new Map<string, number>();
+  let sent = 0;
+  const end = Date.now() + opts.chatWindowMs;
+  await Promise.all(
+    chatters.map(async (c, k) => {
+      await sleep((opts.chatIntervalMs * k) / chatters.length);
+      for (let i = 0; Date.now() < end; i++) {
+        const tick = Date.now();
+        const text = `chat-${k}-${i}`;
+        sentAt.set(`${k}|${text}`, performance.now());
+        sent++;
+        await Promise.all([
+          stack.control("/msnp/send", { from: c.contactMri, to: c.account.identities[1], text }),
+          c.user.sendText(portals.get(c.user)!, `${text}-back`),
+        ]).catch(() => undefined);
+        await sleep(Math.max(0, opts.chatIntervalMs - (Date.now() - tick)));
+      }
+    }),
+  );
+  const lag = lagOf(await bridge.probe("sample"));
+  lag.cpuShare = round((cpuSeconds(bridge.pid) - cpu0) / ((Date.now() - t0) / 1000), 3) ?? NaN;
+  // Let what was sent arrive (bounded), then count.
+  const arrivalOf = (key: string): number | undefined => {
+    const [k, text] = key.split("|") as [string, string];
+    return arrivals.get(chatters[Number(k)]!.user)!.at(text);
+  };
+  const toMatrix = (): number => [...sentAt.keys()].filter((key) => arrivalOf(key) !== undefined).length;
+  const toSkype = (): number =>
+    chatters.reduce(
+      (n, c) =>
+        n +
+        stack.skype.msnp
+          .storedMessages({ user: c.contactEmail, conversation: c.account.identities[1] })
+          .filter((m) => m.content.includes("-back")).length,
+      0,
+    );
+  const deadline = Date.now() + 60_000;
+  while ((toMatrix() < sent || toSkype() < sent) && Date.now() < deadline) await sleep(500);
+  const latencies: number[] = [];
+  for (const [key, t0] of sentAt) {
+    const at = arrivalOf(key);
+    if (at !== undefined) latencies.push(at - t0);
+  }
+  for (const c of chatters) c.user.stop();
+  return {
+    accounts: chatters.length,
+    intervalMs: opts.chatIntervalMs,
+    windowMs: opts.chatWindowMs,
+    sentEachWay: sent,
+    deliveredToMatrix: toMatrix(),
+    deliveredToSkype: toSkype(),
+    lag,
+    s2mLatency: summarize(latencies),
+  };
+}
+
+async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Promise<ScalePoint> {
+  const tag = randomBytes(2).toString("hex");
+  const db = `scale-${n}-${tag}.db`;
+  const startOpts = { db, config: opts.config, nodeArgs: opts.nodeArgs };
+  if (n === 0) {
+    // Fixed cost: a bridge with nobody linked.
+    const bridge = await stack.startBridge(startOpts);
+    const s = await settle(bridge.pid, { maxShare: 0.1, timeoutMs: 30_000 });
+    const memory = memoryOf(await bridge.probe("gc"));
+    await bridge.stop("SIGTERM");
+    return { accounts: 0, contacts: opts.contacts, linkMs: 0, settleMs: s.waitedMs, memory };
+  }
+  const prefix = `s${n}x${tag}`;
+  const accounts = await stack.generate(prefix, n, opts.contacts);
+  const mxid = (i: number): string => `@${prefix}_${i}:${stack.synapse.domain}`;
+  const chatCount = Math.max(1, Math.ceil(n * opts.chatShare));
+  const chatters: Parameters<typeof chatWindow>[2] = [];
+  for (let i = 0; i < chatCount; i++) {
+    const user = await stack.human(`${prefix}_${i}`);
+    const names = generatedNames(prefix, i, 0);
+    chatters.push({
+      account: accounts[i]!,
+      user,
+      contactMri: `8:${names.skypename}`,
+      contactEmail: names.email,
+    });
+  }
+  const linkMs = linkThroughStore(
+    stack.dbPath(db),
+    stack.tokenKey,
+    accounts.map((account, i) => ({ mxid: mxid(i), account })),
+  );
+  const want = accounts.map((a) => a.identities[1]);
+  const connectTimeout = 120_000 + n * 200;
+
+  // 1. Cold start.
+  let benchCpu0 = processCpuSeconds();
+  let bridge = await stack.startBridge(startOpts);
+  await bridge.probe("reset");
+  let connectedAt = await allConnected(stack, want, bridge, connectTimeout);
+  const coldStart = await startFigures(bridge, connectedAt, benchCpu0);
+  await until(() => syncedCount(stack.dbPath(db)) >= n, "every first contact sync", connectTimeout, 250);
+  const cold = { ...coldStart, allSyncedMs: round(performance.now() - bridge.spawnedAt, 0) ?? NaN };
+  opts.log(
+    `P3 N=${n}: cold start, all connected in ${cold.allConnectedMs} ms, synced in ${cold.allSyncedMs} ms`,
+  );
+  await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 30_000 });
+
+  // 2. Restart.
+  await bridge.stop("SIGTERM");
+  await until(
+    () => {
+      const ready = stack.readyIdentities();
+      return !want.some((m) => ready.has(m));
+    },
+    "the old endpoints to close",
+    30_000,
+    100,
+  );
+  benchCpu0 = processCpuSeconds();
+  bridge = await stack.startBridge({ ...startOpts, log: `${db}.restart.log` });
+  await bridge.probe("reset");
+  connectedAt = await allConnected(stack, want, bridge, connectTimeout);
+  const restart = await startFigures(bridge, connectedAt, benchCpu0);
+  opts.log(
+    `P3 N=${n}: restart, all connected in ${restart.allConnectedMs} ms (${restart.fromSessionsStartMs} ms after sessions started)`,
+  );
+  const settled = await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + n * 20 });
+  const memory = memoryOf(await bridge.probe("gc"));
+
+  // 3. Idle.
+  await bridge.probe("reset");
+  const idleCpu0 = cpuSeconds(bridge.pid);
+  await sleep(opts.idleWindowMs);
+  const lagIdle = lagOf(await bridge.probe("sample"));
+  lagIdle.cpuShare = round((cpuSeconds(bridge.pid) - idleCpu0) / (opts.idleWindowMs / 1000), 3) ?? NaN;
+  opts.log(
+    `P3 N=${n}: heap ${memory.heapUsedMiB} MiB, RSS ${memory.rssMiB} MiB, idle lag p99 ${lagIdle.p99} ms`,
+  );
+
+  // 4. Chat.
+  const chat = await chatWindow(stack, bridge, chatters, opts);
+  opts.log(
+    `P3 N=${n}: ${chat.accounts} chatting, lag p99 ${chat.lag.p99} ms, ` +
+      `${chat.deliveredToMatrix}/${chat.sentEachWay} to Matrix, ${chat.deliveredToSkype}/${chat.sentEachWay} to Skype`,
+  );
+  await bridge.stop("SIGTERM");
+  return {
+    accounts: n,
+    contacts: opts.contacts,
+    linkMs: round(linkMs, 0) ?? NaN,
+    cold,
+    restart,
+    settleMs: settled.waitedMs,
+    memory,
+    lagIdle,
+    chat,
+  };
+}
+
+export async function runScale(stack: BenchStack, opts: ScaleOptions): Promise<ScaleFigures> {
+  const points: ScalePoint[] = [];
+  const delay = opts.serverDelayMs ?? 0;
+  await stack.control("/http/knobs", { delayMs: delay });
+  await stack.control("/msnp/knobs", { replyDelayMs: delay });
+  try {
+    for (const n of [0, ...opts.sizes.filter((s) => s > 0)]) points.push(await measureSize(stack, n, opts));
+  } finally {
+    await stack.control("/http/knobs", { delayMs: 0 });
+    await stack.control("/msnp/knobs", { replyDelayMs: 0 });
+  }
+  const xs = points.map((p) => p.accounts);
+  const withStart = points.filter((p) => p.restart);
+  const base = points[0]!;
+  const kb = (a: number, b: number, n: number): number => round((a - b) / 1000 / n, 1) ?? NaN;
+  return {
+    contacts: opts.contacts,
+    serverDelayMs: delay,
+    points,
+    fits: {
+      rssBytes: linearFit(
+        xs,
+        points.map((p) => p.memory.rssBytes),
+      ),
+      heapUsedBytes: linearFit(
+        xs,
+        points.map((p) => p.memory.heapUsedBytes),
+      ),
+      // Nobody linked: nothing to connect (the point (0, 0)).
+      restartConnectMs: linearFit(
+        [0, ...withStart.map((p) => p.accounts)],
+        [0, ...withStart.map((p) => p.restart!.fromSessionsStartMs)],
+      ),
+    },
+    marginalKB: points
+      .filter((p) => p.accounts > 0)
+      .map((p) => ({
+        accounts: p.accounts,
+        heapUsed: kb(p.memory.heapUsedBytes, base.memory.heapUsedBytes, p.accounts),
+        rss: kb(p.memory.rssBytes, base.memory.rssBytes, p.accounts),
+      })),
+  };
+}
