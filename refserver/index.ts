@@ -43,6 +43,8 @@ export interface RunningReferenceServer {
     abch: string;
     activesync: string;
     msnp: string;
+    /** The object service (PROFILE §7.2), served under `/ams`. */
+    ams: string;
   };
   close(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export async function startReferenceServer(
       abch: http.url,
       activesync: http.url,
       msnp: msnpAddress,
+      ams: `${http.url}/ams`,
     },
     async close() {
       await Promise.allSettled([msnp.close(), http.close(), control.close()]);

@@ -88,6 +88,8 @@ export interface SkypeEndpointsConfig {
   activesync: string;
   /** MSNP24 stream address as `host:port` (IPv6 hosts in brackets). */
   msnp: string;
+  /** Object service for images and files (PROFILE §7.2), no trailing slash. Default `https://api.asm.skype.com`. */
+  ams: string;
 }
 
 /** `skype`: where the Skype service lives. */
@@ -233,6 +235,7 @@ export const configSchema = {
             abch: str,
             activesync: str,
             msnp: str,
+            ams: { ...str, default: "https://api.asm.skype.com" },
           },
         },
         msnp_tls: { type: "boolean", default: true },

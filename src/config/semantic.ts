@@ -24,7 +24,7 @@ import {
 import { formatPath } from "./validate.js";
 
 /** The HTTP endpoints of PROFILE.md §1 (`msnp` is `host:port` and checked apart). */
-export const HTTP_ENDPOINTS = ["login", "api", "skype_login", "abch", "activesync"] as const;
+export const HTTP_ENDPOINTS = ["login", "api", "skype_login", "abch", "activesync", "ams"] as const;
 
 const APPSERVICE_ID_RE = /^[A-Za-z0-9._~-]+$/;
 
