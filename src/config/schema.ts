@@ -292,7 +292,7 @@ export const configSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        session_start_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 4 },
+        session_start_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
       },
     },
   },

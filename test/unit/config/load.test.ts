@@ -62,7 +62,7 @@ void test("a minimal file gets every default and normalised URLs", () => {
   });
   assert.deepEqual(config.database, { path: "skype-bridge.db" });
   assert.deepEqual(config.logging, { level: "info", format: "text", modules: {} });
-  assert.deepEqual(config.limits, { session_start_concurrency: 4 });
+  assert.deepEqual(config.limits, { session_start_concurrency: 16 });
   assert.deepEqual(config.encryption, { enabled: false });
   assert.equal(config.skype.msnp_tls, true);
   assert.equal(config.skype.contact_sync_interval_seconds, undefined);
