@@ -9,6 +9,7 @@ import { formEncode, httpRequest, unexpectedStatus, type HttpOptions } from "./h
 import { silentLogger, type SkypeLogger } from "./log.js";
 import { endpointUrl, type SkypeEndpoints } from "./model.js";
 import { CLIENT_ID } from "./auth/authorize.js";
+import { SKYPE_TOKEN_SCOPE, SkypeTokenProvider, type SkypeTokenSource } from "./skype-token.js";
 
 /** The four scopes the client uses (PROFILE §2.4). */
 export const TokenScope = {
@@ -20,6 +21,8 @@ export const TokenScope = {
   Contacts: "service::contacts.msn.com::MBI_SSL",
   /** ActiveSync contacts. */
   ActiveSync: "service::m.hotmail.com::MBI_SSL",
+  /** What buys the Skype token (PROFILE §7.1): see {@link TokenManager.skypeToken}. */
+  Skype: SKYPE_TOKEN_SCOPE,
 } as const;
 export type TokenScope = (typeof TokenScope)[keyof typeof TokenScope];
 
@@ -32,7 +35,8 @@ export interface TokenSource {
 }
 
 export interface TokenManagerOptions extends HttpOptions {
-  endpoints: Pick<SkypeEndpoints, "login" | "skype_login">;
+  /** `api` is needed only for the Skype token (PROFILE §7.1). */
+  endpoints: Pick<SkypeEndpoints, "login" | "skype_login"> & Partial<Pick<SkypeEndpoints, "api">>;
   refreshToken: string;
   /** Called with every new refresh token, to persist it. Errors are logged, not thrown. */
   onRefreshToken?: (refreshToken: string) => void | Promise<void>;
@@ -61,8 +65,8 @@ const OTHER_OAUTH_ERRORS = new Set([
   "invalid_request",
 ]);
 
-/** Holds the refresh token and hands out scoped access tokens. */
-export class TokenManager implements TokenSource {
+/** Holds the refresh token and hands out scoped access tokens and the Skype token. */
+export class TokenManager implements TokenSource, SkypeTokenSource {
   private rt: string;
   private readonly cache = new Map<string, CachedToken>();
   private readonly inFlight = new Map<string, Promise<string>>();
@@ -70,6 +74,7 @@ export class TokenManager implements TokenSource {
   private fatal?: AuthError;
   private readonly log: SkypeLogger;
   private readonly now: () => number;
+  private skype?: SkypeTokenProvider;
 
   constructor(private readonly opts: TokenManagerOptions) {
     if (!opts.refreshToken)
@@ -88,7 +93,35 @@ export class TokenManager implements TokenSource {
   setRefreshToken(rt: string): void {
     this.rt = rt;
     this.cache.clear();
+    this.skype?.invalidateSkypeToken();
     this.fatal = undefined;
+  }
+
+  /**
+   * The Skype token (PROFILE §7.1) for the object service and avatars, bought with this manager's
+   * `service::skype.com::MBI_SSL` token, cached and renewed before it expires.
+   * @throws SkypeError `InvalidArgument` when no `api` endpoint was given; otherwise as
+   *   {@link SkypeTokenProvider.skypeToken}.
+   */
+  skypeToken(opts?: { forceRefresh?: boolean }): Promise<string> {
+    const api = this.opts.endpoints.api;
+    if (!api) {
+      return Promise.reject(
+        new SkypeError(SkypeErrorCode.InvalidArgument, "no api endpoint for the Skype token", false),
+      );
+    }
+    this.skype ??= new SkypeTokenProvider(this, {
+      ...this.opts,
+      api,
+      now: this.now,
+      refreshMarginMs: this.opts.refreshMarginMs,
+    });
+    return this.skype.skypeToken(opts);
+  }
+
+  /** Forgets the cached Skype token (the object service or the avatar server refused it). */
+  invalidateSkypeToken(): void {
+    this.skype?.invalidateSkypeToken();
   }
 
   /** When the cached token of `scope` expires (ms), if one is cached. */
