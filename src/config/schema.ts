@@ -146,6 +146,23 @@ export interface LimitsConfig {
   session_start_concurrency: number;
 }
 
+/** `history`: what a user's portals start with when they link a Skype account (PROFILE §5 "History"). */
+export interface HistoryConfig {
+  /** How many of the most recent conversations get their portal, with history, on a first link (0: none). Default 20. */
+  conversations: number;
+  /** How many of each of those conversations' last messages are posted. Default 50. */
+  messages: number;
+}
+
+/** `double_puppet`: acting as the user's real Matrix account (mautrix's `double_puppet`). */
+export interface DoublePuppetConfig {
+  /**
+   * Homeserver server name → `as_token:<token>` of a second appservice registration whose user
+   * namespace covers the real users (not exclusive). Secrets: never logged. Default none.
+   */
+  secrets: Record<string, string>;
+}
+
 /** The validated configuration with every default applied. */
 export interface Config {
   homeserver: HomeserverConfig;
@@ -167,6 +184,8 @@ export interface Config {
   logging: LoggingConfig;
   metrics: MetricsConfig;
   limits: LimitsConfig;
+  history: HistoryConfig;
+  double_puppet: DoublePuppetConfig;
 }
 
 const str = { type: "string" } as const;
@@ -293,6 +312,27 @@ export const configSchema = {
       default: {},
       properties: {
         session_start_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
+      },
+    },
+    history: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        conversations: { type: "integer", minimum: 0, maximum: 1000, default: 20 },
+        messages: { type: "integer", minimum: 1, maximum: 1000, default: 50 },
+      },
+    },
+    double_puppet: {
+      type: "object",
+      additionalProperties: false,
+      default: {},
+      properties: {
+        secrets: {
+          type: "object",
+          default: {},
+          additionalProperties: { type: "string", pattern: "^as_token:\\S+$" },
+        },
       },
     },
   },

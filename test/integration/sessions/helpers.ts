@@ -96,6 +96,8 @@ export async function startSessionEnv(
     logging: { level: "debug", format: "text", modules: {} },
     metrics: { enabled: false, bind_address: "127.0.0.1" },
     limits: { session_start_concurrency: 4 },
+    history: { conversations: 0, messages: 50 },
+    double_puppet: { secrets: {} },
   };
   opts.config?.(config);
   const env: SessionEnv = {

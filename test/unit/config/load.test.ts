@@ -63,6 +63,8 @@ void test("a minimal file gets every default and normalised URLs", () => {
   assert.deepEqual(config.database, { path: "skype-bridge.db" });
   assert.deepEqual(config.logging, { level: "info", format: "text", modules: {} });
   assert.deepEqual(config.limits, { session_start_concurrency: 16 });
+  assert.deepEqual(config.history, { conversations: 20, messages: 50 });
+  assert.deepEqual(config.double_puppet, { secrets: {} });
   assert.deepEqual(config.encryption, { enabled: false });
   assert.equal(config.skype.msnp_tls, true);
   assert.equal(config.skype.contact_sync_interval_seconds, undefined);
