@@ -107,7 +107,11 @@ function encodeElement(el: WbxmlElement, out: number[], state: { page: number },
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Uint8Array) {}
+  /** The input as a Buffer view (no copy), so strings decode in place with `toString(enc, start, end)`. */
+  readonly buf: Buffer;
+  constructor(input: Uint8Array) {
+    this.buf = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+  }
 
   byte(what: string): number {
     const b = this.buf[this.pos];
@@ -129,7 +133,7 @@ class Reader {
     throw wbxmlError(`${what} is longer than 5 bytes`);
   }
 
-  bytes(n: number, what: string): Uint8Array {
+  bytes(n: number, what: string): Buffer {
     if (n > this.buf.length - this.pos) throw wbxmlError(`truncated (${what} of ${n} bytes)`);
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -139,7 +143,7 @@ class Reader {
   cString(what: string): string {
     const end = this.buf.indexOf(0, this.pos);
     if (end === -1) throw wbxmlError(`unterminated ${what}`);
-    const s = Buffer.from(this.buf.subarray(this.pos, end)).toString("utf8");
+    const s = this.buf.toString("utf8", this.pos, end);
     this.pos = end + 1;
     return s;
   }
@@ -167,7 +171,7 @@ export function decodeWbxml(input: Uint8Array): WbxmlElement {
 }
 
 /** Reads the root element (skipping leading page switches). */
-function decodeContent(r: Reader, strtbl: Uint8Array, state: { page: number }): WbxmlElement | undefined {
+function decodeContent(r: Reader, strtbl: Buffer, state: { page: number }): WbxmlElement | undefined {
   const stack: WbxmlElement[] = [];
   let root: WbxmlElement | undefined;
   while (r.pos < r.buf.length) {
@@ -207,14 +211,14 @@ function decodeContent(r: Reader, strtbl: Uint8Array, state: { page: number }): 
   return root;
 }
 
-function readValue(r: Reader, t: number, strtbl: Uint8Array): string | Uint8Array {
+function readValue(r: Reader, t: number, strtbl: Buffer): string | Uint8Array {
   if (t === STR_I) return r.cString("inline string");
   if (t === OPAQUE) return Uint8Array.from(r.bytes(r.mbUint32("opaque length"), "opaque data"));
   const offset = r.mbUint32("string table offset");
   if (offset >= strtbl.length) throw wbxmlError("string table reference out of range");
   const end = strtbl.indexOf(0, offset);
   if (end === -1) throw wbxmlError("unterminated string in the string table");
-  return Buffer.from(strtbl.subarray(offset, end)).toString("utf8");
+  return strtbl.toString("utf8", offset, end);
 }
 
 /** The first child element with `tag` (and `page`, when given). */

@@ -62,7 +62,7 @@ export function parseMultipart(buf: Buffer): MultipartBody {
     }
     const end = buf.indexOf(CRLFCRLF, pos);
     const blockEnd = end < 0 ? buf.length : end;
-    const headers = MsnpHeaders.parse(buf.subarray(pos, blockEnd).toString("utf8"));
+    const headers = MsnpHeaders.parse(buf.toString("utf8", pos, blockEnd));
     pos = end < 0 ? buf.length : end + 4;
     const first = headers.firstName()?.toLowerCase();
     if (first === "routing") out.routing = headers;
@@ -80,7 +80,9 @@ export function parseMultipart(buf: Buffer): MultipartBody {
     if (n !== body.length) out.lengthMismatch = true;
     if (n < body.length) body = body.subarray(0, n);
   }
-  out.body = Buffer.from(body);
+  // A view, not a copy: the frame's body is already a buffer of its own (framing.ts), and every
+  // reader decodes it at once.
+  out.body = body;
   return out;
 }
 

@@ -69,9 +69,9 @@ export function splitPayload(payload: Buffer): { headers: MsnpHeaders; body: Buf
   if (payload[0] === 0x0d && payload[1] === 0x0a)
     return { headers: new MsnpHeaders(), body: payload.subarray(2) };
   const end = payload.indexOf(CRLFCRLF);
-  const head = end >= 0 ? payload.subarray(0, end).toString("utf8") : payload.toString("utf8");
-  if (MsnpHeaders.looksLikeHeaders(head)) {
-    const headers = MsnpHeaders.parse(head);
+  const head = payload.toString("utf8", 0, end >= 0 ? end : payload.length);
+  const headers = MsnpHeaders.parseAll(head);
+  if (headers) {
     const first = headers.firstName()?.toLowerCase() ?? "";
     if (!BLOCK_NAMES.has(first)) {
       if (end >= 0) return { headers, body: payload.subarray(end + 4) };

@@ -1,0 +1,87 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { MsnpHeaders } from "../../../../src/skype/msnp/headers.js";
+
+// The regex definition the character scan replaced (BENCHMARKS.md, cause 7): the scan must accept
+// and produce exactly what it did.
+const HEADER_LINE = /^([A-Za-z0-9][A-Za-z0-9_.-]*)[ \t]*:[ \t]*([^\r\n]*)$/;
+const OUTER_BLANKS = /^[ \t]+|[ \t]+$/g;
+
+function regexParse(text: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = HEADER_LINE.exec(line);
+    if (m) out.push([m[1]!, m[2]!.replace(OUTER_BLANKS, "")]);
+  }
+  return out;
+}
+
+function regexLooksLikeHeaders(text: string): boolean {
+  const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
+  return lines.length > 0 && lines.every((l) => HEADER_LINE.test(l));
+}
+
+// Mostly the characters that matter to the grammar, so that near-headers are common.
+const headerish = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        "\r",
+        "\n",
+        "\r\n",
+        ":",
+        " ",
+        "\t",
+        "-",
+        "_",
+        ".",
+        "\u2028",
+        "\u00a0",
+        "é",
+        "A",
+        "z",
+        "0",
+      ),
+      fc.constantFrom(
+        "Routing: 1.0",
+        "To: 8:live:a",
+        "Content-Length: 8",
+        " x : y ",
+        "IM-Display-Name:  B\u2028 ",
+      ),
+      fc.string({ maxLength: 4 }),
+    ),
+    { maxLength: 30 },
+  )
+  .map((parts) => parts.join(""));
+
+test("MsnpHeaders.parse, parseAll and looksLikeHeaders agree with the regex grammar on any text", () => {
+  fc.assert(
+    fc.property(headerish, (text) => {
+      const expected = regexParse(text);
+      assert.deepEqual(MsnpHeaders.parse(text).entries(), expected);
+      const looks = regexLooksLikeHeaders(text);
+      assert.equal(MsnpHeaders.looksLikeHeaders(text), looks);
+      const all = MsnpHeaders.parseAll(text);
+      assert.equal(all !== undefined, looks);
+      if (all) assert.deepEqual(all.entries(), expected);
+    }),
+    { numRuns: 20_000 },
+  );
+});
+
+test("MsnpHeaders.parse: names, blanks, CR and line ends as REFERENCE §3.2 reads them", () => {
+  const h = MsnpHeaders.parse(
+    "Routing: 1.0\r\nTo :\t8:a \t\r\nbad line\nX-Y_z.1:\r\nCR: a\rb\r\n: no name\nLast: v\r",
+  );
+  assert.deepEqual(h.entries(), [
+    ["Routing", "1.0"],
+    ["To", "8:a"],
+    ["X-Y_z.1", ""],
+  ]);
+  assert.equal(MsnpHeaders.parse("A: \u00a0x\u2028\u00a0 ").get("a"), "\u00a0x\u2028\u00a0");
+  assert.equal(MsnpHeaders.parseAll("A: 1\r\n\r\nB: 2\r\n")?.size, 2);
+  assert.equal(MsnpHeaders.parseAll("A: 1\r\nnot one\r\n"), undefined);
+  assert.equal(MsnpHeaders.parseAll("\r\n"), undefined);
+});
