@@ -17,6 +17,7 @@ export const FORWARDED_EVENTS = [
   "threadUpdate",
   "threadActivity",
   "unhandledMessage",
+  "horizon",
   "caughtUp",
 ] as const;
 

@@ -378,6 +378,12 @@ export class SkypeSession extends SessionEmitter implements Session {
     }
   }
 
+  /** @throws MsnpError when the server refuses; SKYPE_NOT_CONNECTED when offline or not running. */
+  async markRead(conversation: string, messageId: string, clientMessageId?: string): Promise<void> {
+    if (this.stopped || this.halted) throw this.notRunning();
+    await this.msnp.setConsumptionHorizon(conversation, messageId, clientMessageId);
+  }
+
   /** @throws MsnpError when the server refuses; SKYPE_NOT_CONNECTED when the session is not running. */
   async setPresence(status: PresenceStatus): Promise<void> {
     if (this.stopped || this.halted) throw this.notRunning();

@@ -11,6 +11,7 @@ import type { LoginResult } from "../skype/auth/login-process.js";
 import type {
   DeleteEvent,
   EditEvent,
+  HorizonEvent,
   MessageEvent,
   OutgoingMessage,
   PresenceEvent,
@@ -25,6 +26,7 @@ import type {
 export type {
   DeleteEvent,
   EditEvent,
+  HorizonEvent,
   MessageEvent,
   OutgoingMessage,
   PresenceEvent,
@@ -68,6 +70,11 @@ export interface SessionEvents {
   threadUpdate: [ThreadInfo];
   threadActivity: [ThreadActivityEvent];
   unhandledMessage: [UnhandledMessageEvent];
+  /**
+   * A member's read state in a conversation (PROFILE §7.5): a contact's, or the user's own from
+   * another Skype endpoint (`fromMe`). Live, or listed at login (`source: "recent"`).
+   */
+  horizon: [HorizonEvent];
   /** The contact list after a (re)sync: one entry per person, identities merged. */
   contacts: [Contact[]];
   /** Incoming contact requests after a (re)sync (the full current list). */
@@ -111,6 +118,12 @@ export interface Session extends EventEmitter<SessionEvents> {
   ): OutgoingMessage;
   /** Best effort; false when not connected. */
   sendTyping(conversation: string, typing: boolean): boolean;
+  /**
+   * Marks `conversation` read up to the message with server id `messageId` (its Client-Message-ID,
+   * when known, goes in the horizon too). Network I/O; throws SkypeError (`SKYPE_NOT_CONNECTED`
+   * when offline: read state is not queued). Optional capability.
+   */
+  markRead?(conversation: string, messageId: string, clientMessageId?: string): Promise<void>;
   setPresence(status: PresenceStatus): Promise<void>;
   /** Thread management (network I/O; throws SkypeError). */
   createThread(members: string[], topic?: string): Promise<ThreadInfo>;

@@ -12,6 +12,7 @@ import { authenticate } from "./login.js";
 import { SelfIdentity } from "./identity.js";
 import { buildSdgBody, newClientMessageId, type OutgoingContent, type Sender } from "./messages.js";
 import { Outbox } from "./outbox.js";
+import { consumptionHorizonXml, horizonValue } from "./horizon.js";
 import { contactsXml } from "./payloads.js";
 import { presenceBody, PresenceTracker } from "./presence.js";
 import { Receiver, type Emit } from "./receiver.js";
@@ -392,6 +393,28 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     if (mood !== undefined) this.myMood = mood;
     const s = this.session;
     if (s?.ready && !s.conn.isClosed) await s.request("PUT", "MSGR\\PRESENCE", this.presenceBody());
+  }
+
+  /**
+   * Marks `conversation` read up to the message with server id `messageId` (PROFILE §7.5:
+   * `PUT MSGR\CONSUMPTIONHORIZON`, horizon `{messageId};{now ms};{clientMessageId or messageId}`).
+   * Network I/O. @throws SkypeError `SKYPE_NOT_CONNECTED` when offline (read state is not queued:
+   * the next read marks it again), `SKYPE_INVALID_ARGUMENT` for a malformed id; MsnpError when the
+   * server refuses.
+   */
+  async setConsumptionHorizon(
+    conversation: string,
+    messageId: string,
+    clientMessageId?: string,
+  ): Promise<void> {
+    if (!/^\d+:\S+$/.test(conversation) || !/^\d{1,30}$/.test(messageId)) {
+      throw new SkypeError(SkypeErrorCode.InvalidArgument, "a horizon needs an MRI and a Message-ID", false);
+    }
+    const body = consumptionHorizonXml(
+      conversation,
+      horizonValue(messageId, this.clock.now(), clientMessageId),
+    );
+    await this.onlineSession().request("PUT", "MSGR\\CONSUMPTIONHORIZON", body);
   }
 
   /**

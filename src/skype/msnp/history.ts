@@ -16,10 +16,20 @@ import {
   type XmlElement,
 } from "../xml.js";
 
+/** A member's consumption horizon as RECENTCONVERSATIONS lists it (PROFILE §7.5). */
+export interface RecentHorizon {
+  /** The reader's identity as sent. */
+  user: string;
+  /** The horizon value as sent (`{Message-ID};{ms};{Client-Message-ID}`, parts may be missing). */
+  value: string;
+}
+
 /** A conversation listed by RECENTCONVERSATIONS, with the newest Message-ID it showed (if any). */
 export interface RecentConversation {
   id: string;
   lastMessageId?: string;
+  /** The members' horizons, when the server listed any. */
+  horizons?: RecentHorizon[];
 }
 
 /** One page of MESSAGESBYCONVERSATION. */
@@ -53,7 +63,22 @@ export function parseRecentConversations(xml: string): RecentConversation[] {
       const mid = childText(m, "id");
       if (isMessageId(mid) && (last === undefined || compareIds(mid, last) > 0)) last = mid;
     }
-    out.push(last ? { id, lastMessageId: last } : { id });
+    const entry: RecentConversation = last ? { id, lastMessageId: last } : { id };
+    const horizons = recentHorizons(conv);
+    if (horizons.length > 0) entry.horizons = horizons;
+    out.push(entry);
+  }
+  return out;
+}
+
+/** `<consumptionhorizon user="…">value</consumptionhorizon>` (or `<user>`/`<horizon>` children). */
+function recentHorizons(conv: XmlElement): RecentHorizon[] {
+  const out: RecentHorizon[] = [];
+  for (const el of findAll(conv, "consumptionhorizon")) {
+    const userAttr = Object.entries(el.attrs).find(([k]) => k.toLowerCase() === "user")?.[1];
+    const user = (userAttr ?? childText(el, "user") ?? "").trim();
+    const value = el.children.length > 0 ? (childText(el, "horizon") ?? "") : el.text;
+    if (user !== "") out.push({ user, value: value.trim() });
   }
   return out;
 }

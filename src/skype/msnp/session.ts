@@ -12,6 +12,7 @@ import { runCatchUp, planCatchUp, chronological } from "./catchup.js";
 import { frameReason, MsnpConnection } from "./connection.js";
 import { bodyText, type Frame } from "./framing.js";
 import { parseRecentConversations, type RecentConversation } from "./history.js";
+import { horizonsFromRecent, parseHorizonNotification } from "./horizon.js";
 import { isThreadId, type SelfIdentity } from "./identity.js";
 import { login, type LoginOutcome } from "./login.js";
 import { rawFromPush, type RawMessage } from "./messages.js";
@@ -155,6 +156,8 @@ export class Session {
     this.catchingUp = false;
     let delivered = 0;
     for (const m of merged) if (c.receiver.deliver(m, live.has(m) ? "live" : "catchup")) delivered++;
+    // Read state after the messages it refers to (PROFILE §7.5: horizons are not re-sent live).
+    for (const r of recent) for (const h of horizonsFromRecent(r, c.self)) c.emit("horizon", h);
     const fate = c.outbox.reconcile((conv, id) => found.has(key(conv, id)));
     if (fate.delivered || fate.resend)
       c.logger.info("msnp: sends of unknown fate checked against history", fate);
@@ -285,6 +288,10 @@ export class Session {
           c.onThread(t);
           c.emit("threadUpdate", t);
         }
+      } else if (type === "MSGR\\CONSUMPTIONHORIZON") {
+        const h = parseHorizonNotification(f.body, c.self);
+        if (h) c.emit("horizon", h);
+        else c.logger.debug("msnp: horizon notification without conversation or reader");
       } else if (type === "MSGR\\ABCH") c.emit("addressBookChanged");
       else c.logger.debug("msnp: ignored notification", { type: f.type });
     } else if (f.command === "OUT") {

@@ -5,6 +5,9 @@
 import type { Duplex } from "node:stream";
 import type { SkypeError } from "../errors.js";
 import type { SkypeLogger } from "../log.js";
+import type { HorizonEvent } from "./horizon.js";
+
+export type { ConsumptionHorizon, HorizonEvent } from "./horizon.js";
 
 /**
  * Credentials, injected so the client never holds a password or a refresh token.
@@ -215,6 +218,11 @@ export interface MsnpClientEvents {
   threadUpdate: [ThreadInfo];
   threadActivity: [ThreadActivityEvent];
   unhandledMessage: [UnhandledMessageEvent];
+  /**
+   * A member's read state (PROFILE §7.5): `NFY MSGR\CONSUMPTIONHORIZON` (`source: "live"`), or the
+   * horizons `RECENTCONVERSATIONS` listed at login (`source: "recent"`, after catch-up's messages).
+   */
+  horizon: [HorizonEvent];
   /** `NFY MSGR\ABCH`: re-read the address book and contacts. */
   addressBookChanged: [];
   /** Catch-up after a login finished; `messages` is how many were delivered. */
