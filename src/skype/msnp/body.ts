@@ -47,13 +47,10 @@ function kindOf(name: string | undefined): ContentBlockKind | undefined {
  * Reliability block or an unknown extra block does not break parsing. Never throws.
  */
 export function parseMultipart(buf: Buffer): MultipartBody {
-  const out: MultipartBody = {
-    routing: new MsnpHeaders(),
-    reliability: new MsnpHeaders(),
-    content: new MsnpHeaders(),
-    body: Buffer.alloc(0),
-    lengthMismatch: false,
-  };
+  let routing: MsnpHeaders | undefined;
+  let reliability: MsnpHeaders | undefined;
+  let content: MsnpHeaders | undefined;
+  let contentKind: ContentBlockKind | undefined;
   let pos = 0;
   while (pos < buf.length) {
     if (buf[pos] === 0x0d && buf[pos + 1] === 0x0a) {
@@ -65,25 +62,41 @@ export function parseMultipart(buf: Buffer): MultipartBody {
     const headers = MsnpHeaders.parse(buf.toString("utf8", pos, blockEnd));
     pos = end < 0 ? buf.length : end + 4;
     const first = headers.firstName()?.toLowerCase();
-    if (first === "routing") out.routing = headers;
-    else if (first === "reliability") out.reliability = headers;
+    if (first === "routing") routing = headers;
+    else if (first === "reliability") reliability = headers;
     else {
-      out.content = headers;
-      out.contentKind = kindOf(first);
+      content = headers;
+      contentKind = kindOf(first);
       break;
     }
   }
-  let body = buf.subarray(Math.min(pos, buf.length));
-  const declared = out.content.get("Content-Length");
-  if (declared !== undefined && /^\d+$/.test(declared)) {
-    const n = Number(declared);
-    if (n !== body.length) out.lengthMismatch = true;
-    if (n < body.length) body = body.subarray(0, n);
-  }
   // A view, not a copy: the frame's body is already a buffer of its own (framing.ts), and every
   // reader decodes it at once.
-  out.body = body;
-  return out;
+  let body = buf.subarray(Math.min(pos, buf.length));
+  let lengthMismatch = false;
+  const declared = content?.get("Content-Length");
+  if (declared !== undefined && isDigits(declared)) {
+    const n = Number(declared);
+    if (n !== body.length) lengthMismatch = true;
+    if (n < body.length) body = body.subarray(0, n);
+  }
+  return {
+    routing: routing ?? new MsnpHeaders(),
+    reliability: reliability ?? new MsnpHeaders(),
+    content: content ?? new MsnpHeaders(),
+    ...(contentKind !== undefined ? { contentKind } : {}),
+    body,
+    lengthMismatch,
+  };
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 /** Builds a multi-part body (without the MSNP24 top block). */

@@ -93,15 +93,13 @@ interface FrameHead {
   length: number;
 }
 
+function malformedLine(line: string): never {
+  throw new ProtocolParseError(SkypeErrorCode.MsnpFraming, `malformed MSNP command line ${printable(line)}`);
+}
+
 function parseCommandLine(line: string): FrameHead {
   const t = line.trim().split(/ +/);
-  const bad = (): never => {
-    throw new ProtocolParseError(
-      SkypeErrorCode.MsnpFraming,
-      `malformed MSNP command line ${printable(line)}`,
-    );
-  };
-  if (!COMMAND.test(t[0] ?? "") || !DIGITS.test(t[1] ?? "")) return bad();
+  if (!COMMAND.test(t[0] ?? "") || !DIGITS.test(t[1] ?? "")) return malformedLine(line);
   const command = t[0]!;
   const trid = Number(t[1]);
   if (t.length === 4 && TYPE.test(t[2]!) && DIGITS.test(t[3]!)) {
@@ -110,7 +108,7 @@ function parseCommandLine(line: string): FrameHead {
   // Liberal forms: `OUT 0 CON` (no length) and `CMD trid len` (no type).
   if (t.length === 3 && TYPE.test(t[2]!)) return { command, trid, type: t[2]!, length: 0 };
   if (t.length === 3 && DIGITS.test(t[2]!)) return { command, trid, type: "", length: Number(t[2]) };
-  return bad();
+  return malformedLine(line);
 }
 
 /**

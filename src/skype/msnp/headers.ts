@@ -48,18 +48,20 @@ function headerOn(text: string, start: number, end: number): [string, string] | 
 }
 
 /**
- * Calls `fn` with each line of `text` (split at LF, one CR before it dropped, as `/\r?\n/` does;
- * a CR elsewhere stays in the line) as start and end offsets. Stops when `fn` returns false.
+ * Appends the header of each line of `text` to `into` (lines split at LF with one CR before it
+ * dropped, as `/\r?\n/` does; a CR elsewhere stays in the line). Other lines are skipped, or,
+ * when `strict`, end the scan: it returns false at the first non-empty line that is no header.
  */
-function forEachLine(text: string, fn: (start: number, end: number) => boolean): void {
+function scanLines(text: string, into: [string, string][], strict: boolean): boolean {
   for (let pos = 0; ;) {
     const lf = text.indexOf("\n", pos);
-    if (lf === -1) {
-      fn(pos, text.length);
-      return;
+    const end = lf === -1 ? text.length : lf > pos && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
+    if (end > pos) {
+      const header = headerOn(text, pos, end);
+      if (header) into.push(header);
+      else if (strict) return false;
     }
-    const end = lf > pos && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
-    if (!fn(pos, end)) return;
+    if (lf === -1) return true;
     pos = lf + 1;
   }
 }
@@ -75,11 +77,7 @@ export class MsnpHeaders {
   /** Parses `Name: value` lines (CRLF or LF). Lines that are not headers are skipped. */
   static parse(text: string): MsnpHeaders {
     const h = new MsnpHeaders();
-    forEachLine(text, (start, end) => {
-      const header = headerOn(text, start, end);
-      if (header) h.list.push(header);
-      return true;
-    });
+    scanLines(text, h.list, false);
     return h;
   }
 
@@ -89,28 +87,12 @@ export class MsnpHeaders {
    */
   static parseAll(text: string): MsnpHeaders | undefined {
     const h = new MsnpHeaders();
-    let all = true;
-    forEachLine(text, (start, end) => {
-      if (start === end) return true;
-      const header = headerOn(text, start, end);
-      if (header) h.list.push(header);
-      else all = false;
-      return all;
-    });
-    return all && h.list.length > 0 ? h : undefined;
+    return scanLines(text, h.list, true) && h.list.length > 0 ? h : undefined;
   }
 
   /** True when every non-empty line of `text` looks like a header. */
   static looksLikeHeaders(text: string): boolean {
-    let lines = 0;
-    let all = true;
-    forEachLine(text, (start, end) => {
-      if (start === end) return true;
-      lines++;
-      all = headerOn(text, start, end) !== undefined;
-      return all;
-    });
-    return lines > 0 && all;
+    return MsnpHeaders.parseAll(text) !== undefined;
   }
 
   /** The first value of `name`, or undefined. */
