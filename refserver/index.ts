@@ -9,6 +9,7 @@ import { ControlApi } from "./control.js";
 import { registerGenerateRoutes } from "./generate.js";
 import { startHttpServer } from "./http/server.js";
 import type { HttpServerOptions } from "./http/options.js";
+import { registerMediaRoutes } from "./media/control-routes.js";
 import { MsnpServer } from "./msnp/server.js";
 import type { MsnpServerOptions } from "./msnp/options.js";
 import { World, type Fixtures } from "./world.js";
@@ -69,6 +70,12 @@ export async function startReferenceServer(
     return { tokenLifetime: seconds };
   });
   registerGenerateRoutes(control, world);
+  registerMediaRoutes(control, {
+    world,
+    msnp,
+    httpOptions: http.options,
+    amsBase: () => `${http.baseUrl()}/ams`,
+  });
   const controlUrl = await control.listen(opts.controlPort ?? 0);
   const msnpAddress = `${addr.host}:${addr.port}`;
   return {
@@ -85,7 +92,7 @@ export async function startReferenceServer(
       abch: http.url,
       activesync: http.url,
       msnp: msnpAddress,
-      ams: `${http.url}/ams`,
+      ams: `${http.baseUrl()}/ams`,
     },
     async close() {
       await Promise.allSettled([msnp.close(), http.close(), control.close()]);

@@ -8,6 +8,7 @@ import { EventEmitter } from "node:events";
 import { randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
+import { ObjectStore } from "./media/objects.js";
 
 export const SCOPES = {
   skype: "service::skype.com::MBI_SSL",
@@ -39,6 +40,17 @@ export interface Person {
   readonly pending: Map<string, string>;
   /** Keys of people this person blocked. */
   readonly blocked: Set<string>;
+  /** The profile picture served at `{api}/users/{identity}/profile/avatar` (PROFILE §7.6), if any. */
+  avatar?: Avatar;
+}
+
+/** A person's avatar. */
+export interface Avatar {
+  readonly bytes: Buffer;
+  /** `image/png` or `image/jpeg` (whatever the setter gave). */
+  readonly contentType: string;
+  /** Quoted entity tag; a new one on every change. */
+  readonly etag: string;
 }
 
 export interface FixtureAccount {
@@ -78,6 +90,9 @@ interface AccessRecord {
 export type TokenCheck =
   { ok: true; person: Person } | { ok: false; reason: "invalid" | "expired" | "wrong_scope" };
 
+/** A skypetoken check (PROFILE §7.1): the person, or why not. */
+export type SkypetokenCheck = { ok: true; person: Person } | { ok: false; reason: "invalid" | "expired" };
+
 export interface WorldEvents {
   /** The address book of `person` changed (contacts, pending, blocked): send `NFY MSGR\ABCH`. */
   abchChanged: [person: Person];
@@ -91,6 +106,15 @@ export class World extends EventEmitter<WorldEvents> {
   private readonly access = new Map<string, AccessRecord>();
   private readonly refresh = new Map<string, { person: string; expiresAt: number }>();
   private readonly uics = new Map<string, { person: string; nonce: string }>();
+  private readonly skypetokens = new Map<string, { person: string; expiresAt: number }>();
+  private avatarVersion = 0;
+  /** Objects of the object service (PROFILE §7.2). */
+  readonly objects = new ObjectStore();
+  /**
+   * World keys of a thread's current members, or undefined for an unknown thread. Threads live on
+   * the MSNP side, which sets this when it starts; the object service asks it at read time.
+   */
+  threadMembers: (threadId: string) => readonly string[] | undefined = () => undefined;
   /** Seconds an access token lives (knob). */
   tokenLifetime = 3600;
   /** Seconds a refresh token lives. */
@@ -228,15 +252,48 @@ export class World extends EventEmitter<WorldEvents> {
     return person ? this.issueTokens(person, scope) : undefined;
   }
 
-  /** Revokes every token of a person (test control: forces `invalid_grant`). */
+  /** Revokes every token of a person, skypetokens included (test control: forces `invalid_grant`). */
   revokeAll(p: Person): void {
     for (const [k, v] of this.access) if (v.person === p.key) this.access.delete(k);
     for (const [k, v] of this.refresh) if (v.person === p.key) this.refresh.delete(k);
+    for (const [k, v] of this.skypetokens) if (v.person === p.key) this.skypetokens.delete(k);
   }
 
-  /** Expires every access token of a person now (test control). */
+  /** Expires every access token and skypetoken of a person now (test control). */
   expireAccess(p: Person): void {
     for (const v of this.access.values()) if (v.person === p.key) v.expiresAt = this.now();
+    for (const v of this.skypetokens.values()) if (v.person === p.key) v.expiresAt = this.now();
+  }
+
+  /** A new skypetoken (PROFILE §7.1) for `p`, living `lifetimeS` seconds. Opaque, JWT-like characters. */
+  issueSkypetoken(p: Person, lifetimeS: number): string {
+    const token = `eyJ${randomBytes(24).toString("base64url")}.${randomBytes(48).toString("base64url")}`;
+    this.skypetokens.set(token, { person: p.key, expiresAt: this.now() + lifetimeS * 1000 });
+    return token;
+  }
+
+  checkSkypetoken(token: string | undefined | null): SkypetokenCheck {
+    const rec = token ? this.skypetokens.get(token) : undefined;
+    if (!rec) return { ok: false, reason: "invalid" };
+    if (rec.expiresAt <= this.now()) return { ok: false, reason: "expired" };
+    const person = this.people.get(rec.person);
+    return person ? { ok: true, person } : { ok: false, reason: "invalid" };
+  }
+
+  /**
+   * Sets (or with `undefined` clears) a person's avatar and tells their contacts, as any other
+   * address-book change does (`NFY MSGR\ABCH`, PROFILE §7.6). Returns the new avatar.
+   */
+  setAvatar(p: Person, image: { bytes: Buffer; contentType: string } | undefined): Avatar | undefined {
+    if (image) {
+      const hash = createHash("sha256").update(image.bytes).digest("hex").slice(0, 16);
+      p.avatar = { ...image, etag: `"${hash}-${++this.avatarVersion}"` };
+    } else p.avatar = undefined;
+    for (const key of p.contacts) {
+      const contact = this.people.get(key);
+      if (contact) this.touchAddressBook(contact);
+    }
+    return p.avatar;
   }
 
   issueUic(p: Person, nonce: string): string {

@@ -23,6 +23,8 @@ export interface HttpRequest {
   readonly url: URL;
   readonly headers: IncomingHttpHeaders;
   readonly body: Buffer;
+  /** The capture groups of a pattern route's path (decoded); empty for fixed paths. */
+  readonly params: readonly string[];
   /** Adds details to this request's log entry (never pass a secret). */
   note(details: Record<string, unknown>): void;
 }
@@ -35,6 +37,15 @@ export interface Route {
   /** Allowed methods; others get 405. */
   methods: readonly string[];
   handler: Handler;
+  /** Largest body this route reads (default: the `maxBodyBytes` knob); bigger ones get `413`. */
+  bodyLimit?: () => number;
+}
+
+/** A route whose path has variable parts (`/ams/v1/objects/{id}/…`); groups become `params`. */
+export interface PatternRoute {
+  /** Matched against the path as sent (still percent-encoded), case-insensitively. */
+  pattern: RegExp;
+  route: Route;
 }
 
 /** The Microsoft client id of Skype (PROFILE §2). */

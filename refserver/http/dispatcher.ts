@@ -8,25 +8,30 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { abchRoutes } from "./abch.js";
 import { activesyncRoute } from "./activesync.js";
+import { amsRoutes } from "./ams.js";
 import { apiRoutes, uicRoute } from "./api.js";
-import type { HttpContext, HttpRequest, Route } from "./context.js";
+import { avatarRoutes } from "./avatar.js";
+import type { HttpContext, HttpRequest, PatternRoute, Route } from "./context.js";
 import { HttpFail, readBody, textReply, type Reply } from "./http-util.js";
 import { loginRoutes } from "./login.js";
 import { RequestLog, type RequestLogEntry } from "./request-log.js";
+import { skypetokenRoutes } from "./skypetoken.js";
 
 export class HttpDispatcher {
   /** Recent requests, for the control API. */
   readonly log: RequestLog;
   private readonly routes = new Map<string, Route>();
+  private readonly patterns: PatternRoute[];
   private readonly uic: Route;
   private readonly delays = new Map<NodeJS.Timeout, () => void>();
 
   constructor(private readonly ctx: HttpContext) {
-    for (const group of [loginRoutes(ctx), apiRoutes(ctx), abchRoutes(ctx)]) {
+    for (const group of [loginRoutes(ctx), apiRoutes(ctx), abchRoutes(ctx), skypetokenRoutes(ctx)]) {
       for (const [path, route] of group) this.routes.set(path.toLowerCase(), route);
     }
     this.routes.set("/microsoft-server-activesync", activesyncRoute(ctx));
     this.uic = uicRoute(ctx);
+    this.patterns = [...amsRoutes(ctx), ...avatarRoutes(ctx)];
     this.log = new RequestLog(() => ctx.options.requestLogSize);
   }
 
@@ -48,7 +53,8 @@ export class HttpDispatcher {
     } catch {
       url = new URL("http://127.0.0.1/");
     }
-    const route = this.find(url.pathname);
+    const found = this.find(url.pathname);
+    const route = found?.route;
     const host = req.headers.host ?? "";
     const entry = this.log.begin(req.method ?? "", url.pathname, host, route?.endpoint ?? "unknown");
     let reply: Reply;
@@ -57,7 +63,7 @@ export class HttpDispatcher {
         req.resume();
         reply = textReply(404, "not found");
       } else {
-        reply = await this.serve(req, entry, url, route);
+        reply = await this.serve(req, entry, url, route, found.params);
         const wait = opts.delayMs + (opts.delays[route.endpoint] ?? 0);
         if (wait > 0) await this.sleep(wait);
       }
@@ -76,18 +82,36 @@ export class HttpDispatcher {
     res.end(reply.body ?? "");
   }
 
-  private find(path: string): Route | undefined {
+  private find(path: string): { route: Route; params: string[] } | undefined {
     const p = path.toLowerCase();
-    return p === this.ctx.options.uicPath.toLowerCase() ? this.uic : this.routes.get(p);
+    if (p === this.ctx.options.uicPath.toLowerCase()) return { route: this.uic, params: [] };
+    const fixed = this.routes.get(p);
+    if (fixed) return { route: fixed, params: [] };
+    for (const { pattern, route } of this.patterns) {
+      const m = pattern.exec(path);
+      if (!m) continue;
+      try {
+        return { route, params: m.slice(1).map((g) => decodeURIComponent(g ?? "")) };
+      } catch {
+        return undefined; // a malformed percent-encoding names nothing we serve
+      }
+    }
+    return undefined;
   }
 
-  private async serve(req: IncomingMessage, entry: RequestLogEntry, url: URL, route: Route): Promise<Reply> {
+  private async serve(
+    req: IncomingMessage,
+    entry: RequestLogEntry,
+    url: URL,
+    route: Route,
+    params: string[],
+  ): Promise<Reply> {
     const opts = this.ctx.options;
     if (!route.methods.includes(req.method ?? "")) {
       req.resume();
       return { ...textReply(405, "method not allowed"), headers: { allow: route.methods.join(", ") } };
     }
-    const body = await readBody(req, opts.maxBodyBytes);
+    const body = await readBody(req, route.bodyLimit?.() ?? opts.maxBodyBytes);
     if (!body) return textReply(413, "request body too large");
     const failures = opts.failNext[route.endpoint] ?? 0;
     if (failures > 0) {
@@ -100,6 +124,7 @@ export class HttpDispatcher {
       url,
       headers: req.headers,
       body,
+      params,
       note: (d) => this.log.note(entry, d),
     };
     return await route.handler(rq);

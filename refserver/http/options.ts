@@ -18,6 +18,12 @@ export const HTTP_ENDPOINTS = [
   "sharing",
   "abservice",
   "activesync",
+  "skypetoken",
+  "ams_create",
+  "ams_upload",
+  "ams_status",
+  "ams_download",
+  "avatar",
 ] as const;
 export type HttpEndpoint = (typeof HTTP_ENDPOINTS)[number];
 
@@ -91,6 +97,21 @@ export interface HttpServerOptions {
   /** [A] `Contacts2:IMAddress`: `"mri"` = `8:live:bob_1` (PROFILE §4), `"bare"` = `live:bob_1`. */
   imAddressFormat: "mri" | "bare";
 
+  /** Seconds a skypetoken lives (`expiresIn` of `POST {api}/rps/skypetoken`, PROFILE §7.1). Default 86400. */
+  skypetoken_lifetime_s: number;
+  /**
+   * [A] Largest object upload (`PUT {ams}/v1/objects/{id}/content/…`, PROFILE §7.2); bigger ones get
+   * `413`. Uploads are read into memory up to this size, never beyond. Default 100 MiB.
+   */
+  ams_max_upload_bytes: number;
+  /**
+   * Milliseconds after an upload before its views report `view_state: "ready"` and can be downloaded
+   * (until then `"none"` and `404`), so a message can arrive before its object is ready. Default 0.
+   */
+  ams_view_ready_delay_ms: number;
+  /** Views never become ready (`view_state` stays `"none"`, downloads `404`). Default false. */
+  ams_never_ready: boolean;
+
   /** Failure injection: the next N requests to an endpoint get `failStatus` (counts go down). */
   failNext: Partial<Record<HttpEndpoint, number>>;
   /** HTTP status used by `failNext`. */
@@ -123,6 +144,10 @@ export function defaultHttpOptions(): HttpServerOptions {
     folderTypes: { default: 9, user: 14 },
     folderSidProperty: "requested",
     imAddressFormat: "mri",
+    skypetoken_lifetime_s: 86400,
+    ams_max_upload_bytes: 100 * 1024 * 1024,
+    ams_view_ready_delay_ms: 0,
+    ams_never_ready: false,
     failNext: {},
     failStatus: 500,
     delayMs: 0,
@@ -161,6 +186,10 @@ const KNOBS: Record<string, KnobCheck> = {
     isNat((v as { user?: unknown }).user),
   folderSidProperty: oneOf("requested", "always", "never"),
   imAddressFormat: oneOf("mri", "bare"),
+  skypetoken_lifetime_s: (v) => isNat(v) && (v as number) >= 1,
+  ams_max_upload_bytes: (v) => isNat(v) && (v as number) >= 1,
+  ams_view_ready_delay_ms: isNat,
+  ams_never_ready: (v) => typeof v === "boolean",
   failNext: endpointMap,
   failStatus: (v) => isNat(v) && (v as number) >= 100 && (v as number) <= 599,
   delayMs: isNat,

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The reference server's HTTP side: every HTTP endpoint of PROFILE §1 on one base URL (node:http,
- * 127.0.0.1): `login` (authorize, post, desktop, token), `api` (`/rps/me`, usermap), `skype_login`
- * (UIC [A]), `abch` (Sharing and AB SOAP services) and `activesync`. Built from PROFILE.md and
+ * 127.0.0.1): `login` (authorize, post, desktop, token), `api` (`/rps/me`, usermap, `/rps/skypetoken`,
+ * `/users/{identity}/profile/avatar`), `skype_login` (UIC [A]), `abch` (Sharing and AB SOAP services),
+ * `activesync`, and the object service `ams` under `/ams` (PROFILE §7). Built from PROFILE.md and
  * REFERENCE.md only. Bad input gets a 4xx, a handler bug a 500 and a log line; nothing crashes.
  */
 import { createServer } from "node:http";
@@ -23,6 +24,10 @@ const FIXED_OPTIONS = new Set(["port", "publicUrl", "logger"]);
 export interface RunningHttpServer {
   /** `http://127.0.0.1:<port>`: the base of every endpoint (login, api, skype_login, abch, activesync). */
   url: string;
+  /** The live options (knobs change them at run time). */
+  options: HttpServerOptions;
+  /** The public base URL (`publicUrl`, else `url`), without a trailing slash. */
+  baseUrl(): string;
   /** Stops listening, drops open connections and pending delays. */
   close(): Promise<void>;
 }
@@ -35,7 +40,7 @@ export async function startHttpServer(
   world: World,
   control?: ControlApi,
   options?: Partial<HttpServerOptions>,
-): Promise<{ url: string; close(): Promise<void> }> {
+): Promise<RunningHttpServer> {
   const opts: HttpServerOptions = { ...defaultHttpOptions(), ...options };
   const knobs = Object.fromEntries(Object.entries(options ?? {}).filter(([k]) => !FIXED_OPTIONS.has(k)));
   const problem = checkKnobs(knobs);
@@ -73,6 +78,8 @@ export async function startHttpServer(
   let closing: Promise<void> | undefined;
   return {
     url,
+    options: opts,
+    baseUrl: () => ctx.baseUrl(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {
         dispatcher.wakeAll();

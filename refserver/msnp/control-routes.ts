@@ -55,6 +55,10 @@ function kind(body: Body): "text" | "richtext" | "emote" | undefined {
  * - `POST /msnp/send` `{from, to, text, kind?: "text"|"richtext"|"emote", clientMessageId?, displayName?}`
  *   → `{messageId, clientMessageId}`: a contact sends to a user (`to` = the MRI as it should
  *   appear on the wire) or a thread. `from` is an MRI used verbatim or an e-mail / Skype name.
+ * - `POST /msnp/send-raw` `{from, to, messageType, contentType?, body, clientMessageId?, displayName?}`
+ *   → `{messageId, clientMessageId}`: a message with any `Message-Type` and body, sent as given (a
+ *   URIObject pointing elsewhere, a broken quote, …). `contentType` defaults to `application/user+xml`
+ *   for `RichText*`, else `Text/plain; charset=UTF-8`; header values must not contain line breaks.
  * - `POST /msnp/edit` `{from, to, editedId, text}` → `{messageId, clientMessageId}`: an edit
  *   (`Skype-EditedId` = the original Client-Message-ID).
  * - `POST /msnp/delete` `{from, to, editedId}` → same: an edit with an empty body.
@@ -81,6 +85,17 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
       to: str(b, "to"),
       text: text(b, "text"),
       kind: kind(b),
+      clientMessageId: optStr(b, "clientMessageId"),
+      displayName: optStr(b, "displayName"),
+    }),
+  );
+  control.route("POST", "/msnp/send-raw", (b) =>
+    server.sendRaw({
+      from: str(b, "from"),
+      to: str(b, "to"),
+      messageType: str(b, "messageType"),
+      contentType: optStr(b, "contentType"),
+      body: text(b, "body"),
       clientMessageId: optStr(b, "clientMessageId"),
       displayName: optStr(b, "displayName"),
     }),

@@ -86,6 +86,74 @@ export function controlSend(hub: MsnpHub, m: ControlMessage): ControlSendResult 
   return { messageId, clientMessageId };
 }
 
+/** A message with any `Message-Type`, `Content-Type` and body (URIObjects, hostile input …). */
+export interface RawControlMessage {
+  /** As in ControlMessage. */
+  from: string;
+  to: string;
+  messageType: string;
+  /** Default `application/user+xml` for `RichText*` types, else `Text/plain; charset=UTF-8`. */
+  contentType?: string;
+  body: string;
+  clientMessageId?: string;
+  displayName?: string;
+}
+
+/** Header values must stay on one line: a CR or LF in one would forge headers. */
+function headerValue(name: string, v: string): string {
+  if (/[\r\n]/.test(v)) throw new ControlError(400, `${name} must not contain a line break`);
+  return v;
+}
+
+/** A contact sends a message with the given type, content type and body, sent as given. */
+export function controlSendRaw(hub: MsnpHub, m: RawControlMessage): ControlSendResult {
+  const sender = personOf(hub, m.from);
+  const clientMessageId = m.clientMessageId ?? hub.newClientMessageId();
+  const contentType =
+    m.contentType ??
+    (/^richtext/i.test(m.messageType) ? "application/user+xml" : "Text/plain; charset=UTF-8");
+  const messaging: Array<[string, string]> = [
+    ["Messaging", "2.0"],
+    ["Client-Message-ID", headerValue("clientMessageId", clientMessageId)],
+    ["Message-Type", headerValue("messageType", m.messageType)],
+    ["IM-Display-Name", headerValue("displayName", m.displayName ?? sender.displayName)],
+    ["Content-Type", headerValue("contentType", contentType)],
+  ];
+  const messageId = asControl(() =>
+    deliver(hub, {
+      sender,
+      from: wireMri(hub, m.from, sender),
+      to: m.to,
+      messaging,
+      body: Buffer.from(m.body, "utf8"),
+    }),
+  );
+  return { messageId, clientMessageId };
+}
+
+/**
+ * The stored message `messageId` of `owner`'s conversation `conversation` (a thread id, or the
+ * other party by either identity), or undefined.
+ */
+export function findStored(
+  hub: MsnpHub,
+  owner: Person,
+  conversation: string,
+  messageId: number,
+): { message: StoredMessage; conversation: string } | undefined {
+  const want = conversation.trim();
+  const other = want.startsWith("19:") ? undefined : hub.find(want);
+  for (const [conv, list] of hub.history.conversationsOf(owner.key)) {
+    const same =
+      conv.toLowerCase() === want.toLowerCase() ||
+      (other !== undefined && !conv.startsWith("19:") && hub.find(conv)?.key === other.key);
+    if (!same) continue;
+    const message = list.find((m) => m.id === messageId);
+    if (message) return { message, conversation: conv };
+  }
+  return undefined;
+}
+
 /** A contact starts (or, with `stop`, clears) typing. */
 export function controlTyping(hub: MsnpHub, fromId: string, to: string, stop = false): void {
   const sender = personOf(hub, fromId);

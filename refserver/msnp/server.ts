@@ -18,7 +18,9 @@ import {
   controlDrop,
   controlPresence,
   controlSend,
+  controlSendRaw,
   controlTyping,
+  findStored,
   endpointViews,
   personOf,
   receivedMessages,
@@ -28,6 +30,7 @@ import {
   type ControlMessage,
   type ControlSendResult,
   type EndpointView,
+  type RawControlMessage,
 } from "./operations.js";
 import { checkOptions, DEFAULT_OPTIONS, type MsnpServerOptions } from "./options.js";
 import { announcePresence, sendAllPresence } from "./presence.js";
@@ -42,7 +45,7 @@ import { escapeXml } from "./xml.js";
 
 export type { MsnpServerOptions } from "./options.js";
 export type { MsnpLogger } from "./hub.js";
-export type { ControlMessage, ControlSendResult, EndpointView } from "./operations.js";
+export type { ControlMessage, ControlSendResult, EndpointView, RawControlMessage } from "./operations.js";
 
 /** The MSNP24 server. `close()` sends `OUT 0 CON SSD` to every client and stops listening. */
 export class MsnpServer {
@@ -64,6 +67,11 @@ export class MsnpServer {
     checkOptions(knobs);
     this.hub = new MsnpHub(world, { ...DEFAULT_OPTIONS, ...knobs }, logger ?? silentMsnpLogger);
     world.on("abchChanged", this.onAbch);
+    // The object service (PROFILE §7.2) lets a thread's members at read time read its objects.
+    world.threadMembers = (id) => {
+      const t = this.hub.threads.get(id);
+      return t ? [...t.members.keys()] : undefined;
+    };
     const echo = world.find("8:echo123");
     if (echo) controlPresence(this.hub, "8:echo123", "NLN");
     if (control) registerMsnpControlRoutes(control, this);
@@ -173,6 +181,20 @@ export class MsnpServer {
   /** A contact deletes the message with Client-Message-ID `editedId` (an edit with an empty body). */
   deleteMessage(m: { from: string; to: string; editedId: string }): ControlSendResult {
     return controlSend(this.hub, { ...m, text: "" });
+  }
+
+  /** A contact sends a message with any `Message-Type`, `Content-Type` and body, as given. */
+  sendRaw(m: RawControlMessage): ControlSendResult {
+    return controlSendRaw(this.hub, m);
+  }
+
+  /** Stored message `messageId` of `owner`'s conversation (thread id, or the other party by either identity). */
+  storedMessage(m: {
+    owner: string;
+    conversation: string;
+    messageId: number;
+  }): { message: StoredMessage; conversation: string } | undefined {
+    return findStored(this.hub, personOf(this.hub, m.owner), m.conversation, m.messageId);
   }
 
   /** A contact starts typing (`Control/Typing`) or stops (`Control/ClearTyping`). */
