@@ -38,7 +38,10 @@ export interface PersonRow {
    */
   readonly id: string;
   readonly displayName: string | null;
+  /** The person's avatar as uploaded to the media repository (`mxc://…`). */
   readonly avatarUrl: string | null;
+  /** The Skype ETag of the avatar `avatarUrl` was uploaded from (PROFILE §7.6). */
+  readonly avatarEtag: string | null;
   /** Last presence seen (`NLN`, `BSY`, `AWY`, `IDL`, `HDN`, `offline`, …). */
   readonly presence: string | null;
   readonly presenceTs: number | null;

@@ -97,6 +97,13 @@ export interface UserRepo {
    * `STORE_NO_KEY` without a key; `STORE_CORRUPT` when the stored value fails its integrity check.
    */
   getRefreshToken(mxid: string): string | undefined;
+  /**
+   * Stores the Matrix access token the user gave for double puppeting, encrypted like the refresh
+   * token (bound to this mxid), or clears it with `null`. Same errors as {@link setRefreshToken}.
+   */
+  setMatrixToken(mxid: string, token: string | null): void;
+  /** The double-puppeting access token in clear text, or `undefined`. Same errors as {@link getRefreshToken}. */
+  getMatrixToken(mxid: string): string | undefined;
   /** Deletes the user and everything keyed by them (portals, messages, cursors, outbox, requests). */
   delete(mxid: string): boolean;
 }
@@ -105,6 +112,7 @@ export interface UserRepo {
 export interface PersonPatch {
   readonly displayName?: string | null;
   readonly avatarUrl?: string | null;
+  readonly avatarEtag?: string | null;
   /** Setting presence also stamps `presenceTs`. */
   readonly presence?: string | null;
 }

@@ -4,5 +4,6 @@ import type { Migration } from "../migrate.js";
 import m001 from "./001-initial.js";
 import m002 from "./002-inbox.js";
 import m003 from "./003-drop-as-txns.js";
+import m004 from "./004-matrix-token-avatars.js";
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];

@@ -14,6 +14,7 @@ interface RawPerson {
   id: string;
   display_name: string | null;
   avatar_url: string | null;
+  avatar_etag: string | null;
   presence: string | null;
   presence_ts: number | null;
   created_ts: number;
@@ -30,6 +31,7 @@ interface RawIdentity {
 const PATCH_FIELDS = {
   displayName: "display_name",
   avatarUrl: "avatar_url",
+  avatarEtag: "avatar_etag",
   presence: "presence",
   presenceTs: "presence_ts",
 } as const;
@@ -174,6 +176,7 @@ class PersonMerger {
     this.#profile = db.prepare<{ s: string; l: string; now: number }>(
       `UPDATE persons SET
          display_name = coalesce(display_name, (SELECT display_name FROM persons WHERE id = @l)),
+         avatar_etag = CASE WHEN avatar_url IS NULL THEN (SELECT avatar_etag FROM persons WHERE id = @l) ELSE avatar_etag END,
          avatar_url = coalesce(avatar_url, (SELECT avatar_url FROM persons WHERE id = @l)),
          presence_ts = CASE WHEN presence IS NULL THEN (SELECT presence_ts FROM persons WHERE id = @l) ELSE presence_ts END,
          presence = coalesce(presence, (SELECT presence FROM persons WHERE id = @l)),
@@ -230,6 +233,7 @@ function toPerson(r: RawPerson): PersonRow {
     id: r.id,
     displayName: r.display_name,
     avatarUrl: r.avatar_url,
+    avatarEtag: r.avatar_etag,
     presence: r.presence,
     presenceTs: r.presence_ts,
     createdTs: r.created_ts,

@@ -36,6 +36,8 @@ const PATCH_FIELDS = {
 
 /** GCM additional data binding a refresh token to its user: a blob moved to another row fails. */
 const tokenContext = (mxid: string): string => `users.refresh_token|${mxid}`;
+/** The same for the Matrix access token a user gave for double puppeting. */
+const matrixTokenContext = (mxid: string): string => `users.matrix_token|${mxid}`;
 
 export class SqliteUserRepo implements UserRepo {
   readonly #get;
@@ -46,6 +48,8 @@ export class SqliteUserRepo implements UserRepo {
   readonly #patch;
   readonly #setToken;
   readonly #getToken;
+  readonly #setMatrixToken;
+  readonly #getMatrixToken;
   readonly #delete;
 
   constructor(
@@ -72,6 +76,12 @@ export class SqliteUserRepo implements UserRepo {
     );
     this.#getToken = db
       .prepare<[string], string | null>("SELECT refresh_token_enc FROM users WHERE mxid = ?")
+      .pluck();
+    this.#setMatrixToken = db.prepare<[string | null, number, string]>(
+      "UPDATE users SET matrix_token_enc = ?, updated_ts = ? WHERE mxid = ?",
+    );
+    this.#getMatrixToken = db
+      .prepare<[string], string | null>("SELECT matrix_token_enc FROM users WHERE mxid = ?")
       .pluck();
     this.#delete = db.prepare<[string]>("DELETE FROM users WHERE mxid = ?");
   }
@@ -134,6 +144,35 @@ export class SqliteUserRepo implements UserRepo {
         throw new StoreError(
           StoreErrorCode.Corrupt,
           "the stored refresh token failed its integrity check (altered or damaged); the user must sign in again",
+        );
+      }
+      throw err;
+    }
+  }
+
+  setMatrixToken(mxid: string, token: string | null): void {
+    let blob: string | null = null;
+    if (token !== null) {
+      if (typeof token !== "string" || token.length === 0) {
+        throw new StoreError(StoreErrorCode.InvalidArgument, "an access token must be a non-empty string");
+      }
+      blob = this.#requireBox().encrypt(token, matrixTokenContext(mxid));
+    }
+    if (this.#setMatrixToken.run(blob, this.now(), mxid).changes === 0) {
+      throw new StoreError(StoreErrorCode.NotFound, "cannot store an access token for an unknown user");
+    }
+  }
+
+  getMatrixToken(mxid: string): string | undefined {
+    const blob = this.#getMatrixToken.get(mxid);
+    if (blob === undefined || blob === null) return undefined;
+    try {
+      return this.#requireBox().decrypt(blob, matrixTokenContext(mxid));
+    } catch (err) {
+      if (err instanceof StoreError && err.code === StoreErrorCode.BadKey) {
+        throw new StoreError(
+          StoreErrorCode.Corrupt,
+          "the stored Matrix access token failed its integrity check (altered or damaged); give it again",
         );
       }
       throw err;

@@ -169,3 +169,28 @@ void test("without a key, secrets are refused with STORE_NO_KEY", (t) => {
   assert.throws(() => store.users.setRefreshToken("@nobody:x", null), isStoreError(StoreErrorCode.NotFound));
   assert.throws(() => open(t, { key: "short" }), isStoreError(StoreErrorCode.InvalidKey));
 });
+
+void test("a double-puppeting access token is stored encrypted, bound to its user, and cleared with null", (t) => {
+  const path = join(tempDir(t), "bridge.db");
+  const store = openStore({ path, key: KEY_A });
+  store.users.upsert(ALICE);
+  store.users.setRefreshToken(ALICE, TOKEN);
+  store.users.setMatrixToken(ALICE, "syt_matrix_secret_token");
+  assert.equal(store.users.getMatrixToken(ALICE), "syt_matrix_secret_token");
+  assert.throws(() => store.users.setMatrixToken(ALICE, ""), isStoreError(StoreErrorCode.InvalidArgument));
+  assert.throws(() => store.users.setMatrixToken("@nobody:x", "t"), isStoreError(StoreErrorCode.NotFound));
+  store.close();
+
+  const raw = new Database(path);
+  const blob = raw.prepare("SELECT matrix_token_enc FROM users WHERE mxid = ?").pluck().get(ALICE) as string;
+  assert.match(blob, /^v1:/);
+  assert.ok(!blob.includes("syt_matrix_secret_token"));
+  // The refresh token's blob is no Matrix token: the contexts differ.
+  raw.prepare("UPDATE users SET matrix_token_enc = refresh_token_enc WHERE mxid = ?").run(ALICE);
+  raw.close();
+  const again = openStore({ path, key: KEY_A });
+  t.after(() => again.close());
+  assert.throws(() => again.users.getMatrixToken(ALICE), isStoreError(StoreErrorCode.Corrupt));
+  again.users.setMatrixToken(ALICE, null);
+  assert.equal(again.users.getMatrixToken(ALICE), undefined);
+});

@@ -66,6 +66,20 @@ const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore):
       checkV1Rows(store);
       checkV2Rows(store);
     },
+  }, // v4 added two nullable columns (users.matrix_token_enc, persons.avatar_etag): the data stays.
+  4: {
+    insert(db) {
+      SAMPLES[3]!.insert(db);
+      db.exec(
+        `UPDATE persons SET avatar_url = 'mxc://x/bob', avatar_etag = '"e1"' WHERE id = '8:live:bob_1';`,
+      );
+    },
+    check(store) {
+      SAMPLES[3]!.check(store);
+      const bob = store.persons.get("8:live:bob_1");
+      assert.equal(bob?.avatarUrl, "mxc://x/bob");
+      assert.equal(bob?.avatarEtag, '"e1"');
+    },
   },
 };
 
@@ -193,7 +207,7 @@ void test("v3 drops as_txns and its index; a v2 database with rows in it upgrade
 
   const store = openStore({ path, key: KEY_A });
   try {
-    assert.deepEqual(store.migration, { from: 2, to: 3, applied: [3] });
+    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4] });
     SAMPLES[2]!.check(store);
   } finally {
     store.close();
@@ -201,13 +215,13 @@ void test("v3 drops as_txns and its index; a v2 database with rows in it upgrade
 
   const after = openDatabase({ path });
   t.after(() => after.close());
-  assert.equal(schemaVersion(after), 3);
+  assert.equal(schemaVersion(after), latestVersion());
   assert.ok(!schemaObjects(after, "table").includes("as_txns"));
   assert.ok(!schemaObjects(after, "index").includes("as_txns_processed"));
   assert.deepEqual(after.pragma("integrity_check", { simple: true }), "ok");
   assert.deepEqual(after.pragma("foreign_key_check"), []);
   // Opening again is a no-op: nothing left to apply.
-  assert.deepEqual(migrate(after), { from: 3, to: 3, applied: [] });
+  assert.deepEqual(migrate(after), { from: latestVersion(), to: latestVersion(), applied: [] });
 });
 
 void test("a database newer than the code is refused untouched, with both versions", (t) => {
