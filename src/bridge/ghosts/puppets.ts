@@ -124,7 +124,10 @@ export class Puppets {
     const person = store.persons.get(personId) ?? this.personFor(personId);
     const row = store.puppets.get(person.id) ?? store.puppets.upsert(person.id, this.mxidOf(person.id));
     const wanted = this.nameOf(person);
-    await this.ctx.matrix.register(row.mxid);
+    // A puppet whose name was set was registered then (in this run or an earlier one): asking
+    // Synapse again at every start cost a request and an M_USER_IN_USE error line per puppet.
+    if (row.displayNameSet === null) await this.ctx.matrix.register(row.mxid);
+    else this.ctx.matrix.assumeRegistered(row.mxid);
     if (row.displayNameSet !== wanted) {
       await this.ctx.matrix.setDisplayName(row.mxid, wanted);
       store.puppets.upsert(person.id, row.mxid, { displayNameSet: wanted });
@@ -146,24 +149,59 @@ export class Puppets {
   /**
    * Applies a contacts sync: links each contact's identities into one person, takes the contact
    * list's display name, and updates existing puppets whose name changed. Puppets are otherwise
-   * created lazily (first message, presence). Never throws; per-contact failures are logged.
+   * created lazily (first message, presence). The store work is one transaction for the whole
+   * list (one commit instead of one or two per contact at every connect), each contact in a
+   * savepoint of its own so that a bad one undoes nothing else; a contact already stored as it is
+   * writes nothing. Never throws; per-contact failures are logged.
    */
   async syncContacts(contacts: readonly Contact[]): Promise<void> {
-    const { persons, puppets } = this.ctx.store;
-    for (const contact of contacts) {
-      if (!Array.isArray(contact.identities) || contact.identities.length === 0) continue;
+    const applied: { contact: Contact; person: PersonRow; merged: readonly PersonMerge[] }[] = [];
+    const { store } = this.ctx;
+    try {
+      store.transaction(() => {
+        for (const contact of contacts) {
+          if (!Array.isArray(contact.identities) || contact.identities.length === 0) continue;
+          try {
+            applied.push({ contact, ...store.transaction(() => this.applyContact(contact)) });
+          } catch (e) {
+            log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
+          }
+        }
+      });
+    } catch (e) {
+      log.warn("could not apply the contact list", { contacts: contacts.length, error: errorText(e) });
+      return;
+    }
+    for (const { contact, person, merged } of applied) {
       try {
-        const linked = persons.link(contact.identities);
-        let person = linked.person;
-        const name = typeof contact.displayName === "string" ? contact.displayName.trim() : "";
-        if (name !== "" && person.displayName !== name)
-          person = persons.update(person.id, { displayName: name });
-        for (const merge of linked.merged) await this.emitMerged(person, merge);
-        if (puppets.get(person.id)) await this.ensure(person.id);
+        for (const merge of merged) await this.emitMerged(person, merge);
+        if (store.puppets.get(person.id)) await this.ensure(person.id);
       } catch (e) {
         log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
       }
     }
+  }
+
+  /** Links one contact's identities and takes its name (inside the caller's transaction). */
+  private applyContact(contact: Contact): { person: PersonRow; merged: readonly PersonMerge[] } {
+    const { persons } = this.ctx.store;
+    const name = typeof contact.displayName === "string" ? contact.displayName.trim() : "";
+    const known = persons.getByIdentity(contact.identities[0]!);
+    if (
+      known &&
+      (name === "" || known.displayName === name) &&
+      contact.identities.every(
+        (id) => id === contact.identities[0] || persons.getByIdentity(id)?.id === known.id,
+      )
+    ) {
+      return { person: known, merged: [] };
+    }
+    const linked = persons.link(contact.identities);
+    const person =
+      name !== "" && linked.person.displayName !== name
+        ? persons.update(linked.person.id, { displayName: name })
+        : linked.person;
+    return { person, merged: linked.merged };
   }
 
   private async emitMerged(survivor: PersonRow, merge: PersonMerge): Promise<void> {

@@ -6,7 +6,7 @@
  * (matrix-conventions §0.1, §3.2, §3.3: bot-sdk's own txn ids collide across puppets).
  */
 import type { Intent } from "matrix-appservice-bridge";
-import { matrixErrorInfo } from "./errors.js";
+import { isUnregisteredUser, matrixErrorInfo } from "./errors.js";
 
 const CS = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -20,6 +20,8 @@ export type CallObserver = <T>(method: string, path: string, call: () => Promise
 /** The Matrix calls the Skype → Matrix side needs, each made as a given user. */
 export class MatrixOps {
   private readonly registered = new Set<string>();
+  /** Users taken as registered without asking (an earlier run did), until a call succeeds. */
+  private readonly assumed = new Set<string>();
   private roomVersion?: Promise<string>;
 
   /**
@@ -46,9 +48,31 @@ export class MatrixOps {
   ): Promise<Record<string, unknown>> {
     const res = await this.observe(method, path, async () => {
       await this.register(userId);
-      return (await this.intent(userId).matrixClient.doRequest(method, path, qs, body)) as unknown;
+      const call = (): Promise<unknown> => this.intent(userId).matrixClient.doRequest(method, path, qs, body);
+      if (!this.assumed.has(userId)) return await call();
+      try {
+        const out = await call();
+        this.assumed.delete(userId);
+        return out;
+      } catch (e) {
+        if (!this.assumed.delete(userId) || !isUnregisteredUser(e)) throw e;
+        // Synapse forgot the user (its database was replaced): register after all, then retry.
+        this.registered.delete(userId);
+        await this.register(userId);
+        return await call();
+      }
     });
     return res !== null && typeof res === "object" ? (res as Record<string, unknown>) : {};
+  }
+
+  /**
+   * Takes `userId` as registered without asking Synapse (the store knows an earlier run registered
+   * it). Should Synapse answer that it does not know the user, the first call registers it then.
+   */
+  assumeRegistered(userId: string): void {
+    if (this.registered.has(userId)) return;
+    this.registered.add(userId);
+    this.assumed.add(userId);
   }
 
   /** Registers the user once per process (idempotent: M_USER_IN_USE counts as success). */

@@ -56,6 +56,17 @@ export function isForbidden(e: unknown): boolean {
   return status === 403 || errcode === "M_FORBIDDEN";
 }
 
+/**
+ * True when Synapse refused a call made as an appservice user it has no account for (403,
+ * "Application service has not registered this user").
+ */
+export function isUnregisteredUser(e: unknown): boolean {
+  if (!isForbidden(e)) return false;
+  const error =
+    e !== null && typeof e === "object" ? (e as { body?: { error?: unknown } }).body?.error : undefined;
+  return typeof error === "string" && /not registered/i.test(error);
+}
+
 /** A short, secret-free description of a Matrix failure for logs. */
 export function matrixErrorText(e: unknown): string {
   const { status, errcode } = matrixErrorInfo(e);
