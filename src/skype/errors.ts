@@ -47,6 +47,16 @@ export const SkypeErrorCode = {
   SignedOut: "SKYPE_SIGNED_OUT",
   /** A caller passed an argument the client cannot use (bad MRI, bad callback name, bad saved state). */
   InvalidArgument: "SKYPE_INVALID_ARGUMENT",
+  /** Object service (PROFILE §7.2): the object or view does not exist (404). */
+  MediaNotFound: "SKYPE_MEDIA_NOT_FOUND",
+  /** Object service: this account may not read or write the object (403). */
+  MediaForbidden: "SKYPE_MEDIA_FORBIDDEN",
+  /** Object service: the object is larger than the limit (ours, the receiver's or the server's 413). */
+  MediaTooLarge: "SKYPE_MEDIA_TOO_LARGE",
+  /** Object service: the view did not become `ready` within the bounded retries. */
+  MediaNotReady: "SKYPE_MEDIA_NOT_READY",
+  /** A URIObject `uri` outside the configured `ams` base: never fetched with the token. */
+  MediaForeignHost: "SKYPE_MEDIA_FOREIGN_HOST",
 } as const;
 export type SkypeErrorCode = (typeof SkypeErrorCode)[keyof typeof SkypeErrorCode];
 

@@ -139,7 +139,7 @@ async function readBounded(
   return Buffer.concat(chunks, total);
 }
 
-function mapTransportError(
+export function mapTransportError(
   e: unknown,
   req: HttpRequest,
   timeout: AbortSignal,

@@ -371,6 +371,19 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     );
   }
 
+  /**
+   * Sends an image or a file whose object is already uploaded (PROFILE §7.3): `xml` is the
+   * URIObject body, `messageType` its Message-Type; with `editedId`, it replaces that message.
+   * Same contract as {@link sendText}.
+   */
+  sendMedia(
+    conversation: string,
+    media: { messageType: string; xml: string; editedId?: string },
+    opts?: SendOptions,
+  ): OutgoingMessage {
+    return this.enqueue(conversation, { kind: "media", ...media }, opts);
+  }
+
   /** Deletes the message sent with Client-Message-ID `editedId` (an edit with an empty body). */
   deleteMessage(conversation: string, editedId: string, opts?: SendOptions): OutgoingMessage {
     return this.enqueue(conversation, { kind: "delete", editedId, format: "text" }, opts);

@@ -14,6 +14,8 @@ export type OutgoingContent =
   | { kind: "emote"; text: string }
   | { kind: "edit"; editedId: string; text: string; format: "text" | "richtext"; emote?: boolean }
   | { kind: "delete"; editedId: string; format: "text" | "richtext" }
+  /** An image or a file (PROFILE §7.3): a URIObject body under its Message-Type; an edit replaces one. */
+  | { kind: "media"; messageType: string; xml: string; editedId?: string }
   | { kind: "typing"; typing: boolean };
 
 /** Who sends: own MRI (`8:<skypename>`), epid and display name. */
@@ -87,6 +89,12 @@ export function buildSdgBody(
         messaging.push(["Skype-EmoteOffset", String(codePointLength(name))]);
         body = `${name} ${content.text}`;
       }
+      break;
+    case "media":
+      messaging.push(["Message-Type", content.messageType]);
+      if (content.editedId !== undefined) messaging.push(["Skype-EditedId", content.editedId]);
+      contentType = RICH_TYPE;
+      body = content.xml;
       break;
     case "typing":
       messaging.push(["Message-Type", content.typing ? "Control/Typing" : "Control/ClearTyping"]);

@@ -8,8 +8,9 @@ import { SkypeError } from "../errors.js";
 import type { SkypeLogger } from "../log.js";
 import { compareIds } from "./identity.js";
 import { parseEmoteOffset, stripEmotePrefix, type RawMessage } from "./messages.js";
+import { isMediaMessageType, readMediaContent } from "../media/uri-object.js";
 import { parseThreadActivity } from "./threads.js";
-import type { MessageFormat, MessageMeta, MessageSource, MsnpClientEvents } from "./types.js";
+import type { MessageEvent, MessageFormat, MessageMeta, MessageSource, MsnpClientEvents } from "./types.js";
 
 /** Emits one client event (errors in listeners are the emitter's business). */
 export type Emit = <K extends keyof MsnpClientEvents>(event: K, ...args: MsnpClientEvents[K]) => void;
@@ -163,7 +164,14 @@ export class Receiver {
     }
     const offset = parseEmoteOffset(m.emoteOffset);
     const body = offset !== undefined ? stripEmotePrefix(m.content, offset) : m.content;
-    const fields = { messageType: m.messageType, format, body, emote: offset !== undefined };
+    const fields: Pick<MessageEvent, "messageType" | "format" | "body" | "emote" | "media"> = {
+      messageType: m.messageType,
+      format,
+      body,
+      emote: offset !== undefined,
+    };
+    // Images and files (PROFILE §7.3): the URIObject is read here, once; a hostile body is an error value.
+    if (isMediaMessageType(m.messageType)) fields.media = readMediaContent(m.content, m.messageType);
     if (m.editedId !== undefined)
       this.emit("edit", { ...this.meta(m, source), editedId: m.editedId, ...fields });
     else this.emit("message", { ...this.meta(m, source), ...fields });

@@ -5,6 +5,7 @@
 import type { Duplex } from "node:stream";
 import type { SkypeError } from "../errors.js";
 import type { SkypeLogger } from "../log.js";
+import type { MediaContent } from "../media/uri-object.js";
 import type { HorizonEvent } from "./horizon.js";
 
 export type { ConsumptionHorizon, HorizonEvent } from "./horizon.js";
@@ -138,6 +139,8 @@ export interface MessageEvent extends MessageMeta {
   format: MessageFormat;
   body: string;
   emote: boolean;
+  /** For an image or a file (PROFILE §7.3: a URIObject Message-Type), the body as read. */
+  media?: MediaContent;
 }
 
 /** A received edit of the message whose Client-Message-ID is `editedId`. */
@@ -147,6 +150,8 @@ export interface EditEvent extends MessageMeta {
   format: MessageFormat;
   body: string;
   emote: boolean;
+  /** For an edit that replaces an image or a file, the new URIObject as read. */
+  media?: MediaContent;
 }
 
 /** A received deletion (an edit with an empty body). */
