@@ -12,12 +12,22 @@ import { SkypeError, SkypeErrorCode } from "../skype/errors.js";
 import type { Contact, SkypeEndpoints } from "../skype/model.js";
 import { MsnpClient, newClientMessageId } from "../skype/msnp/index.js";
 import type { MsnpClientOptions, MsnpState, PresenceStatus, ThreadRole } from "../skype/msnp/types.js";
+import { AmsClient } from "../skype/media/ams-client.js";
+import type { UriObject } from "../skype/media/uri-object.js";
 import { AddressBookClient } from "../skype/soap/address-book.js";
 import type { BlockedContact } from "../skype/soap/parse.js";
 import { TokenManager, TokenScope } from "../skype/tokens.js";
 import type { Store } from "../store/types.js";
 import { errorText, type Logger } from "../util/logger.js";
 import { ContactRefresher, type ContactRefreshOptions } from "./contact-refresh.js";
+import {
+  SessionMedia,
+  type DownloadOptions,
+  type MediaDownload,
+  type OutgoingFile,
+  type UploadedMedia,
+  type ViewStatus,
+} from "./media.js";
 import { FORWARDED_EVENTS, SessionEmitter } from "./session-emitter.js";
 import {
   endpointsFromConfig,
@@ -94,6 +104,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** Why the session halted, when Skype refused the sign-in. */
   private refusal?: SkypeError;
   private publishedContacts = "";
+  /** Images and files (PROFILE §7.2), over the object service at `skype.endpoints.ams`. */
+  private readonly media: SessionMedia;
 
   /** @throws SkypeError `SKYPE_INVALID_ARGUMENT` for an unusable MSNP address or an empty token. */
   constructor(opts: SkypeSessionOptions) {
@@ -118,6 +130,9 @@ export class SkypeSession extends SessionEmitter implements Session {
       refreshMarginMs: REFRESH_MARGIN_MS,
       onRefreshToken: (rt) => this.rotated.save(rt),
     });
+    this.media = new SessionMedia(
+      new AmsClient({ ...http, ams: opts.config.skype.endpoints.ams, tokens: this.tokens }),
+    );
     const saved = this.user.syncState();
     this.contactSync = this.makeContactSync(endpoints, http, saved);
     this.book = new AddressBookClient(endpoints, this.tokens, { ...http, state: saved.addressBook });
@@ -366,6 +381,28 @@ export class SkypeSession extends SessionEmitter implements Session {
     return this.send(clientMessageId, () =>
       this.msnp.deleteMessage(conversation, originalClientMessageId, { clientMessageId }),
     );
+  }
+
+  downloadMedia(object: UriObject, opts: DownloadOptions): Promise<MediaDownload> {
+    return this.guard(() => this.media.download(object, opts));
+  }
+
+  mediaStatus(object: UriObject, view: string): Promise<ViewStatus> {
+    return this.guard(() => this.media.status(object, view));
+  }
+
+  uploadMedia(conversation: string, file: OutgoingFile): Promise<UploadedMedia> {
+    return this.guard(() => this.media.upload(conversation, file));
+  }
+
+  sendMedia(
+    conversation: string,
+    media: UploadedMedia,
+    clientMessageId?: string,
+    editedId?: string,
+  ): OutgoingMessage {
+    const body = { messageType: media.messageType, xml: media.xml, editedId };
+    return this.send(clientMessageId, () => this.msnp.sendMedia(conversation, body, { clientMessageId }));
   }
 
   sendTyping(conversation: string, typing: boolean): boolean {

@@ -8,6 +8,14 @@ import type { SkypeError } from "../skype/errors.js";
 import type { Contact } from "../skype/model.js";
 import type { BlockedContact } from "../skype/soap/parse.js";
 import type { LoginResult } from "../skype/auth/login-process.js";
+import type { UriObject } from "../skype/media/uri-object.js";
+import type {
+  DownloadOptions,
+  MediaDownload,
+  OutgoingFile,
+  UploadedMedia,
+  ViewStatus,
+} from "./media.js";
 import type {
   DeleteEvent,
   EditEvent,
@@ -142,6 +150,23 @@ export interface Session extends EventEmitter<SessionEvents> {
   unblockContact?(who: string): Promise<void>;
   /** The people this account blocked, read from the address book now. */
   blockedContacts?(): Promise<BlockedContact[]>;
+  /**
+   * Images and files (PROFILE §7.2, §7.3; network I/O; throws SkypeError, `MediaError` with a
+   * `SKYPE_MEDIA_*` code). Optional capabilities, as above. `downloadMedia` refuses an object off
+   * the configured object service before any request, and waits (bounded) for its view.
+   */
+  downloadMedia?(object: UriObject, opts: DownloadOptions): Promise<MediaDownload>;
+  /** The status of one view of a received object (no waiting). */
+  mediaStatus?(object: UriObject, view: string): Promise<ViewStatus>;
+  /** Creates an object readable by `conversation` and uploads the file into it. */
+  uploadMedia?(conversation: string, file: OutgoingFile): Promise<UploadedMedia>;
+  /** Sends an uploaded object as a URIObject message (with `editedId`, replacing that message). Never throws. */
+  sendMedia?(
+    conversation: string,
+    media: UploadedMedia,
+    clientMessageId?: string,
+    editedId?: string,
+  ): OutgoingMessage;
   /** Re-reads contacts and requests now; emits `contacts` and `contactRequests`. */
   resyncContacts(): Promise<void>;
   /** The contact list from the last sync (may be empty before the first one). */
