@@ -5,6 +5,7 @@
  * write) and store failures are logged, never thrown: a session must not die of a busy database.
  * The refresh token is the exception: its failures are thrown to be retried and reported.
  */
+import { createHash } from "node:crypto";
 import { redactText } from "../util/redact.js";
 import type { Store, UserRow } from "../store/types.js";
 import { errorText, type Logger } from "../util/logger.js";
@@ -20,7 +21,14 @@ export function stateDetail(s: SessionState): string | null {
   return null;
 }
 
+function digest(text: string): string {
+  return createHash("sha256").update(text).digest("base64");
+}
+
 export class UserRecord {
+  /** A digest of the contact-sync state last read or written: an unchanged one is not written again. */
+  private savedSyncDigest?: string;
+
   constructor(
     private readonly store: Store,
     readonly mxid: string,
@@ -39,7 +47,9 @@ export class UserRecord {
 
   /** The contact-sync bookkeeping an earlier run saved. */
   syncState(): PersistedSyncState {
-    return readSyncState(this.row()?.contactSyncState);
+    const stored = this.row()?.contactSyncState;
+    if (stored !== undefined && stored !== null) this.savedSyncDigest = digest(JSON.stringify(stored));
+    return readSyncState(stored);
   }
 
   saveState(s: SessionState): void {
@@ -57,10 +67,15 @@ export class UserRecord {
     if (this.store.users.get(this.mxid)) this.store.users.setRefreshToken(this.mxid, rt);
   }
 
+  /** Stores the contact-sync bookkeeping, unless it is what was last read or written. */
   saveSyncState(state: PersistedSyncState): void {
-    this.write("the contact-sync state", () =>
-      this.store.users.upsert(this.mxid, { contactSyncState: state }),
-    );
+    const text = JSON.stringify(state);
+    const sum = digest(text);
+    if (sum === this.savedSyncDigest) return;
+    this.write("the contact-sync state", () => {
+      this.store.users.upsert(this.mxid, { contactSyncState: state });
+      this.savedSyncDigest = sum;
+    });
   }
 
   /** Last handled Message-ID per conversation (the bridge advances them). @throws StoreError */

@@ -194,7 +194,14 @@ export class SqliteUserRepo implements UserRepo {
   }
 }
 
+/**
+ * The row as the repository returns it. `contactSyncState` is parsed when first read: the
+ * contact list in it is the bulk of the row, and most readers (the session's existence check before
+ * each write, `upsert`'s result) never look at it. A corrupt value throws `STORE_CORRUPT` then.
+ */
 function toUser(r: RawUser): UserRow {
+  let syncState: unknown;
+  let parsed = false;
   return {
     mxid: r.mxid,
     managementRoomId: r.management_room_id,
@@ -206,7 +213,13 @@ function toUser(r: RawUser): UserRow {
     loginState: r.login_state,
     stateDetail: r.state_detail,
     hasRefreshToken: r.refresh_token_enc !== null,
-    contactSyncState: fromJson(r.contact_sync_state, "contact-sync state"),
+    get contactSyncState(): unknown {
+      if (!parsed) {
+        syncState = fromJson(r.contact_sync_state, "contact-sync state");
+        parsed = true;
+      }
+      return syncState;
+    },
     createdTs: r.created_ts,
     updatedTs: r.updated_ts,
   };

@@ -2,7 +2,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StoreErrorCode } from "../../../src/store/index.js";
-import { ALICE, BOB_DM_ROOM, open, seedUserAndPortal } from "./helpers.js";
+import { join } from "node:path";
+import { ALICE, BOB_DM_ROOM, open, seedUserAndPortal, tempDir } from "./helpers.js";
 
 void test("upsert creates a logged-out user, then patches: undefined keeps, null clears", (t) => {
   const store = open(t);
@@ -136,4 +137,21 @@ void test("meta holds free bookkeeping and protects the store's own keys", (t) =
   assert.equal(store.meta.delete("bridge.last_start"), false);
   assert.ok(store.meta.get("store.key_check")?.startsWith("v1:"));
   assert.throws(() => store.meta.delete("store.key_check"), { code: StoreErrorCode.InvalidArgument });
+});
+
+void test("the contact-sync state is parsed when read, not with every row (a corrupt one fails only then)", async (t) => {
+  const path = join(tempDir(t), "users.db");
+  const store = open(t, { path });
+  store.users.upsert(ALICE, { contactSyncState: { folders: { SKYPE: "3" } } });
+  const { default: Database } = await import("better-sqlite3");
+  const raw = new Database(path);
+  raw.prepare("UPDATE users SET contact_sync_state = '{not json' WHERE mxid = ?").run(ALICE);
+  raw.close();
+  const row = store.users.get(ALICE);
+  assert.equal(row?.loginState, "logged_out", "the rest of the row reads");
+  assert.equal(store.users.upsert(ALICE, { loginState: "connected" }).loginState, "connected");
+  assert.throws(() => row.contactSyncState, { code: StoreErrorCode.Corrupt });
+  const fixed = store.users.upsert(ALICE, { contactSyncState: { folders: {} } });
+  assert.deepEqual(fixed.contactSyncState, { folders: {} });
+  assert.deepEqual({ ...fixed }.contactSyncState, { folders: {} }, "a copy carries the value");
 });
