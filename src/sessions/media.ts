@@ -6,7 +6,12 @@
  * permissions, then its content streamed) ready to go out as a URIObject message.
  */
 import { Transform, pipeline, type Readable } from "node:stream";
-import { AmsClient, uploadView, type MediaDownload, type ViewStatus } from "../skype/media/ams-client.js";
+import {
+  type AmsClient,
+  uploadView,
+  type MediaDownload,
+  type ViewStatus,
+} from "../skype/media/ams-client.js";
 import {
   mediaMessageType,
   writeUriObject,

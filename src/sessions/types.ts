@@ -9,13 +9,7 @@ import type { Contact } from "../skype/model.js";
 import type { BlockedContact } from "../skype/soap/parse.js";
 import type { LoginResult } from "../skype/auth/login-process.js";
 import type { UriObject } from "../skype/media/uri-object.js";
-import type {
-  DownloadOptions,
-  MediaDownload,
-  OutgoingFile,
-  UploadedMedia,
-  ViewStatus,
-} from "./media.js";
+import type { DownloadOptions, MediaDownload, OutgoingFile, UploadedMedia, ViewStatus } from "./media.js";
 import type {
   DeleteEvent,
   EditEvent,
