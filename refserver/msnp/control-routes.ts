@@ -74,6 +74,14 @@ function kind(body: Body): "text" | "richtext" | "emote" | undefined {
  * - `GET /msnp/messages?user=&conversation=` → `{messages}`: stored history (all when no user).
  * - `GET /msnp/received?user=` → `{messages}`: every SDG clients sent (Control/* included).
  * - `GET /msnp/endpoints` → `{endpoints}`: open connections with epid, subscriptions, unacked count.
+ * - `POST /msnp/read` `{user, conversation, messageId}` → `{}`: `user` marks `conversation` (a thread
+ *   id, or the other party as `user` names them) read up to `messageId` (PROFILE §7.5); the horizon
+ *   is `{messageId};{now ms};{its Client-Message-ID, else messageId}`, pushed as `NFY
+ *   MSGR\CONSUMPTIONHORIZON` to the user's endpoints and the other members'.
+ * - `GET /msnp/horizons?conversation=&user=` → `{horizons: [{user, reader, conversation, horizon,
+ *   messageId, at}]}`: the latest horizon each reader set (`user` = the reader's identity,
+ *   `conversation` = as the reader named it); `conversation` matches any id naming the same
+ *   conversation (either identity of a person), `user` any identity of the reader.
  * - `GET /msnp/knobs` → the knobs; `POST /msnp/knobs` `{…partial MsnpServerOptions}` → the knobs.
  *
  * Errors: 400 bad input, 403 not permitted, 404 unknown person / thread / member.
@@ -137,6 +145,18 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
   }));
   control.route("GET", "/msnp/received", (_b, q) => ({
     messages: server.receivedMessages({ user: q.get("user") ?? undefined }),
+  }));
+  control.route("POST", "/msnp/read", (b) => {
+    const id = Number(b.messageId);
+    if (!Number.isSafeInteger(id) || id < 0) throw new ControlError(400, "messageId must be a Message-ID");
+    server.read({ user: str(b, "user"), conversation: str(b, "conversation"), messageId: id });
+    return {};
+  });
+  control.route("GET", "/msnp/horizons", (_b, q) => ({
+    horizons: server.horizons({
+      conversation: q.get("conversation") || undefined,
+      user: q.get("user") || undefined,
+    }),
   }));
   control.route("GET", "/msnp/endpoints", () => ({ endpoints: server.endpoints() }));
   control.route("GET", "/msnp/knobs", () => knobsView(server.options));

@@ -8,6 +8,7 @@
 import { ReplyError, type MsnpConnection } from "./connection.js";
 import type { Frame } from "./frame.js";
 import type { MsnpHub } from "./hub.js";
+import { handleConsumptionHorizon } from "./horizons.js";
 import { handleAth, handleBnd, handleChallenge, handleCnt, handleOut, handlePng } from "./login.js";
 import { handleAck, handleSdg } from "./messaging.js";
 import { handleContacts, handleOtherPut, handlePresence, handleSubscriptions } from "./publish.js";
@@ -32,6 +33,7 @@ const CON_ROUTES = new Map<string, Handler>([
 /** MSGR commands by `CMD TYPE` (type upper-cased). */
 const MSGR_ROUTES = new Map<string, Handler>([
   ["PUT MSGR\\CHALLENGE", handleChallenge],
+  ["PUT MSGR\\CONSUMPTIONHORIZON", handleConsumptionHorizon],
   ["PUT MSGR\\PRESENCE", handlePresence],
   ["PUT MSGR\\CONTACTS", handleContacts],
   ["DEL MSGR\\CONTACTS", handleContacts],

@@ -160,13 +160,15 @@ export function messagesByConversationXml(conversation: string, page: HistoryPag
 /**
  * The body of the `GET MSGR\RECENTCONVERSATIONS` reply: conversations whose last message has
  * id ≥ `start`, most recent first, at most `pageSize`, each with its last message. `threadXml`
- * supplies the `<thread>` element of thread conversations.
+ * supplies the `<thread>` element of thread conversations; `horizonsXml` the members'
+ * `<consumptionhorizon user="…">` elements (PROFILE §7.5), after `<messages>`.
  */
 export function recentConversationsXml(
   convs: ReadonlyMap<string, readonly StoredMessage[]>,
   start: number,
   pageSize: number,
   threadXml: (id: string) => string,
+  horizonsXml: (id: string) => string = () => "",
 ): string {
   const rows = [...convs.entries()]
     .map(([id, list]) => ({ id, last: list[list.length - 1] }))
@@ -181,7 +183,9 @@ export function recentConversationsXml(
         (r.id.startsWith("19:") ? threadXml(r.id) : "") +
         "<messages>" +
         messageXml(r.last) +
-        "</messages></conversation>",
+        "</messages>" +
+        horizonsXml(r.id) +
+        "</conversation>",
     )
     .join("");
   return `<recentconversations-response><conversations>${body}</conversations></recentconversations-response>`;

@@ -9,6 +9,7 @@ import type { Person, World } from "../world.js";
 import type { MsnpConnection } from "./connection.js";
 import type { HeaderList } from "./frame.js";
 import { HistoryStore } from "./history.js";
+import { HorizonStore } from "./horizons.js";
 import type { MsnpServerOptions } from "./options.js";
 import { PresenceStore } from "./presence-store.js";
 import { ThreadStore } from "./threads.js";
@@ -73,6 +74,8 @@ export class AckStore {
 export class MsnpHub {
   readonly connections = new Set<MsnpConnection>();
   readonly history = new HistoryStore();
+  /** Consumption horizons (PROFILE §7.5): the latest per reader and conversation. */
+  readonly horizons = new HorizonStore();
   readonly threads = new ThreadStore();
   readonly presence = new PresenceStore();
   readonly acks = new AckStore();

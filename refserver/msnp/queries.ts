@@ -6,6 +6,7 @@
 import { ReplyError, type MsnpConnection } from "./connection.js";
 import type { Frame } from "./frame.js";
 import { messagesByConversationXml, recentConversationsXml } from "./history.js";
+import { horizonsXml } from "./horizons.js";
 import type { MsnpHub } from "./hub.js";
 import { createThread, removeMembers, updateThread, type ThreadActor } from "./thread-ops.js";
 import { threadXml } from "./threads.js";
@@ -35,12 +36,20 @@ function threadXmlFor(hub: MsnpHub, id: string): string {
   return t ? threadXml(t) : "";
 }
 
-/** Conversations of the user whose last message has `Message-ID` ≥ `start`, newest first. */
+/**
+ * Conversations of the user whose last message has `Message-ID` ≥ `start`, newest first, each with
+ * its members' consumption horizons (PROFILE §7.5).
+ */
 export function handleRecentConversations(hub: MsnpHub, conn: MsnpConnection, frame: Frame): void {
   const doc = bodyXml(frame, "recentconversations");
-  const convs = hub.history.conversationsOf(conn.person!.key);
-  const body = recentConversationsXml(convs, intOf(doc, "start", 0), pageSizeOf(hub, doc), (id) =>
-    threadXmlFor(hub, id),
+  const owner = conn.person!;
+  const convs = hub.history.conversationsOf(owner.key);
+  const body = recentConversationsXml(
+    convs,
+    intOf(doc, "start", 0),
+    pageSizeOf(hub, doc),
+    (id) => threadXmlFor(hub, id),
+    (id) => horizonsXml(hub, owner, id),
   );
   conn.reply(frame, body);
 }

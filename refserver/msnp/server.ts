@@ -33,6 +33,7 @@ import {
   type RawControlMessage,
 } from "./operations.js";
 import { checkOptions, DEFAULT_OPTIONS, type MsnpServerOptions } from "./options.js";
+import { controlRead, listHorizons, type StoredHorizon } from "./horizons.js";
 import { announcePresence, sendAllPresence } from "./presence.js";
 import {
   createThread,
@@ -195,6 +196,20 @@ export class MsnpServer {
     messageId: number;
   }): { message: StoredMessage; conversation: string } | undefined {
     return findStored(this.hub, personOf(this.hub, m.owner), m.conversation, m.messageId);
+  }
+
+  /**
+   * `user` marks `conversation` (as they name it) read up to `messageId` (PROFILE §7.5): stored and
+   * pushed as if their client had sent `PUT MSGR\CONSUMPTIONHORIZON`.
+   */
+  read(m: { user: string; conversation: string; messageId: number }): StoredHorizon {
+    return controlRead(this.hub, personOf(this.hub, m.user), m.conversation, m.messageId);
+  }
+
+  /** Stored horizons (latest per reader and conversation), optionally of one conversation / reader. */
+  horizons(m: { conversation?: string; user?: string } = {}): ReturnType<typeof listHorizons> {
+    const user = m.user !== undefined ? personOf(this.hub, m.user) : undefined;
+    return listHorizons(this.hub, { conversation: m.conversation, user });
   }
 
   /** A contact starts typing (`Control/Typing`) or stops (`Control/ClearTyping`). */
