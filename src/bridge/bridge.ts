@@ -20,6 +20,7 @@ import { asRoomEvent } from "./portal/matrix-event-kinds.js";
 import { handlePuppetInvite } from "./portal/matrix-invites.js";
 import { RoomNotices } from "./portal/not-bridged.js";
 import { DurableOutbox, type OutboxOptions } from "./portal/outbox.js";
+import { ReadReceipts } from "./portal/receipts.js";
 import { PortalRegistry } from "./portal/registry.js";
 import { LinkedUsers } from "./user/linked-users.js";
 
@@ -68,6 +69,8 @@ export class Bridge {
   readonly users: LinkedUsers;
   readonly portals: PortalRegistry;
   readonly outbox: DurableOutbox;
+  /** Read receipts ↔ Skype consumption horizons (portal/receipts.ts). */
+  readonly receipts: ReadReceipts;
   /** "⚠️ Your … was not bridged" notices. */
   readonly notices: RoomNotices;
   readonly retry: RetryPolicy;
@@ -97,6 +100,7 @@ export class Bridge {
     this.notices = new RoomNotices(env, (roomId) => this.portals.dmPuppetOf(roomId));
     this.portals = new PortalRegistry(this);
     this.outbox = new DurableOutbox(this, opts.outbox);
+    this.receipts = new ReadReceipts(this);
   }
 
   /**
@@ -151,6 +155,7 @@ export class Bridge {
       presenceWritten();
     });
     this.outbox.attach(session);
+    this.receipts.attach(session);
     this.metrics.attach(session);
   }
 
@@ -175,10 +180,17 @@ export class Bridge {
     return portal.enqueue(() => portal.handleMatrixEvent(ev));
   }
 
-  /** An ephemeral event: the linked user typing in a portal becomes Skype typing. Never rejects. */
+  /**
+   * An ephemeral event: the linked user typing in a portal becomes Skype typing, their `m.read`
+   * receipt the Skype read horizon (portal/receipts.ts). Never rejects.
+   */
   handleEphemeral(raw: unknown): Promise<void> {
     try {
       const ev = raw as { type?: unknown; room_id?: unknown; content?: { user_ids?: unknown } } | null;
+      if (ev?.type === "m.receipt") {
+        this.receipts.handleReceiptEvent(ev);
+        return Promise.resolve();
+      }
       if (ev?.type !== "m.typing" || typeof ev.room_id !== "string") return Promise.resolve();
       const ids = Array.isArray(ev.content?.user_ids) ? ev.content.user_ids : [];
       this.portals.forRoom(ev.room_id)?.handleMatrixTyping(ids);

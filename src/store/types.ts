@@ -238,6 +238,21 @@ export interface MessageRepo {
   parts(row: MessageRow): MessageRow[];
   /** The newest edit of the message with row id `originalId`. */
   latestEdit(originalId: number): MessageRow | undefined;
+  /**
+   * The newest message (not an edit, first part) of room `roomId` that has a Skype `Message-ID` and
+   * was sent at or before `ts` (ms): where a Matrix read receipt puts the Skype read horizon.
+   */
+  newestSkypeMessageAtOrBefore(roomId: string, ts: number): MessageRow | undefined;
+  /**
+   * The message (not an edit, first part) with the highest Skype `Message-ID` not above
+   * `skypeMessageId` in the conversation (Message-IDs compared as decimal numbers): where a Skype
+   * read horizon naming a message the bridge never saw lands.
+   */
+  newestSkypeMessageUpTo(
+    receiver: string,
+    conversation: string,
+    skypeMessageId: string,
+  ): MessageRow | undefined;
   /** Fills in the Skype `Message-ID` once learnt (e.g. from catch-up) for a message we sent. */
   setSkypeMessageId(id: number, skypeMessageId: string): MessageRow;
   /** Marks the message (all its parts) deleted. Returns false when no row has that id. */

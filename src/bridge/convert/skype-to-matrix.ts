@@ -34,6 +34,12 @@ export interface MentionTarget {
 export interface SkypeToMatrixOptions {
   /** Maps a Skype MRI (`8:live:bob`) to a Matrix user; `undefined` leaves the mention as text. */
   mentionResolver?: (mri: string) => MentionTarget | undefined;
+  /**
+   * The `messageid` of the quote that became the event's reply relation (`m.in_reply_to`): that
+   * quote is left out of the body (the current spec needs no reply fallback); other quotes stay
+   * as blockquotes.
+   */
+  replyQuoteMessageId?: string;
 }
 
 /** Matrix message content produced from a Skype message. */
@@ -73,6 +79,9 @@ function callResolver(opts: SkypeToMatrixOptions, mri: string): MentionTarget | 
 }
 
 class SkypeRenderer {
+  /** Whether the reply's quote was already left out (only its first occurrence is). */
+  private replyQuoteDropped = false;
+
   constructor(private readonly opts: SkypeToMatrixOptions) {}
 
   children(el: HtmlElement, w: MatrixWriter): void {
@@ -157,6 +166,11 @@ class SkypeRenderer {
 
   /** `<quote authorname=… author=…>` → `<blockquote>` led by the author's name. */
   private quote(el: HtmlElement, w: MatrixWriter): void {
+    const replyTo = this.opts.replyQuoteMessageId;
+    if (replyTo !== undefined && !this.replyQuoteDropped && el.attrs.get("messageid")?.trim() === replyTo) {
+      this.replyQuoteDropped = true;
+      return;
+    }
     const sub = new MatrixWriter();
     this.children(el, sub);
     const author = (el.attrs.get("author") ?? "").trim();

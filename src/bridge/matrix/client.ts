@@ -183,6 +183,34 @@ export class MatrixOps {
     return eventIdOf(res);
   }
 
+  /** `GET /rooms/{room}/event/{event}` as `userId`: the event (undefined when not found, 404). */
+  async getEvent(
+    userId: string,
+    roomId: string,
+    eventId: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.request(
+        userId,
+        "GET",
+        `${CS}/rooms/${enc(roomId)}/event/${enc(eventId)}`,
+        null,
+        null,
+      );
+    } catch (e) {
+      if (matrixErrorInfo(e).status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * `POST /rooms/{room}/receipt/m.read/{event}` as `userId` (the path matrix-bot-sdk's
+   * `sendReadReceipt` uses, through {@link request} so the call is counted like the others).
+   */
+  async sendReadReceipt(userId: string, roomId: string, eventId: string): Promise<void> {
+    await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/receipt/m.read/${enc(eventId)}`, null, {});
+  }
+
   async createRoom(userId: string, body: Record<string, unknown>): Promise<string> {
     const res = await this.request(userId, "POST", `${CS}/createRoom`, null, body);
     if (typeof res.room_id !== "string") throw new Error("createRoom returned no room_id");

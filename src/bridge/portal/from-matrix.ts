@@ -14,6 +14,7 @@ import { classifyEvent, type MatrixRoomEvent } from "./matrix-event-kinds.js";
 import { failureReason, type NoticeTarget } from "./not-bridged.js";
 import type { OutboxPayload } from "./outbox-payload.js";
 import type { Portal } from "./portal.js";
+import { skypeQuoteFor, withQuote } from "./replies.js";
 
 const log = new Logger("bridge.portal.matrix");
 
@@ -96,10 +97,20 @@ function submit(p: Portal, ev: MatrixRoomEvent, conversation: string, payload: O
   log.debug("Matrix event queued for Skype", { room: ev.room_id, event: ev.event_id, result });
 }
 
-function send(p: Portal, ev: MatrixRoomEvent, content: MatrixMessageContent, notice: boolean): void {
+async function send(
+  p: Portal,
+  ev: MatrixRoomEvent,
+  content: MatrixMessageContent,
+  notice: boolean,
+): Promise<void> {
   const out = convert(p, content);
   if (out.body.trim() === "") return;
-  const payload: OutboxPayload = { ...base(ev), kind: out.kind, body: out.body };
+  // A reply quotes the Skype message it answers (§7.4); Skype's `/me` carries no markup.
+  const quote = out.kind === "emote" ? undefined : await skypeQuoteFor(p, content);
+  const payload: OutboxPayload =
+    quote !== undefined && out.kind !== "emote"
+      ? { ...base(ev), kind: "richtext", body: withQuote(quote, { kind: out.kind, body: out.body }) }
+      : { ...base(ev), kind: out.kind, body: out.body };
   submit(p, ev, p.skypeConversation, notice ? { ...payload, quiet: true } : payload);
 }
 

@@ -24,6 +24,7 @@ import { withRetry } from "../matrix/errors.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
 import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
 import type { Portal } from "./portal.js";
+import { skypeReplyTarget } from "./replies.js";
 import { afterDelivery } from "./skype-failures.js";
 import {
   arrivalMs,
@@ -83,10 +84,14 @@ export async function handleMessage(p: Portal, e: MessageEvent): Promise<void> {
   }
   const roomId = await p.ensureRoom(e);
   const speaker = await p.speaker(e, roomId);
-  const content = skypeToMatrix(
-    { type: e.format, body: e.body, emote: e.emote },
-    { mentionResolver: p.mentionResolver() },
-  );
+  const reply = skypeReplyTarget(p, e);
+  const content: Record<string, unknown> = {
+    ...skypeToMatrix(
+      { type: e.format, body: e.body, emote: e.emote },
+      { mentionResolver: p.mentionResolver(), replyQuoteMessageId: reply?.quoteMessageId },
+    ),
+  };
+  if (reply) content["m.relates_to"] = { "m.in_reply_to": { event_id: reply.eventId } };
   const ts = arrivalMs(e.arrivalTime, p.bridge.now());
   const eventId = await p.sendAs(
     speaker.mxid,

@@ -32,6 +32,8 @@ export class SqliteMessageRepo implements MessageRepo {
   readonly #partsByClientId;
   readonly #latestEdit;
   readonly #setSkypeId;
+  readonly #newestAtOrBefore;
+  readonly #newestUpTo;
   readonly #markDeleted;
 
   constructor(
@@ -68,6 +70,17 @@ export class SqliteMessageRepo implements MessageRepo {
       "UPDATE messages SET skype_message_id = ? WHERE id = ? RETURNING *",
     );
     this.#markDeleted = db.prepare<[number]>("UPDATE messages SET deleted = 1 WHERE id = ?");
+    const original = "skype_message_id IS NOT NULL AND edit_of IS NULL AND part = 0";
+    this.#newestAtOrBefore = db.prepare<[string, number], RawMessage>(
+      `SELECT * FROM messages WHERE room_id = ? AND sent_ts <= ? AND ${original}
+       ORDER BY sent_ts DESC, id DESC LIMIT 1`,
+    );
+    // Decimal Message-IDs as text: a shorter one is smaller, equal lengths compare as text.
+    this.#newestUpTo = db.prepare<Record<string, string>, RawMessage>(
+      `SELECT * FROM messages WHERE receiver = @receiver AND conversation = @conversation AND ${original}
+         AND (length(skype_message_id) < length(@id) OR (length(skype_message_id) = length(@id) AND skype_message_id <= @id))
+       ORDER BY length(skype_message_id) DESC, skype_message_id DESC LIMIT 1`,
+    );
   }
 
   insert(message: NewMessage): InsertResult<MessageRow> {
@@ -116,6 +129,22 @@ export class SqliteMessageRepo implements MessageRepo {
 
   latestEdit(originalId: number): MessageRow | undefined {
     const raw = this.#latestEdit.get(originalId);
+    return raw && toMessage(raw);
+  }
+
+  newestSkypeMessageAtOrBefore(roomId: string, ts: number): MessageRow | undefined {
+    const raw = this.#newestAtOrBefore.get(roomId, Math.floor(ts));
+    return raw && toMessage(raw);
+  }
+
+  newestSkypeMessageUpTo(
+    receiver: string,
+    conversation: string,
+    skypeMessageId: string,
+  ): MessageRow | undefined {
+    if (!/^\d{1,30}$/.test(skypeMessageId)) return undefined;
+    const id = skypeMessageId.replace(/^0+(?=\d)/, "");
+    const raw = this.#newestUpTo.get({ receiver, conversation, id });
     return raw && toMessage(raw);
   }
 

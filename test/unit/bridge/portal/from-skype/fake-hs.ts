@@ -54,6 +54,8 @@ export class FakeHomeserver {
   readonly presence = new Map<string, { presence: string; status_msg?: string }>();
   readonly presenceCalls: { user: string; presence: string }[] = [];
   readonly typing: { room: string; user: string; typing: boolean }[] = [];
+  /** `m.read` receipts sent, in order. */
+  readonly receipts: { room: string; user: string; eventId: string }[] = [];
   readonly calls: FakeCall[] = [];
   readonly txns = new Map<string, string>();
   /** Each is asked before a call; a returned error is thrown (once per rule match unless sticky). */
@@ -184,6 +186,19 @@ export class FakeHomeserver {
       const room = dec(m[1]!);
       this.requireJoined(room, c.user);
       this.typing.push({ room, user: c.user, typing: b.typing === true });
+      return {};
+    }
+    if ((m = /^\/rooms\/([^/]+)\/event\/([^/]+)$/.exec(p))) {
+      const [room, id] = [dec(m[1]!), dec(m[2]!)];
+      this.requireJoined(room, c.user);
+      const ev = this.timeline(room).find((e) => e.event_id === id);
+      if (!ev) throw new FakeMatrixError(404, "M_NOT_FOUND", "no such event");
+      return ev;
+    }
+    if ((m = /^\/rooms\/([^/]+)\/receipt\/m\.read\/([^/]+)$/.exec(p))) {
+      const room = dec(m[1]!);
+      this.requireJoined(room, c.user);
+      this.receipts.push({ room, user: c.user, eventId: dec(m[2]!) });
       return {};
     }
     if ((m = /^\/rooms\/([^/]+)\/messages$/.exec(p))) {
