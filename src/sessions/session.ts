@@ -5,6 +5,7 @@
  * ./types.ts. States are mapped to mautrix-style session states and emitted once per change of kind;
  * nothing here throws into the event loop.
  */
+import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { Config } from "../config/schema.js";
 import { ContactSync } from "../skype/activesync/contact-sync.js";
@@ -103,6 +104,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   private authRecoveries = 0;
   /** Why the session halted, when Skype refused the sign-in. */
   private refusal?: SkypeError;
+  /** A digest of the contact list last published (`PUT MSGR\CONTACTS`), not the list itself. */
   private publishedContacts = "";
   /** Images and files (PROFILE §7.2), over the object service at `skype.endpoints.ams`. */
   private readonly media: SessionMedia;
@@ -320,7 +322,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   private publishContacts(always: boolean): void {
     if (this.stopped || this.halted) return;
     const mris = this.contactMris();
-    const key = mris.join("\n");
+    const key = createHash("sha256").update(mris.join("\n")).digest("base64");
     if (mris.length === 0 || (!always && key === this.publishedContacts)) return;
     this.publishedContacts = key;
     this.msnp.setContacts(mris).catch((e: unknown) => {

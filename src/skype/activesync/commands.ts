@@ -233,7 +233,10 @@ export function contactFromData(data: ContactData): Contact | undefined {
   };
 }
 
-/** Merges contacts that share any identity (case-insensitive for e-mails) into one person each. */
+/**
+ * Merges contacts that share any identity (case-insensitive for e-mails) into one person each.
+ * Contacts merged with no other are returned as they are (not copied); a merge makes a new one.
+ */
 export function mergeContacts(contacts: Iterable<Contact>): Contact[] {
   const merged: Contact[] = [];
   const byKey = new Map<string, Contact>();
@@ -243,10 +246,12 @@ export function mergeContacts(contacts: Iterable<Contact>): Contact[] {
     ];
     let target: Contact;
     if (hits.length === 0) {
-      target = { ...c, identities: [...c.identities] };
+      target = c;
       merged.push(target);
     } else {
-      target = hits[0]!;
+      const first = hits[0]!;
+      target = { ...first, identities: [...first.identities] };
+      merged[merged.indexOf(first)] = target;
       for (const other of [c, ...hits.slice(1)]) {
         target.identities = sortIdentities([...target.identities, ...other.identities]);
         if (target.firstName === undefined && other.firstName !== undefined)

@@ -46,9 +46,25 @@ export function newDeviceId(): string {
   return `Skype-${String(randomInt(0, 1e10)).padStart(10, "0")}`;
 }
 
+/**
+ * A contact made read-only: the sync state, its exports and every list handed out share the same
+ * contact objects and strings (one copy per session, not one per holder), so none may change them.
+ */
+function frozenContact(c: Contact): Contact {
+  Object.freeze(c.identities);
+  return Object.freeze(c);
+}
+
+function freezeContacts(state: ContactSyncState): ContactSyncState {
+  for (const f of Object.values(state.folders)) for (const c of Object.values(f.items)) frozenContact(c);
+  return state;
+}
+
 /** Keeps a contact list in step with the server's contact folders. */
 export class ContactSync {
   private state: ContactSyncState;
+  /** {@link contacts} of the current state, built when first asked for after a change. */
+  private merged?: Contact[];
   private running?: Promise<Contact[]>;
   private readonly log: SkypeLogger;
 
@@ -59,28 +75,42 @@ export class ContactSync {
   ) {
     this.log = opts.logger ?? silentLogger;
     this.state = opts.state
-      ? parseContactSyncState(opts.state)
+      ? freezeContacts(parseContactSyncState(opts.state))
       : { version: 1, deviceId: opts.deviceId ?? newDeviceId(), folderSyncKey: "0", folders: {} };
   }
 
-  /** A deep copy of the sync state (keys, folders, contacts): JSON-serialisable, no secrets. */
+  /**
+   * A copy of the sync state (keys, folders, contacts): JSON-serialisable, no secrets. Its folders
+   * and item maps are copies; the contacts in them are the state's own, frozen.
+   */
   exportState(): ContactSyncState {
-    return structuredClone(this.state);
+    const folders: Record<string, FolderState> = {};
+    for (const [id, f] of Object.entries(this.state.folders)) folders[id] = { ...f, items: { ...f.items } };
+    return { ...this.state, folders };
   }
 
   /** Replaces the sync state with one exported earlier. @throws SkypeError `InvalidArgument`. */
   importState(state: ContactSyncState | string): void {
-    this.state = parseContactSyncState(state);
+    this.state = freezeContacts(parseContactSyncState(state));
+    this.merged = undefined;
   }
 
-  /** The contacts known from the last sync, merged by shared identity, sorted by display name. */
+  /**
+   * The contacts known from the last sync, merged by shared identity, sorted by display name. The
+   * list and its contacts are frozen and shared with the sync state (and every other caller until
+   * the next change): copy before changing anything.
+   */
   contacts(): Contact[] {
-    const all: Contact[] = [];
-    for (const f of Object.values(this.state.folders)) all.push(...Object.values(f.items));
-    return mergeContacts(structuredClone(all)).sort(
-      (a, b) =>
-        a.displayName.localeCompare(b.displayName) || a.identities[0]!.localeCompare(b.identities[0]!),
-    );
+    if (!this.merged) {
+      const all: Contact[] = [];
+      for (const f of Object.values(this.state.folders)) all.push(...Object.values(f.items));
+      const sorted = mergeContacts(all).sort(
+        (a, b) =>
+          a.displayName.localeCompare(b.displayName) || a.identities[0]!.localeCompare(b.identities[0]!),
+      );
+      this.merged = Object.freeze(sorted.map(frozenContact)) as Contact[];
+    }
+    return this.merged;
   }
 
   /**
@@ -93,10 +123,14 @@ export class ContactSync {
   }
 
   private async run(signal?: AbortSignal): Promise<Contact[]> {
-    await this.folderSync(signal);
-    const targets = Object.entries(this.state.folders).filter(([, f]) => isContactFolder(f));
-    if (targets.length === 0) this.log.warn("ActiveSync: the server lists no SKYPE or WL contact folder");
-    for (const [id] of targets) await this.syncFolder(id, signal);
+    try {
+      await this.folderSync(signal);
+      const targets = Object.entries(this.state.folders).filter(([, f]) => isContactFolder(f));
+      if (targets.length === 0) this.log.warn("ActiveSync: the server lists no SKYPE or WL contact folder");
+      for (const [id] of targets) await this.syncFolder(id, signal);
+    } finally {
+      this.merged = undefined; // The state may have changed, also in a run that failed half-way.
+    }
     return this.contacts();
   }
 
@@ -223,7 +257,7 @@ function isContactFolder(f: FolderState): boolean {
 
 function applyItem(folder: FolderState, cmd: SyncItemChange): void {
   const contact = cmd.data ? contactFromData(cmd.data) : undefined;
-  if (contact) folder.items[cmd.serverId] = contact;
+  if (contact) folder.items[cmd.serverId] = frozenContact(contact);
   else delete folder.items[cmd.serverId];
 }
 

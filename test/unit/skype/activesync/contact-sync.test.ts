@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * One contact list per session (BENCHMARKS.md, cause 5): the sync state, its export and the merged
+ * list share the same frozen contacts instead of each holding a deep copy.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ContactSync, type ContactSyncState } from "../../../../src/skype/activesync/contact-sync.js";
+import type { TokenScope, TokenSource } from "../../../../src/skype/tokens.js";
+
+const noTokens = {
+  getToken: () => Promise.reject(new Error("no network in this test")),
+  invalidate: (_scope: TokenScope) => undefined,
+} as unknown as TokenSource;
+
+const saved: ContactSyncState = {
+  version: 1,
+  deviceId: "Skype-0123456789",
+  folderSyncKey: "1",
+  folders: {
+    "1": {
+      sid: "SKYPE",
+      syncKey: "4",
+      items: {
+        a: { identities: ["8:live:zed_1"], displayName: "Zed" },
+        b: { identities: ["1:bob@outlook.com"], displayName: "Bob", firstName: "Bob" },
+      },
+    },
+    "2": {
+      sid: "WL",
+      syncKey: "2",
+      items: {
+        c: { identities: ["8:live:bob_1", "1:BOB@outlook.com"], displayName: "Bob B", lastName: "B" },
+      },
+    },
+  },
+};
+
+test("contacts(): one shared, frozen list, rebuilt only after a change; merges are new objects", () => {
+  const sync = new ContactSync({ activesync: "http://127.0.0.1:1" }, noTokens, {
+    state: JSON.stringify(saved),
+  });
+  const list = sync.contacts();
+  assert.equal(sync.contacts(), list, "the same list until the state changes");
+  assert.deepEqual(
+    list.map((c) => [c.displayName, c.identities]),
+    [
+      ["Bob", ["1:bob@outlook.com", "8:live:bob_1"]],
+      ["Zed", ["8:live:zed_1"]],
+    ],
+  );
+  assert.equal(list[0]!.lastName, "B", "the merge takes what the first lacks");
+  assert.ok(Object.isFrozen(list) && list.every((c) => Object.isFrozen(c) && Object.isFrozen(c.identities)));
+  assert.throws(() => (list as unknown as { push(x: unknown): void }).push({}), TypeError);
+
+  const state = sync.exportState();
+  assert.equal(list[1], state.folders["1"]!.items.a, "an unmerged contact is the state's own object");
+  assert.deepEqual(JSON.parse(JSON.stringify(state)), saved, "the export still serialises to the state");
+  delete state.folders["1"]!.items.a;
+  assert.equal(sync.contacts().length, 2, "changing the export leaves the state alone");
+
+  sync.importState(saved);
+  assert.notEqual(sync.contacts(), list, "a new state, a new list");
+  assert.deepEqual(sync.contacts(), list);
+});
