@@ -18,6 +18,7 @@ import { RoomMembers } from "./matrix/members.js";
 import { BridgeMetrics } from "./metrics/registry.js";
 import { asRoomEvent } from "./portal/matrix-event-kinds.js";
 import { handlePuppetInvite } from "./portal/matrix-invites.js";
+import { inviteAfterHistory } from "./portal/history.js";
 import { RoomNotices } from "./portal/not-bridged.js";
 import { DurableOutbox, type OutboxOptions } from "./portal/outbox.js";
 import { ReadReceipts } from "./portal/receipts.js";
@@ -160,6 +161,8 @@ export class Bridge {
   }
 
   /**
+      // Rooms that got a first link's history now get their user (behind that history).
+      inviteAfterHistory(this, session.mxid);
    * A Matrix room event the management rooms and contact requests did not take: a linked user
    * inviting a puppet, or an event in a portal, which that portal handles in its order. Resolves
    * once it has been handled (the inbox marks it done then). Never rejects.

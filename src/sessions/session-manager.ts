@@ -159,13 +159,17 @@ export class SkypeSessionManager implements SessionManager {
       await previous?.stop();
       this.sessions.delete(mxid);
       let account: SessionAccount;
+      let firstLink: boolean;
       try {
-        account = this.saveLink(mxid, login);
+        ({ account, firstLink } = this.saveLink(mxid, login));
       } catch (e) {
         if (previous) this.restore(mxid);
         throw e;
       }
-      const session = this.register(this.build(mxid, account, login.refreshToken));
+      // Only a first link of this account reads back history (config `history`); a re-link of the
+      // same account catches up from its cursors as a restart does.
+      const history = firstLink ? this.opts.config.history : undefined;
+      const session = this.register(this.build(mxid, account, login.refreshToken, history));
       void session.start();
       return session;
     });
@@ -182,8 +186,11 @@ export class SkypeSessionManager implements SessionManager {
     }
   }
 
-  /** Writes the link to the store in one transaction; returns the session's account. */
-  private saveLink(mxid: string, login: LoginResult): SessionAccount {
+  /**
+   * Writes the link to the store in one transaction; returns the session's account, and whether the
+   * user had no link to this Skype account before.
+   */
+  private saveLink(mxid: string, login: LoginResult): { account: SessionAccount; firstLink: boolean } {
     const { store } = this.opts;
     const liveMri = login.identities.msa ?? msaMri(login.email);
     const ownSkypeMri = login.identities.skype ?? skypeMri(login.skypename);
@@ -203,13 +210,14 @@ export class SkypeSessionManager implements SessionManager {
       });
       store.users.setRefreshToken(mxid, login.refreshToken);
       store.meta.set(displayNameKey(mxid), login.profile.displayName || login.skypename);
-      return {
+      const account = {
         email: login.email,
         skypename: login.skypename,
         identities: sortIdentities([liveMri, ownSkypeMri]),
         displayName: login.profile.displayName || login.skypename,
         epid,
       };
+      return { account, firstLink: !sameAccount };
     });
   }
 
@@ -276,8 +284,14 @@ export class SkypeSessionManager implements SessionManager {
 
   // ---- helpers ----
 
-  private build(mxid: string, account: SessionAccount, refreshToken: string): SkypeSession {
+  private build(
+    mxid: string,
+    account: SessionAccount,
+    refreshToken: string,
+    initialHistory?: { conversations: number; messages: number },
+  ): SkypeSession {
     return new SkypeSession({
+      initialHistory,
       mxid,
       config: this.opts.config,
       store: this.opts.store,

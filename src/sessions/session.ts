@@ -59,6 +59,8 @@ export interface SkypeSessionOptions {
   contactRefresh?: Omit<ContactRefreshOptions, "intervalMs">;
   /** Retries of storing a rotated refresh token (tests shorten them). */
   tokenStore?: TokenStoreOptions;
+  /** A first link: read back this much history at the first catch-up (see MsnpClientOptions). */
+  initialHistory?: { conversations: number; messages: number };
 }
 
 /**
@@ -157,7 +159,10 @@ export class SkypeSession extends SessionEmitter implements Session {
       cursors: () => this.user.cursors(),
       contacts: () => this.contactMris(),
     };
-    this.msnp = new MsnpClient(msnpClientOptions(opts.config, opts.account, wiring, opts.msnp));
+    const history = opts.initialHistory;
+    const msnpOverrides =
+      history && history.conversations > 0 ? { ...opts.msnp, initialHistory: history } : opts.msnp;
+    this.msnp = new MsnpClient(msnpClientOptions(opts.config, opts.account, wiring, msnpOverrides));
     this.wireMsnp();
   }
 

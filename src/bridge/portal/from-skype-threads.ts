@@ -10,6 +10,7 @@ import { mriKey } from "../../skype/model.js";
 import { Logger } from "../../util/logger.js";
 import { parsePuppetMxid } from "../ghosts/ids.js";
 import { matrixErrorText } from "../matrix/errors.js";
+import { invitePending } from "./history.js";
 import type { Portal } from "./portal.js";
 
 const log = new Logger("bridge.portal.threads");
@@ -80,13 +81,16 @@ export async function handleThreadActivity(p: Portal, e: ThreadActivityEvent): P
   const user = p.user;
   const activity = e.activity.toLowerCase();
   updateInfo(p, e);
-  const roomId = p.roomId ?? (activity === "addmember" ? await p.ensureRoom() : undefined);
+  const roomId = p.roomId ?? (activity === "addmember" ? await p.ensureRoom(e) : undefined);
   if (roomId === undefined) return p.advanceCursor(e);
   switch (activity) {
     case "addmember":
       for (const t of e.targets) {
-        if (user.isSelf(t.mri)) await members.ensureUserInvited(roomId, receiver);
-        else await members.ensureJoined(roomId, (await puppets.ensure(t.mri)).mxid);
+        if (user.isSelf(t.mri)) {
+          // A room filling with a first link's history gets its invite afterwards (history.ts).
+          if (!invitePending(p.bridge.store, receiver, roomId))
+            await members.ensureUserInvited(roomId, receiver);
+        } else await members.ensureJoined(roomId, (await puppets.ensure(t.mri)).mxid);
       }
       break;
     case "deletemember":

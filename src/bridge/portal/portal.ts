@@ -28,6 +28,7 @@ import type { LinkedUser } from "../user/linked-users.js";
 import { errorText, Logger } from "../../util/logger.js";
 import { handleMatrixEvent, handleMatrixTyping } from "./from-matrix.js";
 import { handleSkypeEvent, type SkypeEvent } from "./from-skype.js";
+import { isHistory } from "./history.js";
 import type { MatrixRoomEvent } from "./matrix-event-kinds.js";
 import { failureReason, subjectOf } from "./not-bridged.js";
 import { isSentFromMatrix } from "./outbox.js";
@@ -151,8 +152,10 @@ export class Portal {
     if (meta && !meta.fromMe && !this.user.isSelf(meta.sender))
       puppets.noteName(meta.sender, meta.displayName);
     try {
-      if (this.kind === "group") return await portals.ensureGroup(this.receiver, this.thread);
-      return await portals.ensureDm(this.receiver, this.id);
+      // A first link's history goes into a room the user joins only afterwards (history.ts).
+      const opts = { forHistory: isHistory(meta) };
+      if (this.kind === "group") return await portals.ensureGroup(this.receiver, this.thread, opts);
+      return await portals.ensureDm(this.receiver, this.id, opts);
     } catch (e) {
       if (isTransient(e)) throw e;
       throw new PortalError(PortalErrorCode.NoRoom, "the portal room could not be created", { cause: e });

@@ -14,6 +14,7 @@ import type { Bridge } from "../bridge.js";
 import { parsePuppetMxid } from "../ghosts/ids.js";
 import { matrixErrorText } from "../matrix/errors.js";
 import type { SkypeEvent } from "./from-skype.js";
+import { deferInvite, isHistory } from "./history.js";
 import { Portal } from "./portal.js";
 import { reportUnroutable } from "./skype-failures.js";
 import { createDmRoom, createGroupRoom, pointToExisting } from "./room-create.js";
@@ -40,6 +41,8 @@ export class PortalRegistry {
   );
   private readonly portals = new Map<string, Portal>();
   private readonly creating = new SingleFlight<string>();
+  /** Portals that were handed a first link's history, per user, until its catch-up ended (history.ts). */
+  private readonly withHistory = new Map<string, Set<Portal>>();
 
   constructor(private readonly bridge: Bridge) {
     bridge.puppets.onRenamed((personId) => this.syncDmNames(personId));
@@ -92,7 +95,18 @@ export class PortalRegistry {
       return;
     }
     const p = portal;
+    if ("source" in event.event && isHistory(event.event)) {
+      const set = this.withHistory.get(receiver) ?? new Set<Portal>();
+      this.withHistory.set(receiver, set.add(p));
+    }
     void p.enqueue(() => p.handleSkypeEvent(event));
+  }
+
+  /** The portals handed history of `receiver` since the last call (history.ts invites their user). */
+  takeHistoryPortals(receiver: string): Portal[] {
+    const set = this.withHistory.get(receiver);
+    this.withHistory.delete(receiver);
+    return set ? [...set] : [];
   }
 
   /**
@@ -132,15 +146,20 @@ export class PortalRegistry {
    * The DM portal room of `receiver` with the person `mri` belongs to, created if missing (by the
    * contact's puppet). Network I/O; throws on Matrix or store failures.
    */
-  async ensureDm(receiver: string, mri: string): Promise<string> {
+  async ensureDm(receiver: string, mri: string, opts: { forHistory?: boolean } = {}): Promise<string> {
     if (isThreadId(mri)) throw new Error("ensureDm needs a person, not a thread id");
     const person = this.bridge.puppets.personFor(mri);
     return this.creating.run(`${receiver}\n${person.id}`, async () => {
       const { store } = this.bridge;
       const existing = store.portals.get(receiver, person.id);
       if (existing) return existing.roomId;
-      const { roomId, name } = await createDmRoom(this.bridge, receiver, person.id);
-      const res = store.portals.create({ roomId, receiver, conversation: person.id, kind: "dm", name });
+      const inviteUser = opts.forHistory !== true;
+      const { roomId, name } = await createDmRoom(this.bridge, receiver, person.id, { inviteUser });
+      const res = store.transaction(() => {
+        const created = store.portals.create({ roomId, receiver, conversation: person.id, kind: "dm", name });
+        if (!inviteUser) deferInvite(store, receiver, created.row.roomId);
+        return created;
+      });
       log.info("DM portal created", { user: receiver, person: person.id, room: res.row.roomId });
       return res.row.roomId;
     });
@@ -198,20 +217,29 @@ export class PortalRegistry {
    * The group portal room of `receiver` for `thread`, created if missing (by the bot; the members'
    * puppets joined, the user invited). Network I/O; throws on Matrix or store failures.
    */
-  async ensureGroup(receiver: string, thread: ThreadInfo): Promise<string> {
+  async ensureGroup(
+    receiver: string,
+    thread: ThreadInfo,
+    opts: { forHistory?: boolean } = {},
+  ): Promise<string> {
     return this.creating.run(`${receiver}\n${thread.id}`, async () => {
       const { store } = this.bridge;
       const existing = store.portals.get(receiver, thread.id);
       if (existing) return existing.roomId;
-      const roomId = await createGroupRoom(this.bridge, receiver, thread);
+      const inviteUser = opts.forHistory !== true;
+      const roomId = await createGroupRoom(this.bridge, receiver, thread, inviteUser);
       const topic = thread.topic?.trim() || null;
-      const res = store.portals.create({
-        roomId,
-        receiver,
-        conversation: thread.id,
-        kind: "group",
-        name: topic,
-        topic,
+      const res = store.transaction(() => {
+        const created = store.portals.create({
+          roomId,
+          receiver,
+          conversation: thread.id,
+          kind: "group",
+          name: topic,
+          topic,
+        });
+        if (!inviteUser) deferInvite(store, receiver, created.row.roomId);
+        return created;
       });
       log.info("group portal created", { user: receiver, thread: thread.id, room: res.row.roomId });
       return res.row.roomId;

@@ -65,7 +65,7 @@ export async function createDmRoom(
   bridge: Bridge,
   receiver: string,
   personId: string,
-  opts: { name?: string; topic?: string } = {},
+  opts: { name?: string; topic?: string; inviteUser?: boolean } = {},
 ): Promise<{ roomId: string; name: string }> {
   const { matrix, members, store, botUserId: bot } = bridge;
   const puppet = await bridge.puppets.ensure(personId);
@@ -84,7 +84,8 @@ export async function createDmRoom(
     preset: "private_chat",
     visibility: "private",
     is_direct: true,
-    invite: [receiver, bot],
+    // Without the user when history is posted first (portal/history.ts invites them after).
+    invite: opts.inviteUser === false ? [bot] : [receiver, bot],
     name: opts.name ?? puppet.displayName,
     ...(opts.topic === undefined ? {} : { topic: opts.topic }),
     initial_state: initialState,
@@ -99,8 +100,16 @@ export async function createDmRoom(
   return { roomId, name: puppet.displayName };
 }
 
-/** Creates `receiver`'s group room for `thread` (not yet recorded as a portal). */
-export async function createGroupRoom(bridge: Bridge, receiver: string, thread: ThreadInfo): Promise<string> {
+/**
+ * Creates `receiver`'s group room for `thread` (not yet recorded as a portal); `inviteUser` false
+ * leaves the user out (history is posted first, portal/history.ts).
+ */
+export async function createGroupRoom(
+  bridge: Bridge,
+  receiver: string,
+  thread: ThreadInfo,
+  inviteUser = true,
+): Promise<string> {
   const { matrix, members, botUserId: bot } = bridge;
   const user = bridge.users.get(receiver);
   const puppets: string[] = [];
@@ -117,7 +126,7 @@ export async function createGroupRoom(bridge: Bridge, receiver: string, thread: 
   const body: Record<string, unknown> = {
     preset: "private_chat",
     visibility: "private",
-    invite: [receiver, ...new Set(puppets)],
+    invite: inviteUser ? [receiver, ...new Set(puppets)] : [...new Set(puppets)],
     initial_state: [
       ...bridgeInfoEvents(identity(bridge), { id: thread.id, displayName: topic, kind: "group" }),
       functionalMembersEvent([bot]),

@@ -56,18 +56,23 @@ export function planCatchUp(input: CatchUpPlanInput): Map<string, string> {
   return plan;
 }
 
-/** Reads one conversation from `start` (inclusive), all pages. */
+/**
+ * Reads one conversation from `start` (inclusive), all pages; with `limit`, only its newest `limit`
+ * messages (pages come newest first).
+ */
 export async function readConversation(
   deps: CatchUpDeps,
   conversation: string,
   start: string,
+  limit?: number,
 ): Promise<RawMessage[]> {
   const out: RawMessage[] = [];
   let sync: string | undefined;
+  const pageSize = limit === undefined ? deps.pageSize : Math.min(deps.pageSize, limit);
   for (let page = 0; page < MAX_PAGES; page++) {
     const reply = await deps.get(
       "MSGR\\MESSAGESBYCONVERSATION",
-      messagesByConversationXml(conversation, start, sync, deps.pageSize),
+      messagesByConversationXml(conversation, start, sync, pageSize),
     );
     const p = parseHistoryPage(bodyText(reply), conversation, deps.self);
     let older = false;
@@ -75,10 +80,29 @@ export async function readConversation(
       if (m.messageId !== undefined && compareIds(m.messageId, start) < 0) older = true;
       else out.push(m);
     }
+    if (limit !== undefined && out.length >= limit) return out.slice(0, limit);
     if (!p.hasMore || p.syncState === undefined || p.syncState === sync || older) break;
     sync = p.syncState;
   }
   return out;
+}
+
+/**
+ * The conversations a first link reads back: the `count` most recent ones (by their newest
+ * Message-ID, as RECENTCONVERSATIONS lists them) that have no cursor yet.
+ */
+export function planHistory(
+  recent: readonly RecentConversation[],
+  cursors: ReadonlyMap<string, string>,
+  count: number,
+): string[] {
+  const listed = recent.filter((r) => !cursors.has(r.id));
+  const newestFirst = [...listed].sort((a, b) => {
+    if (a.lastMessageId === undefined || b.lastMessageId === undefined)
+      return a.lastMessageId === undefined ? (b.lastMessageId === undefined ? 0 : 1) : -1;
+    return compareIds(b.lastMessageId, a.lastMessageId);
+  });
+  return [...new Set(newestFirst.map((r) => r.id))].slice(0, Math.max(0, count));
 }
 
 /** Sorts oldest first by Message-ID; messages without one keep their place at the end. */
@@ -91,7 +115,8 @@ export function chronological(messages: RawMessage[]): RawMessage[] {
 
 /**
  * Reads every planned conversation (a few at a time) and returns all messages, oldest first.
- * A conversation that fails is passed to `onError`, which may rethrow to abort everything.
+ * A conversation that fails is passed to `onError`, which may rethrow to abort everything. With
+ * `limit`, only the newest `limit` messages of each conversation are read.
  */
 export async function runCatchUp(
   deps: CatchUpDeps,
@@ -99,6 +124,7 @@ export async function runCatchUp(
   onError: (conversation: string, error: unknown) => void = (_c, e) => {
     throw e;
   },
+  limit?: number,
 ): Promise<RawMessage[]> {
   const jobs = [...plan];
   const all: RawMessage[] = [];
@@ -106,7 +132,7 @@ export async function runCatchUp(
     for (let job = jobs.shift(); job; job = jobs.shift()) {
       const [conv, start] = job;
       try {
-        all.push(...(await readConversation(deps, conv, start)));
+        all.push(...(await readConversation(deps, conv, start, limit)));
       } catch (e) {
         onError(conv, e);
       }

@@ -59,6 +59,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   private myMood: string;
   private contactList?: string[];
   private reauthTimer?: unknown;
+  /** A first link's history, until one catch-up finished. */
+  private historyPending: MsnpClientOptions["initialHistory"];
 
   constructor(private readonly options: MsnpClientOptions) {
     super();
@@ -70,6 +72,7 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     this.myMood = options.initialPresence?.mood ?? "";
     this.receiver = new Receiver(this.emitSafe, this.log);
     this.threads = new ThreadOps(() => this.onlineSession(), this.self);
+    this.historyPending = options.initialHistory;
   }
 
   /** The current connection state. */
@@ -147,6 +150,7 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
       requestTimeoutMs: o.requestTimeoutMs ?? 30_000,
       initialPingSeconds: o.initialPingSeconds ?? 20,
       historyPageSize: o.historyPageSize ?? 100,
+      initialHistory: this.historyPending,
       outbox: this.outbox,
       receiver: this.receiver,
       presence: this.presence,
@@ -253,6 +257,7 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
         this.presence.reset();
         this.setState({ kind: "connected" });
         await session.afterLogin();
+        this.historyPending = undefined;
         onReady();
         this.scheduleReauth();
         return await session.done;

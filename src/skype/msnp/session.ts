@@ -8,7 +8,7 @@ import type { Duplex } from "node:stream";
 import { MsnpError, SkypeError, SkypeErrorCode } from "../errors.js";
 import type { SkypeLogger } from "../log.js";
 import { parseMultipart } from "./body.js";
-import { runCatchUp, planCatchUp, chronological } from "./catchup.js";
+import { runCatchUp, planCatchUp, planHistory, chronological } from "./catchup.js";
 import { frameReason, MsnpConnection } from "./connection.js";
 import { bodyText, type Frame } from "./framing.js";
 import { parseRecentConversations, type RecentConversation } from "./history.js";
@@ -21,7 +21,7 @@ import { contactsXml, recentConversationsXml, subscriptionsXml } from "./payload
 import type { PresenceTracker } from "./presence.js";
 import type { Emit, Receiver } from "./receiver.js";
 import { parseThreads } from "./threads.js";
-import type { MsnpClock, MsnpCredentials, ThreadInfo } from "./types.js";
+import type { InitialHistory, MsnpClock, MsnpCredentials, ThreadInfo } from "./types.js";
 import { findFirst, parseXml } from "../xml.js";
 
 /** What a session shares with its client. */
@@ -35,6 +35,8 @@ export interface SessionContext {
   requestTimeoutMs: number;
   initialPingSeconds: number;
   historyPageSize: number;
+  /** History to read back at this catch-up (a first link's, until one catch-up finished). */
+  initialHistory?: InitialHistory;
   outbox: Outbox;
   receiver: Receiver;
   presence: PresenceTracker;
@@ -141,21 +143,46 @@ export class Session {
       pageSize: c.historyPageSize,
       logger: c.logger,
     };
-    const history = await runCatchUp(deps, plan, (conv, e) => {
+    const onError = (conv: string, e: unknown): void => {
       if (!(e instanceof MsnpError) && !(e instanceof SkypeError && e.code === SkypeErrorCode.Parse)) throw e;
       c.logger.warn("msnp: catch-up of a conversation failed", { conversation: conv, error: e.message });
-    });
+    };
+    // A first link reads back the newest messages of its most recent conversations (never seen:
+    // no cursor), instead of starting them from the watermark.
+    const backfillIds = c.initialHistory
+      ? planHistory(recent, c.receiver.cursors, c.initialHistory.conversations)
+      : [];
+    for (const conv of backfillIds) plan.delete(conv);
+    const history = await runCatchUp(deps, plan, onError);
+    const backfill =
+      backfillIds.length > 0 && c.initialHistory
+        ? await runCatchUp(
+            deps,
+            new Map(backfillIds.map((id) => [id, "0"])),
+            onError,
+            c.initialHistory.messages,
+          )
+        : [];
+    if (backfillIds.length > 0)
+      c.logger.info("msnp: read the history of a first link", {
+        conversations: backfillIds.length,
+        messages: backfill.length,
+      });
+    const fromHistory = new Set(backfill);
     const found = new Set(
       history
         .filter((m) => m.fromMe && m.clientMessageId)
         .map((m) => key(m.conversation, m.clientMessageId!)),
     );
     const live = new Set(this.buffered);
-    const merged = chronological([...history, ...this.buffered]);
+    const merged = chronological([...history, ...backfill, ...this.buffered]);
     this.buffered = [];
     this.catchingUp = false;
     let delivered = 0;
-    for (const m of merged) if (c.receiver.deliver(m, live.has(m) ? "live" : "catchup")) delivered++;
+    for (const m of merged) {
+      const source = live.has(m) ? "live" : fromHistory.has(m) ? "history" : "catchup";
+      if (c.receiver.deliver(m, source)) delivered++;
+    }
     // Read state after the messages it refers to (PROFILE §7.5: horizons are not re-sent live).
     for (const r of recent) for (const h of horizonsFromRecent(r, c.self)) c.emit("horizon", h);
     const fate = c.outbox.reconcile((conv, id) => found.has(key(conv, id)));

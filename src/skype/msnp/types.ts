@@ -53,6 +53,12 @@ export interface BackoffOptions {
   jitter: number;
 }
 
+/** How much history a first link reads (see {@link MsnpClientOptions.initialHistory}). */
+export interface InitialHistory {
+  conversations: number;
+  messages: number;
+}
+
 /** Options of {@link MsnpClient}. */
 export interface MsnpClientOptions {
   /** MSNP server host (configuration, never a constant: PROFILE §1). */
@@ -87,6 +93,12 @@ export interface MsnpClientOptions {
   initialPingSeconds?: number;
   /** `pagesize` of history requests (default 100). */
   historyPageSize?: number;
+  /**
+   * History for a first link: at the first catch-up, the `conversations` most recent conversations
+   * that have no cursor yet are read back `messages` messages each and delivered (oldest first) with
+   * source `history`. Later catch-ups of the same client do not repeat it. Off when unset.
+   */
+  initialHistory?: InitialHistory;
   /** Re-send ATH on the live connection this often (token refresh); off by default. */
   reauthIntervalMs?: number;
 }
@@ -102,8 +114,11 @@ export type MsnpState =
 /** MSNP presence statuses; `FLN` means offline (no endpoint left). */
 export type PresenceStatus = "NLN" | "BSY" | "AWY" | "IDL" | "HDN" | "FLN";
 
-/** Where a received message came from. */
-export type MessageSource = "live" | "catchup";
+/**
+ * Where a received message came from: pushed live, read by catch-up after a reconnect, or read as
+ * the history of a first link (posted before the user is in the room, so it never notifies).
+ */
+export type MessageSource = "live" | "catchup" | "history";
 
 /** The position to persist after handling an event: the conversation's last seen Message-ID. */
 export interface MessageCursor {

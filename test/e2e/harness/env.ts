@@ -32,6 +32,11 @@ export interface E2EOptions {
   refserver?: ReferenceServerOptions;
   /** Extra config keys merged over the generated bridge config. */
   config?: Record<string, unknown>;
+  /**
+   * Double puppeting with a second appservice registration (users namespace `@.*:<domain>`, not
+   * exclusive, no url), registered with Synapse and named in `double_puppet.secrets`.
+   */
+  doublePuppet?: boolean;
 }
 
 export class E2EEnv {
@@ -68,6 +73,9 @@ export class E2EEnv {
         skype: { endpoints: skype.endpoints, msnp_tls: false },
         permissions: { "*": "user", "@admin:localhost": "admin" },
         logging: { level: "debug", format: "text" },
+        // History on a first link stays off unless a test turns it on (test/e2e/history.test.ts):
+        // other tests count the messages of rooms they expect to start empty.
+        history: { conversations: 0 },
         ...opts.config,
       };
       const tokenKey = randomBytes(32).toString("hex");
@@ -90,12 +98,34 @@ export class E2EEnv {
         { cwd: ROOT, encoding: "utf8", env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: tokenKey } },
       );
       if (gen.status !== 0) throw new Error(`registration generation failed: ${gen.stderr}${gen.stdout}`);
-      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles: [registrationPath] });
+      const registrationFiles = [registrationPath];
+      const doublePuppetToken = randomBytes(24).toString("hex");
+      if (opts.doublePuppet) {
+        const dpPath = join(dir, "doublepuppet.yaml");
+        writeFileSync(
+          dpPath,
+          yaml.dump({
+            id: "doublepuppet",
+            url: null,
+            as_token: doublePuppetToken,
+            hs_token: randomBytes(24).toString("hex"),
+            sender_localpart: "doublepuppet-bot",
+            rate_limited: false,
+            namespaces: { users: [{ regex: "@.*:localhost", exclusive: false }], rooms: [], aliases: [] },
+          }),
+        );
+        registrationFiles.push(dpPath);
+      }
+      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles });
+      const doublePuppet = opts.doublePuppet
+        ? { double_puppet: { secrets: { [synapse.domain]: `as_token:${doublePuppetToken}` } } }
+        : {};
       writeFileSync(
         configPath,
         // Other homeserver keys of the overlay (e.g. status_endpoint) stay.
         yaml.dump({
           ...config,
+          ...doublePuppet,
           homeserver: { ...config.homeserver, url: synapse.url, domain: synapse.domain },
         }),
       );
