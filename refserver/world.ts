@@ -8,7 +8,7 @@ import { EventEmitter } from "node:events";
 import { randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import yaml from "js-yaml";
-import { ObjectStore } from "./media/objects.js";
+import { ObjectStore, sniffContentType } from "./media/objects.js";
 
 export const SCOPES = {
   skype: "service::skype.com::MBI_SSL",
@@ -67,6 +67,8 @@ export interface FixtureAccount {
   /** Incoming requests to this person. */
   pending?: { from: string; message?: string }[];
   blocked?: string[];
+  /** The person's avatar (PROFILE §7.6): a PNG or JPEG, base64. */
+  avatar_base64?: string;
 }
 
 export interface Fixtures {
@@ -161,6 +163,14 @@ export class World extends EventEmitter<WorldEvents> {
       blocked: new Set(),
     };
     if (!person.displayName) person.displayName = key;
+    if (a.avatar_base64) {
+      const bytes = Buffer.from(a.avatar_base64, "base64");
+      person.avatar = {
+        bytes,
+        contentType: sniffContentType(bytes, "image/png"),
+        etag: `"${createHash("sha256").update(bytes).digest("hex").slice(0, 16)}-0"`,
+      };
+    }
     this.people.set(key, person);
     if (person.skypename !== undefined && !this.bySkypename.has(person.skypename))
       this.bySkypename.set(person.skypename, key);
