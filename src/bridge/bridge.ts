@@ -17,8 +17,8 @@ import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
 import { RoomMembers } from "./matrix/members.js";
 import { BridgeMetrics } from "./metrics/registry.js";
 import { asRoomEvent } from "./portal/matrix-event-kinds.js";
-import { handlePuppetInvite } from "./portal/matrix-invites.js";
 import { inviteAfterHistory } from "./portal/history.js";
+import { handlePuppetInvite } from "./portal/matrix-invites.js";
 import { RoomNotices } from "./portal/not-bridged.js";
 import { DurableOutbox, type OutboxOptions } from "./portal/outbox.js";
 import { ReadReceipts } from "./portal/receipts.js";
@@ -154,6 +154,8 @@ export class Bridge {
       // Every contact online was re-announced before catch-up ended: the others are offline.
       presence.caughtUp(session.mxid);
       presenceWritten();
+      // Rooms that got a first link's history now get their user (behind that history).
+      inviteAfterHistory(this, session.mxid);
     });
     this.outbox.attach(session);
     this.receipts.attach(session);
@@ -161,8 +163,6 @@ export class Bridge {
   }
 
   /**
-      // Rooms that got a first link's history now get their user (behind that history).
-      inviteAfterHistory(this, session.mxid);
    * A Matrix room event the management rooms and contact requests did not take: a linked user
    * inviting a puppet, or an event in a portal, which that portal handles in its order. Resolves
    * once it has been handled (the inbox marks it done then). Never rejects.
