@@ -79,8 +79,7 @@ function documentText(body: Buffer): string {
 
 /** The conversation key of a horizon: a 1:1 named by the user's own identity is the reader's. */
 function conversationKey(id: string, reader: string, self: SelfIdentity): string {
-  const c = bareMri(id);
-  return self.isMe(c) && !self.isMe(reader) ? reader : c;
+  return self.isMe(id) && !self.isMe(reader) ? reader : id;
 }
 
 /**
@@ -89,7 +88,7 @@ function conversationKey(id: string, reader: string, self: SelfIdentity): string
  */
 export function parseHorizonNotification(body: Buffer, self: SelfIdentity): HorizonEvent | undefined {
   const root = findFirst(parseXml(documentText(body)), "consumptionhorizon");
-  const id = childText(root, "id")?.trim();
+  const id = bareMri(childText(root, "id")?.trim() ?? "");
   const user = bareMri(childText(root, "user")?.trim() ?? "");
   if (!id || !user) return undefined;
   return {
@@ -106,9 +105,10 @@ export function horizonsFromRecent(recent: RecentConversation, self: SelfIdentit
   const out: HorizonEvent[] = [];
   for (const h of recent.horizons ?? []) {
     const user = bareMri(h.user);
-    if (!user || !recent.id) continue;
+    const id = bareMri(recent.id);
+    if (!user || !id) continue;
     out.push({
-      conversation: conversationKey(recent.id, user, self),
+      conversation: conversationKey(id, user, self),
       user,
       fromMe: self.isMe(user),
       horizon: parseHorizon(h.value),

@@ -11,6 +11,7 @@ import { DEFAULT_RUNS, runTarget, selected, type FuzzResult, type SomeTarget } f
 import { configTargets } from "./targets/config.js";
 import { convertTargets } from "./targets/convert.js";
 import { msnpTargets } from "./targets/msnp.js";
+import { quoteTargets } from "./targets/quotes.js";
 import { soapTargets } from "./targets/soap.js";
 import { wbxmlTargets } from "./targets/wbxml.js";
 
@@ -21,6 +22,7 @@ const ALL: SomeTarget[] = [
   ...soapTargets,
   ...convertTargets,
   ...configTargets,
+  ...quoteTargets,
 ];
 
 function runs(): number {
