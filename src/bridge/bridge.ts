@@ -13,6 +13,7 @@ import { Logger, errorText } from "../util/logger.js";
 import { isBridgeUser, puppetPerson } from "./ghosts/ids.js";
 import { Puppets, type PuppetsOptions } from "./ghosts/puppets.js";
 import { MatrixOps } from "./matrix/client.js";
+import { MatrixMedia } from "./matrix/media.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
 import { RoomMembers } from "./matrix/members.js";
 import { BridgeMetrics } from "./metrics/registry.js";
@@ -79,6 +80,8 @@ export class Bridge {
   readonly now: () => number;
   /** The `bridge_…` metrics (counted always; served only when `metrics.enabled`). */
   readonly metrics: BridgeMetrics;
+  /** The homeserver's media repository, streamed (images and files both ways). */
+  readonly media: MatrixMedia;
   private readonly attached = new WeakSet<Session>();
 
   constructor(
@@ -101,6 +104,10 @@ export class Bridge {
     this.notices = new RoomNotices(env, (roomId) => this.portals.dmPuppetOf(roomId));
     this.portals = new PortalRegistry(this);
     this.outbox = new DurableOutbox(this, opts.outbox);
+    this.media = new MatrixMedia({
+      homeserverUrl: () => env.intent().matrixClient.homeserverUrl,
+      token: () => env.intent().matrixClient.accessToken,
+    });
     this.receipts = new ReadReceipts(this);
   }
 

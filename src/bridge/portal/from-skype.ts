@@ -22,6 +22,7 @@ import { Logger } from "../../util/logger.js";
 import { skypeToMatrix } from "../convert/index.js";
 import { withRetry } from "../matrix/errors.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
+import { handleMedia, handleMediaEdit } from "./from-skype-media.js";
 import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
 import type { Portal } from "./portal.js";
 import { skypeReplyTarget } from "./replies.js";
@@ -74,6 +75,7 @@ function isTextType(messageType: string): boolean {
 
 /** A chat message (text, rich text, `/me`). */
 export async function handleMessage(p: Portal, e: MessageEvent): Promise<void> {
+  if (e.media) return handleMedia(p, e, e.media);
   if (!isTextType(e.messageType)) {
     return handleUnhandled(p, { ...e, body: e.body, messageType: e.messageType });
   }
@@ -110,7 +112,7 @@ export async function handleMessage(p: Portal, e: MessageEvent): Promise<void> {
 }
 
 /** Records a bridged Skype event in the message map. */
-function record(
+export function record(
   p: Portal,
   e: MessageEvent | EditEvent | DeleteEvent | UnhandledMessageEvent,
   at: { roomId: string; eventId: string; sentTs: number; editOf?: number; clientMessageId?: string | null },
@@ -147,6 +149,7 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
     return handleMessage(p, e);
   }
   if (original.deleted) return p.advanceCursor(e);
+  if (e.media) return handleMediaEdit(p, e, e.media, original);
   const next = skypeToMatrix(
     { type: e.format, body: e.body, emote: e.emote },
     { mentionResolver: p.mentionResolver() },
