@@ -5,7 +5,7 @@
  * Synapse class) with two appservices registered — the bridge and the bench's minimal appservice —
  * and the bridge as a child process with the probe (bench/lib/probe.ts) loaded over IPC.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { performance } from "node:perf_hooks";
 import yaml from "js-yaml";
 import { startReferenceServer, type RunningReferenceServer } from "../../refserver/index.js";
 import type { GeneratedAccount } from "../../refserver/generate.js";
+import { generateRegistration } from "../../test/e2e/harness/registration.js";
 import { Synapse } from "../../test/e2e/harness/synapse.js";
 import { freePort } from "../../test/e2e/harness/util.js";
 import { MiniAppservice } from "./appservice.js";
@@ -175,23 +176,7 @@ export class BenchStack {
       const configPath = join(dir, "register.yaml");
       writeFileSync(configPath, yaml.dump(baseConfig));
       const tokenKey = randomBytes(32).toString("hex");
-      const gen = spawnSync(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(ROOT, "src", "main.ts"),
-          "-r",
-          "-c",
-          configPath,
-          "-f",
-          registrationPath,
-          "-u",
-          `http://127.0.0.1:${bridgePort}`,
-        ],
-        { cwd: ROOT, encoding: "utf8", env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: tokenKey } },
-      );
-      if (gen.status !== 0) throw new Error(`registration generation failed: ${gen.stderr}${gen.stdout}`);
+      generateRegistration({ configPath, registrationPath, bridgePort, tokenKey });
       synapse = await Synapse.start({
         dir: join(dir, "synapse"),
         registrationFiles: [registrationPath, asRegistration],

@@ -4,7 +4,7 @@
  * as a child process (so it can be killed with SIGKILL and restarted), and human Matrix users
  * driven by a real client library. `close()` always stops everything.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import {
   mkdtempSync,
@@ -23,6 +23,7 @@ import {
   type RunningReferenceServer,
 } from "../../../refserver/index.js";
 import { HumanClient } from "./human.js";
+import { generateRegistration } from "./registration.js";
 import { Synapse } from "./synapse.js";
 import { freePort, waitFor } from "./util.js";
 
@@ -80,24 +81,7 @@ export class E2EEnv {
       };
       const tokenKey = randomBytes(32).toString("hex");
       writeFileSync(configPath, yaml.dump(config));
-      // Generate the registration through the real CLI, as an admin would.
-      const gen = spawnSync(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          join(ROOT, "src", "main.ts"),
-          "-r",
-          "-c",
-          configPath,
-          "-f",
-          registrationPath,
-          "-u",
-          `http://127.0.0.1:${bridgePort}`,
-        ],
-        { cwd: ROOT, encoding: "utf8", env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: tokenKey } },
-      );
-      if (gen.status !== 0) throw new Error(`registration generation failed: ${gen.stderr}${gen.stdout}`);
+      generateRegistration({ configPath, registrationPath, bridgePort, tokenKey });
       const registrationFiles = [registrationPath];
       const doublePuppetToken = randomBytes(24).toString("hex");
       if (opts.doublePuppet) {
