@@ -7,7 +7,8 @@
  *   ["read"]}, filename?}` → `201 {"id":"0-weu-d1-<32 hex>"}`; bad JSON or fields → `400`.
  * - `PUT /ams/v1/objects/{id}/content/{imgpsh|original}` raw bytes → `201`. Only the creator (`403`),
  *   once per slot (`409`); over knob `ams_max_upload_bytes` → `413` (the body is read into memory up
- *   to that size, never beyond). `content/imgt1` / `content/thumbnail` upload a thumbnail.
+ *   to that size, never beyond; a refused upload is answered before its body is read).
+ *   `content/imgt1` / `content/thumbnail` upload a thumbnail.
  * - `GET /ams/v1/objects/{id}/views/{view}/status` → `{content_length, content_state, view_state,
  *   view_location, original_filename}`. A view is `ready` once it has content, knob
  *   `ams_view_ready_delay_ms` has passed since the upload and knob `ams_never_ready` is off.
@@ -117,22 +118,35 @@ function target(ctx: HttpContext, rq: HttpRequest): { o: AmsObject; person: Pers
   return { o, person: auth.person };
 }
 
-function upload(ctx: HttpContext, rq: HttpRequest): Reply {
+/** The upload's checks (token, object, slot, creator, once): the slot to fill, or the refusal. */
+function uploadTarget(
+  ctx: HttpContext,
+  rq: HttpRequest,
+): { o: AmsObject; slot: "full" | "thumbnail" } | { reply: Reply } {
   const t = target(ctx, rq);
-  if ("reply" in t) return t.reply;
+  if ("reply" in t) return t;
   const { o, person } = t;
   const slotName = (rq.params[1] ?? "").toLowerCase();
   const slot = contentSlot(slotName);
-  rq.note({ user: person.key, object: o.id, content: slotName, bytes: rq.body.length });
-  if (!slot) return error(404, `no content ${slotName}`);
+  rq.note({ user: person.key, object: o.id, content: slotName });
+  if (!slot) return { reply: error(404, `no content ${slotName}`) };
   if (o.creator !== person.key) {
     rq.note({ outcome: "not_creator" });
-    return error(403, "only the creator may upload");
+    return { reply: error(403, "only the creator may upload") };
   }
   if (o[slot]) {
     rq.note({ outcome: "already_uploaded" });
-    return error(409, "the content was already uploaded");
+    return { reply: error(409, "the content was already uploaded") };
   }
+  return { o, slot };
+}
+
+function upload(ctx: HttpContext, rq: HttpRequest): Reply {
+  // Checked again after the body arrived: another upload may have finished meanwhile.
+  const t = uploadTarget(ctx, rq);
+  if ("reply" in t) return t.reply;
+  const { o, slot } = t;
+  rq.note({ bytes: rq.body.length });
   const declared = rq.headers["content-type"];
   o[slot] = {
     bytes: rq.body,
@@ -211,6 +225,10 @@ export function amsRoutes(ctx: HttpContext): PatternRoute[] {
         methods: ["PUT"],
         handler: (rq) => upload(ctx, rq),
         bodyLimit: () => ctx.options.ams_max_upload_bytes,
+        beforeBody: (rq) => {
+          const t = uploadTarget(ctx, rq);
+          return "reply" in t ? t.reply : undefined;
+        },
       },
     },
     {

@@ -39,6 +39,11 @@ export interface Route {
   handler: Handler;
   /** Largest body this route reads (default: the `maxBodyBytes` knob); bigger ones get `413`. */
   bodyLimit?: () => number;
+  /**
+   * Runs before the body is read (the request's `body` is empty then): a reply here is sent at once
+   * and the body discarded unread, so an upload that will be refused is never buffered.
+   */
+  beforeBody?: (rq: HttpRequest) => Reply | undefined;
 }
 
 /** A route whose path has variable parts (`/ams/v1/objects/{id}/…`); groups become `params`. */

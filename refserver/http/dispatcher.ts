@@ -111,6 +111,19 @@ export class HttpDispatcher {
       req.resume();
       return { ...textReply(405, "method not allowed"), headers: { allow: route.methods.join(", ") } };
     }
+    const request = (body: Buffer): HttpRequest => ({
+      method: req.method ?? "GET",
+      url,
+      headers: req.headers,
+      body,
+      params,
+      note: (d) => this.log.note(entry, d),
+    });
+    const early = route.beforeBody?.(request(Buffer.alloc(0)));
+    if (early) {
+      req.resume();
+      return early;
+    }
     const body = await readBody(req, route.bodyLimit?.() ?? opts.maxBodyBytes);
     if (!body) return textReply(413, "request body too large");
     const failures = opts.failNext[route.endpoint] ?? 0;
@@ -119,15 +132,7 @@ export class HttpDispatcher {
       this.log.note(entry, { injectedFailure: true });
       return textReply(opts.failStatus, "injected failure");
     }
-    const rq: HttpRequest = {
-      method: req.method ?? "GET",
-      url,
-      headers: req.headers,
-      body,
-      params,
-      note: (d) => this.log.note(entry, d),
-    };
-    return await route.handler(rq);
+    return await route.handler(request(body));
   }
 
   private sleep(ms: number): Promise<void> {

@@ -263,6 +263,14 @@ test("object service: create, upload once by the creator, status, download with 
   assert.equal((await status(env, bob, fid, "thumbnail")).json.view_state, "none");
   assert.equal((await download(env, bob, fid, "imgpsh_fullsize")).status, 404);
 
+  // Uploads are not bound by the 1 MiB limit of other requests (default ams_max_upload_bytes: 100 MiB).
+  const big = await createObject(env, alice, { type: "sharing/file", permissions: {}, filename: "big.bin" });
+  const bigBytes = Buffer.alloc(3 * 1024 * 1024, 7);
+  assert.equal(await upload(env, alice, big.json.id, "original", bigBytes), 201);
+  const bigDown = await download(env, alice, big.json.id, "original");
+  assert.equal(bigDown.headers["content-length"], String(bigBytes.length));
+  assert.ok(bigDown.body.equals(bigBytes));
+
   // The control API shows what was uploaded.
   const seen = await env.control<ObjectView>("GET", `/media/object?id=${fid}`);
   assert.equal(seen.status, 200);
@@ -383,6 +391,10 @@ test("object service hostile input: oversized upload 413, bad JSON and fields 40
   });
   await chunked.body.dump();
   assert.equal(chunked.statusCode, 413);
+  // A refused upload is answered before its body is read: no token 401, not the creator 403, even when too big.
+  const bob = await env.skypetoken("bob@outlook.com");
+  assert.equal(await upload(env, bob, id, "original", Buffer.alloc(64 * 1024, 5)), 403);
+  assert.equal(await upload(env, null, id, "original", Buffer.alloc(64 * 1024, 5)), 401);
   // The failed uploads did not count: exactly the limit is accepted once.
   assert.equal(await upload(env, alice, id, "original", Buffer.alloc(1000, 4)), 201);
   assert.equal((await download(env, alice, id, "original")).body.length, 1000);
