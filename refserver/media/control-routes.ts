@@ -3,7 +3,7 @@
  * Control routes for media and quotes (PROFILE §6, §7.2–§7.4), loopback JSON like the others.
  * Binary content travels as base64 (`contentBase64`). `from`/`owner` accept an e-mail, a Skype name
  * or an MRI (an MRI is used verbatim as `From`); `to` is the recipient MRI as it should appear on the
- * wire, or a thread id.
+ * wire, or a thread id (an e-mail or Skype name stands for the person's `8:` identity).
  *
  * - `POST /media/send {from, to, kind: "image"|"file", name, contentBase64, mime?, thumbnailBase64?}`
  *   → `{messageId, clientMessageId, objectId, uri}`: as a real client would, creates the object with
@@ -63,6 +63,12 @@ export function registerMediaRoutes(control: ControlApi, deps: MediaRouteDeps): 
     if (!p) throw new ControlError(404, `unknown person ${id}`);
     return p;
   };
+  /** `to` as on the wire: an MRI or thread id verbatim, an e-mail or Skype name as the person's `8:`. */
+  const wireTo = (to: string): string => {
+    const t = to.trim();
+    if (/^\d+:/.test(t)) return t;
+    return world.primaryMri(personOf(t));
+  };
   const uriOf = (o: AmsObject): string => `${deps.amsBase()}/v1/objects/${o.id}`;
   const upload = (o: AmsObject, slot: "full" | "thumbnail", bytes: Buffer, mime?: string): void => {
     o[slot] = { bytes, contentType: sniffContentType(bytes, mime), uploadedAt: world.now() };
@@ -72,7 +78,7 @@ export function registerMediaRoutes(control: ControlApi, deps: MediaRouteDeps): 
     const kind = b.kind;
     if (kind !== "image" && kind !== "file") throw new ControlError(400, 'kind must be "image" or "file"');
     const from = str(b, "from");
-    const to = str(b, "to");
+    const to = wireTo(str(b, "to"));
     const name = str(b, "name");
     const sender = personOf(from);
     const content = base64Field(b, "contentBase64");
@@ -141,7 +147,7 @@ export function registerMediaRoutes(control: ControlApi, deps: MediaRouteDeps): 
 
   control.route("POST", "/media/quote", (b) => {
     const from = str(b, "from");
-    const to = str(b, "to");
+    const to = wireTo(str(b, "to"));
     const text = b.text;
     if (typeof text !== "string") throw new ControlError(400, "text must be a string");
     const kind = optStr(b, "kind") ?? "text";

@@ -75,7 +75,8 @@ function kind(body: Body): "text" | "richtext" | "emote" | undefined {
  * - `GET /msnp/received?user=` → `{messages}`: every SDG clients sent (Control/* included).
  * - `GET /msnp/endpoints` → `{endpoints}`: open connections with epid, subscriptions, unacked count.
  * - `POST /msnp/read` `{user, conversation, messageId}` → `{}`: `user` marks `conversation` (a thread
- *   id, or the other party as `user` names them) read up to `messageId` (PROFILE §7.5); the horizon
+ *   id, or the other party as `user` names them; an e-mail or Skype name stands for their `8:`) read
+ *   up to `messageId` (PROFILE §7.5); the horizon
  *   is `{messageId};{now ms};{its Client-Message-ID, else messageId}`, pushed as `NFY
  *   MSGR\CONSUMPTIONHORIZON` to the user's endpoints and the other members'.
  * - `GET /msnp/horizons?conversation=&user=` → `{horizons: [{user, reader, conversation, horizon,

@@ -199,9 +199,12 @@ export function horizonsXml(hub: MsnpHub, owner: Person, id: string): string {
 export function controlRead(
   hub: MsnpHub,
   reader: Person,
-  conversation: string,
+  conversationId: string,
   messageId: number,
 ): StoredHorizon {
+  // An e-mail or Skype name stands for the person's `8:` identity (MRIs and thread ids are verbatim).
+  const named = /^\d+:/.test(conversationId.trim()) ? undefined : hub.find(conversationId);
+  const conversation = named ? hub.world.primaryMri(named) : conversationId;
   let cmid: string | undefined;
   for (const [conv, list] of hub.history.conversationsOf(reader.key)) {
     if (canonicalOf(hub, conv) !== canonicalOf(hub, conversation)) continue;

@@ -127,6 +127,17 @@ test("POST /media/send: the §7.3 image and file messages, objects readable by t
   assert.deepEqual((await download(env, "alice@hotmail.co.uk", img.json.uri, "imgt1")).body, thumb);
   assert.equal((await download(env, "carol@live.com", img.json.uri, "imgpsh_fullsize")).status, 403);
 
+  // `to` by e-mail is the person's 8: identity.
+  const byMail = await env.control<Sent>("POST", "/media/send", {
+    from: "bob@outlook.com",
+    to: "alice@hotmail.co.uk",
+    kind: "image",
+    name: "m.png",
+    contentBase64: png.toString("base64"),
+  });
+  assert.equal(byMail.status, 200);
+  assert.equal(blocks((await alice.client.next(isSdg)).body).routing.to, "8:live:alice_1");
+
   // A file whose name needs escaping.
   const name = `q"&<b>'.txt`;
   const escaped = "q&quot;&amp;&lt;b&gt;&apos;.txt";
@@ -161,7 +172,7 @@ test("POST /media/send: the §7.3 image and file messages, objects readable by t
   );
   assert.deepEqual(
     stored.json.messages.map((m) => m.messageType),
-    ["RichText/UriObject", "RichText/Media_GenericFile"],
+    ["RichText/UriObject", "RichText/UriObject", "RichText/Media_GenericFile"],
   );
   const page = await alice.call(
     "GET",
@@ -459,6 +470,20 @@ test("consumption horizon in threads, via POST /msnp/read, and in RECENTCONVERSA
     conversation: "8:live:alice_1",
     messageId: dm.json.messageId,
   });
+  // By e-mail: the same conversation (bob's 8:), the latest write.
+  await env.control("POST", "/msnp/read", {
+    user: "bob@outlook.com",
+    conversation: "alice@hotmail.co.uk",
+    messageId: dm.json.messageId,
+  });
+  const byMail = await env.control<{ horizons: Array<{ conversation: string }> }>(
+    "GET",
+    "/msnp/horizons?user=bob@outlook.com&conversation=1:alice@hotmail.co.uk",
+  );
+  assert.deepEqual(
+    byMail.json.horizons.map((h) => h.conversation),
+    ["8:live:alice_1"],
+  );
   const recent = await alice.call(
     "GET",
     "MSGR\\RECENTCONVERSATIONS",
