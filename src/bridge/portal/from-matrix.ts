@@ -14,7 +14,7 @@ import { classifyEvent, type MatrixRoomEvent } from "./matrix-event-kinds.js";
 import { failureReason, type NoticeTarget } from "./not-bridged.js";
 import type { OutboxPayload } from "./outbox-payload.js";
 import type { Portal } from "./portal.js";
-import { skypeQuoteFor, withQuote } from "./replies.js";
+import { skypeQuoteFor, skypeQuoteForEdit, withQuote } from "./replies.js";
 
 const log = new Logger("bridge.portal.matrix");
 
@@ -132,13 +132,18 @@ async function edit(
     );
   const out = convert(p, content);
   if (out.body.trim() === "") return; // an empty edit would delete the message on Skype
+  // The edit of a reply replaces the whole Skype message: its quote goes again.
+  const quote = out.kind === "emote" ? undefined : await skypeQuoteForEdit(p, target);
   submit(p, ev, original.conversation, {
     ...base(ev),
     kind: "edit",
     target: original.clientMessageId,
     originalEventId: target,
-    format: out.kind === "richtext" ? "richtext" : "text",
-    body: out.body,
+    format: quote !== undefined || out.kind === "richtext" ? "richtext" : "text",
+    body:
+      quote !== undefined && out.kind !== "emote"
+        ? withQuote(quote, { kind: out.kind, body: out.body })
+        : out.body,
     emote: out.kind === "emote",
   });
 }

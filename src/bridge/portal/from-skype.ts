@@ -150,9 +150,11 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
   }
   if (original.deleted) return p.advanceCursor(e);
   if (e.media) return handleMediaEdit(p, e, e.media, original);
+  // The edit of a reply keeps the original's relation: its quote is left out again.
+  const reply = skypeReplyTarget(p, e);
   const next = skypeToMatrix(
     { type: e.format, body: e.body, emote: e.emote },
-    { mentionResolver: p.mentionResolver() },
+    { mentionResolver: p.mentionResolver(), replyQuoteMessageId: reply?.quoteMessageId },
   );
   const last = p.bridge.store.messages.latestEdit(original.id)?.sentTs ?? original.sentTs;
   const ts = Math.max(arrivalMs(e.arrivalTime, p.bridge.now()), last + 1);

@@ -126,6 +126,25 @@ export async function skypeQuoteFor(p: Portal, content: MatrixMessageContent): P
   });
 }
 
+/**
+ * The quote for an edit of Matrix event `eventId`: the one its reply relation gives, if it is a reply
+ * to a bridged event (the original is read back from the homeserver). Never throws.
+ */
+export async function skypeQuoteForEdit(p: Portal, eventId: string): Promise<string | undefined> {
+  const roomId = p.roomId;
+  if (roomId === undefined) return undefined;
+  try {
+    const reader = p.bridge.portals.dmPuppetOf(roomId) ?? p.bridge.botUserId;
+    const original = await p.bridge.matrix.getEvent(reader, roomId, eventId);
+    const content = original?.["content"];
+    if (content === null || typeof content !== "object") return undefined;
+    return await skypeQuoteFor(p, content as MatrixMessageContent);
+  } catch (err) {
+    log.debug("could not read the edited event; the edit goes without a quote", { error: errorText(err) });
+    return undefined;
+  }
+}
+
 /** The user's `8:` identity (the one contacts know), else any of theirs. */
 function mySkypeIdentity(p: Portal): string | undefined {
   const ids = p.user.identities;

@@ -232,3 +232,66 @@ test("the user's m.read moves the Skype horizon forward once per burst; m.read.p
   await bed.bridge.drain();
   assert.equal(reads.length, 2);
 });
+
+test("edits of replies: the Skype edit drops its quote again; the Matrix edit quotes again", async () => {
+  const bed = testBed();
+  const { roomId, msgs, events } = await dmWithThree(bed);
+  const reply = message({
+    format: "richtext",
+    messageType: "RichText",
+    body: quote(msgs[0]!.messageId!, "message 1") + "first answer",
+  });
+  bed.alice.emit("message", reply);
+  await bed.s2m.drain();
+  bed.alice.emit("edit", {
+    ...message({
+      format: "richtext",
+      messageType: "RichText",
+      body: quote(msgs[0]!.messageId!, "message 1") + "better answer",
+    }),
+    editedId: reply.clientMessageId!,
+  });
+  await bed.s2m.drain();
+  const edit = bed.hs.messages(roomId).at(-1)!;
+  assert.deepEqual(edit.content["m.new_content"], {
+    msgtype: "m.text",
+    body: "better answer",
+    "m.mentions": {},
+  });
+
+  // Matrix: the user edits a reply of theirs; the original (with its relation) is on the homeserver.
+  const original = {
+    type: "m.room.message",
+    event_id: "$myreply",
+    room_id: roomId,
+    sender: ALICE,
+    origin_server_ts: Date.now(),
+    content: {
+      msgtype: "m.text",
+      body: "ok",
+      "m.relates_to": { "m.in_reply_to": { event_id: events[2]!.event_id } },
+    },
+  };
+  bed.hs.timeline(roomId).push(original);
+  await bed.bridge.handleMatrixEvent(original);
+  await bed.bridge.handleMatrixEvent({
+    ...original,
+    event_id: "$myedit",
+    content: {
+      msgtype: "m.text",
+      body: "* ok!",
+      "m.new_content": { msgtype: "m.text", body: "ok!" },
+      "m.relates_to": { rel_type: "m.replace", event_id: "$myreply" },
+    },
+  });
+  await bed.bridge.drain();
+  const payload = bed.store.outbox.getByEventId("$myedit")!.payload as {
+    kind: string;
+    format: string;
+    body: string;
+  };
+  assert.equal(payload.kind, "edit");
+  assert.equal(payload.format, "richtext");
+  assert.equal(parseQuotes(payload.body)[0]!.messageId, msgs[2]!.messageId);
+  assert.ok(payload.body.endsWith("</quote>ok!"), payload.body);
+});
