@@ -138,12 +138,12 @@ describe("Matrix → Skype", () => {
     assert.equal(typingTo().length, before + 2);
   });
 
-  test("an image is answered with a notice and not sent", async () => {
+  test("an image the bridge cannot read (encrypted) is answered with a notice and not sent", async () => {
     const count = chatTo(env, BOB).length;
     const eventId = await human.sendMessage(dm, {
       msgtype: "m.image",
       body: "cat.png",
-      url: "mxc://localhost/cat",
+      file: { url: "mxc://localhost/cat", v: "v2" },
       info: { mimetype: "image/png" },
     });
     const notice: RoomEvent = await human.waitForEvent(
@@ -157,7 +157,7 @@ describe("Matrix → Skype", () => {
     );
     assert.equal(
       notice.content.body,
-      "⚠️ Your image was not bridged: Skype cannot receive images from this bridge yet.",
+      "⚠️ Your image was not bridged: the bridge cannot read encrypted files.",
     );
     assert.deepEqual(notice.content["m.mentions"], { user_ids: [human.mxid] });
     await sendAndReceive(dm, BOB, { msgtype: "m.text", body: "after the image" });

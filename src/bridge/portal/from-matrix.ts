@@ -10,9 +10,9 @@ import type { MessageRow } from "../../store/types.js";
 import { errorText, Logger } from "../../util/logger.js";
 import { matrixToSkype, type MatrixMessageContent } from "../convert/index.js";
 import { puppetPerson } from "../ghosts/ids.js";
-import { classifyEvent, type MatrixRoomEvent } from "./matrix-event-kinds.js";
+import { classifyEvent, type MatrixMediaRef, type MatrixRoomEvent } from "./matrix-event-kinds.js";
 import { failureReason, type NoticeTarget } from "./not-bridged.js";
-import type { OutboxPayload } from "./outbox-payload.js";
+import type { MediaPayload, OutboxPayload } from "./outbox-payload.js";
 import type { Portal } from "./portal.js";
 import { skypeQuoteFor, skypeQuoteForEdit, withQuote } from "./replies.js";
 
@@ -46,6 +46,8 @@ export async function handleMatrixEvent(p: Portal, ev: MatrixRoomEvent): Promise
       return edit(p, ev, action.target, action.content);
     case "redact":
       return redact(p, ev, action.target);
+    case "media":
+      return submit(p, ev, p.skypeConversation, { ...base(ev), kind: "media", ...mediaFields(action.media) });
     case "unsupported":
       return p.bridge.notices.notBridged(noticeTarget(ev), action.subject, action.reason, "unsupported");
     case "ignore":
@@ -213,6 +215,20 @@ function mriOfPuppet(p: Portal, mxid: string): string | undefined {
   const { persons } = p.bridge.store;
   const person = persons.getByIdentity(personId);
   return (person && persons.replyIdentity(person.id)) ?? personId;
+}
+
+/** The stored form of an image or a file to send (outbox-media.ts does the rest). */
+function mediaFields(
+  m: MatrixMediaRef,
+): Pick<MediaPayload, "media" | "url" | "name" | "subject" | "mimetype" | "size"> {
+  return {
+    media: m.kind,
+    url: m.url,
+    name: m.name,
+    subject: m.subject,
+    ...(m.mimetype !== undefined ? { mimetype: m.mimetype } : {}),
+    ...(m.size !== undefined ? { size: m.size } : {}),
+  };
 }
 
 function noticeTarget(ev: MatrixRoomEvent): NoticeTarget {

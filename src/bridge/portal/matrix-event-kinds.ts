@@ -3,6 +3,7 @@
  * What a Matrix room event means for Skype: a message to send, an edit, a deletion, something Skype
  * cannot carry (answered with a notice), or nothing. Pure: no I/O. Fields are checked, not trusted.
  */
+import type { SentMediaKind } from "../../skype/media/uri-object.js";
 import type { MatrixMessageContent } from "../convert/index.js";
 
 /** A room event as Synapse pushes it (only the fields this module reads are typed). */
@@ -27,20 +28,34 @@ export type M2sAction =
   | { kind: "redact"; target: string }
   /** Something Skype cannot carry: answer with "Your <subject> was not bridged: <reason>". */
   | { kind: "unsupported"; subject: string; reason: string }
+  /** An image, a file or a sticker: uploaded to the object service, sent as a URIObject (PROFILE §7.3). */
+  | { kind: "media"; media: MatrixMediaRef }
   | { kind: "ignore"; why: string };
 
-/** Message types Skype cannot receive from this bridge yet: msgtype → [subject, plural]. */
-const MEDIA: ReadonlyMap<string, readonly [string, string]> = new Map([
-  ["m.image", ["image", "images"]],
-  ["m.file", ["file", "files"]],
-  ["m.video", ["video", "videos"]],
-  ["m.audio", ["audio message", "audio messages"]],
-  ["m.location", ["location", "locations"]],
+/** Matrix content to send to Skype as an object. */
+export interface MatrixMediaRef {
+  /** What Skype gets: a picture (`m.image`, stickers) or a file (`m.file`, `m.video`, `m.audio`). */
+  kind: SentMediaKind;
+  /** The `mxc://` URI. */
+  url: string;
+  /** The file name Skype shows (`filename`, else `body`). */
+  name: string;
+  mimetype?: string;
+  size?: number;
+  /** What the user would call it in a notice ("image", "sticker", "video", …). */
+  subject: string;
+}
+
+/** Media msgtypes: msgtype → what Skype gets and what a notice calls it. Skype's 2014 shapes are pictures and files. */
+const MEDIA: ReadonlyMap<string, readonly [SentMediaKind, string]> = new Map([
+  ["m.image", ["image", "image"]],
+  ["m.file", ["file", "file"]],
+  ["m.video", ["file", "video"]],
+  ["m.audio", ["file", "audio message"]],
 ]);
 
 /** Event types (not m.room.message) that users see as messages Skype cannot carry. */
 const UNSUPPORTED_TYPES: ReadonlyMap<string, readonly [string, string]> = new Map([
-  ["m.sticker", ["sticker", "stickers"]],
   // MSNP24 has no reactions: say so rather than drop them silently.
   ["m.reaction", ["reaction", "reactions"]],
   ["m.poll.start", ["poll", "polls"]],
@@ -83,18 +98,53 @@ function classifyMessage(content: Record<string, unknown>): M2sAction {
   if (target !== undefined) {
     const nc = content["m.new_content"];
     const newType = isObject(nc) ? nc["msgtype"] : msgtype;
-    if (typeof newType === "string" && (MEDIA.has(newType) || IGNORED_MSGTYPES.has(newType)))
+    if (
+      typeof newType === "string" &&
+      (MEDIA.has(newType) || newType === "m.location" || IGNORED_MSGTYPES.has(newType))
+    )
       return { kind: "ignore", why: `an edit of a ${newType} message` };
     return { kind: "edit", target, content };
   }
   if (typeof msgtype !== "string") return { kind: "ignore", why: "a message without msgtype" };
   const media = MEDIA.get(msgtype);
-  if (media) return unsupported(media);
+  if (media) return mediaAction(content, media[0], media[1]);
+  if (msgtype === "m.location") return locationAction(content);
   if (IGNORED_MSGTYPES.has(msgtype)) return { kind: "ignore", why: `msgtype ${msgtype}` };
   // m.text, m.emote, m.notice, and (liberal) any other msgtype that carries a text body.
   if (typeof content["body"] !== "string" && typeof content["formatted_body"] !== "string")
     return { kind: "ignore", why: "a message without a body" };
   return { kind: "send", content, notice: msgtype === "m.notice" };
+}
+
+/**
+ * An image or a file to send. Encrypted media (`file` instead of `url`) cannot be read by the bridge.
+ */
+function mediaAction(content: Record<string, unknown>, kind: SentMediaKind, subject: string): M2sAction {
+  const url = content["url"];
+  if (typeof url !== "string" || !url.startsWith("mxc://")) {
+    const why = isObject(content["file"]) ? "the bridge cannot read encrypted files." : "it has no content.";
+    return { kind: "unsupported", subject, reason: why };
+  }
+  const text = (v: unknown): string | undefined =>
+    typeof v === "string" && v.trim() !== "" ? v.trim() : undefined;
+  const name = text(content["filename"]) ?? text(content["body"]) ?? (kind === "image" ? "image" : "file");
+  const info = isObject(content["info"]) ? content["info"] : {};
+  const media: MatrixMediaRef = { kind, url, name: name.slice(0, 255), subject };
+  const mimetype = text(info["mimetype"]);
+  if (mimetype !== undefined) media.mimetype = mimetype;
+  const size = info["size"];
+  if (typeof size === "number" && Number.isSafeInteger(size) && size >= 0) media.size = size;
+  return { kind: "media", media };
+}
+
+/** A location goes to Skype as text with its geo URI (Skype has no location message in MSNP24). */
+function locationAction(content: Record<string, unknown>): M2sAction {
+  const geo = content["geo_uri"];
+  if (typeof geo !== "string" || !/^geo:/i.test(geo))
+    return { kind: "unsupported", subject: "location", reason: "it has no geo URI." };
+  const body = typeof content["body"] === "string" ? content["body"].trim() : "";
+  const text = body === "" ? geo : body.includes(geo) ? body : `${body} (${geo})`;
+  return { kind: "send", content: { msgtype: "m.text", body: text }, notice: false };
 }
 
 /** Decides what `ev` means for Skype (see {@link M2sAction}). Never throws. */
@@ -115,6 +165,10 @@ export function classifyEvent(ev: MatrixRoomEvent): M2sAction {
         subject: "message",
         reason: "the bridge cannot read encrypted messages, so Skype did not get it.",
       };
+    case "m.sticker":
+      return ev.state_key === undefined
+        ? mediaAction(content, "image", "sticker")
+        : { kind: "ignore", why: "a sticker state event" };
     default: {
       const names = UNSUPPORTED_TYPES.get(ev.type);
       if (names && ev.state_key === undefined) return unsupported(names);

@@ -39,7 +39,23 @@ export interface DeletePayload extends PayloadBase {
   readonly originalEventId: string;
 }
 
-export type OutboxPayload = SendPayload | EditPayload | DeletePayload;
+/**
+ * An image or a file (PROFILE §7.3): the `mxc://` content is downloaded, uploaded to the object
+ * service and sent as a URIObject when the entry is dispatched (again after a restart: the upload is
+ * redone, the Client-Message-ID stays).
+ */
+export interface MediaPayload extends PayloadBase {
+  readonly kind: "media";
+  readonly media: "image" | "file";
+  readonly url: string;
+  readonly name: string;
+  readonly mimetype?: string;
+  readonly size?: number;
+  /** What a failure notice calls it ("image", "sticker", "file", …). */
+  readonly subject: string;
+}
+
+export type OutboxPayload = SendPayload | EditPayload | DeletePayload | MediaPayload;
 
 const str = (v: unknown): v is string => typeof v === "string";
 
@@ -60,6 +76,12 @@ export function parsePayload(raw: unknown): OutboxPayload | undefined {
       return typeof p["emote"] === "boolean" ? (p as unknown as EditPayload) : undefined;
     case "delete":
       return str(p["target"]) && str(p["originalEventId"]) ? (p as unknown as DeletePayload) : undefined;
+    case "media":
+      if (p["media"] !== "image" && p["media"] !== "file") return undefined;
+      if (!str(p["url"]) || !str(p["name"]) || !str(p["subject"])) return undefined;
+      if (p["mimetype"] !== undefined && !str(p["mimetype"])) return undefined;
+      if (p["size"] !== undefined && typeof p["size"] !== "number") return undefined;
+      return p as unknown as MediaPayload;
     default:
       return undefined;
   }
@@ -67,15 +89,16 @@ export function parsePayload(raw: unknown): OutboxPayload | undefined {
 
 /** What a failure notice calls the payload: "Your <subject> was not bridged". */
 export function payloadSubject(p: OutboxPayload): string {
+  if (p.kind === "media") return p.subject;
   return p.kind === "edit" ? "edit" : p.kind === "delete" ? "redaction" : "message";
 }
 
-/** Hands the payload to the session (which queues it while disconnected). */
+/** Hands the payload to the session (which queues it while disconnected). Media go through outbox-media.ts. */
 export function sendPayload(
   session: Session,
   conversation: string,
   clientMessageId: string,
-  p: OutboxPayload,
+  p: Exclude<OutboxPayload, MediaPayload>,
 ): OutgoingMessage {
   switch (p.kind) {
     case "text":

@@ -14,12 +14,21 @@
 import { MsnpError, SkypeError, SkypeErrorCode } from "../../skype/errors.js";
 import type { MessageEvent, OutgoingMessage, Session } from "../../sessions/types.js";
 import type { NewMessage, OutboxRow, Store } from "../../store/types.js";
+import type { UploadedMedia } from "../../sessions/media.js";
+import { backoffDelay } from "../../util/backoff.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { Bridge } from "../bridge.js";
 import type { Outcome } from "../metrics/registry.js";
 import { clientMessageIdFor } from "../matrix/txn-ids.js";
 import { failureReason, type RoomNotices } from "./not-bridged.js";
-import { type OutboxPayload, parsePayload, payloadSubject, sendPayload } from "./outbox-payload.js";
+import { mediaFailureReason, mediaRetryable, sendUploaded, uploadForSkype } from "./outbox-media.js";
+import {
+  type MediaPayload,
+  type OutboxPayload,
+  parsePayload,
+  payloadSubject,
+  sendPayload,
+} from "./outbox-payload.js";
 
 const log = new Logger("bridge.outbox");
 
@@ -69,7 +78,11 @@ export function isSentFromMatrix(
 /** The durable outbox; one per bridge. Attach every session (SessionManager.onSession). */
 export class DurableOutbox {
   private readonly ready = new Map<string, Session>();
-  private readonly inflight = new Map<number, { readonly session: Session; readonly token: symbol }>();
+  /** Sends handed to a session; `preparing` while a file's upload runs, before its message is queued. */
+  private readonly inflight = new Map<
+    number,
+    { readonly session: Session; readonly token: symbol; preparing?: boolean }
+  >();
   private readonly attached = new WeakSet<Session>();
   private readonly settling = new Set<Promise<void>>();
   private readonly maxAttempts: number;
@@ -78,7 +91,7 @@ export class DurableOutbox {
   private readonly notices: RoomNotices;
 
   constructor(
-    private readonly ctx: Pick<Bridge, "store" | "sessions" | "notices" | "metrics">,
+    private readonly ctx: Pick<Bridge, "store" | "sessions" | "notices" | "metrics" | "media" | "botUserId">,
     opts: OutboxOptions = {},
   ) {
     this.maxAttempts = opts.maxAttempts ?? 5;
@@ -161,9 +174,18 @@ export class DurableOutbox {
   private kick(receiver: string): void {
     const session = this.ready.get(receiver);
     if (!session) return;
+    // A file's message is queued only once its upload finished: what the user sent after it in the
+    // same conversation waits until then, so Skype gets them in the Matrix order.
+    const held = new Set<string>();
     for (const row of this.ctx.store.outbox.list(receiver)) {
-      if (this.inflight.get(row.id)?.session === session) continue;
+      const sent = this.inflight.get(row.id);
+      if (sent?.session === session) {
+        if (sent.preparing) held.add(row.conversation);
+        continue;
+      }
+      if (held.has(row.conversation)) continue;
       this.dispatch(row, session);
+      if (this.inflight.get(row.id)?.preparing) held.add(row.conversation);
     }
   }
 
@@ -174,6 +196,7 @@ export class DurableOutbox {
       return this.fail(row, payload, `Skype did not confirm it after ${row.attempts} attempts.`);
     if (this.now() - row.createdTs > this.maxAgeMs)
       return this.fail(row, payload, "Skype could not be reached for too long.");
+    if (payload.kind === "media") return this.dispatchMedia(row, payload, session);
     let out: OutgoingMessage;
     try {
       this.ctx.store.outbox.recordAttempt(row.id, null);
@@ -195,6 +218,53 @@ export class DurableOutbox {
         (e: unknown) => this.onRejected(row, payload, token, e),
       ),
     );
+  }
+
+  /**
+   * A file: download from the homeserver and upload to Skype's object service, then queue its
+   * message. A failure that may pass (homeserver or Skype away) is tried again later, up to the
+   * attempt limit; a refusal (too large, gone, not allowed) is reported at once.
+   */
+  private dispatchMedia(row: OutboxRow, payload: MediaPayload, session: Session): void {
+    const token = Symbol(row.eventId);
+    this.inflight.set(row.id, { session, token, preparing: true });
+    const current = (): boolean =>
+      this.inflight.get(row.id)?.token === token && this.ctx.store.outbox.get(row.id) !== undefined;
+    const prepare = async (): Promise<void> => {
+      let uploaded: UploadedMedia;
+      try {
+        this.ctx.store.outbox.recordAttempt(row.id, null);
+        uploaded = await uploadForSkype(this.ctx, session, row.conversation, payload);
+      } catch (e) {
+        if (!current()) return;
+        this.inflight.delete(row.id);
+        log.warn("a file could not be uploaded to Skype", {
+          room: row.roomId,
+          event: row.eventId,
+          error: errorText(e),
+        });
+        if (mediaRetryable(e) && row.attempts + 1 < this.maxAttempts)
+          this.kickLater(row.receiver, row.attempts);
+        else this.fail(row, payload, mediaFailureReason(e), "refused");
+        this.kick(row.receiver);
+        return;
+      }
+      if (!current()) return;
+      const out = sendUploaded(session, row.conversation, row.clientMessageId, uploaded);
+      this.inflight.set(row.id, { session, token });
+      this.kick(row.receiver);
+      await out.delivered.then(
+        () => this.onDelivered(row, payload, token),
+        (e: unknown) => this.onRejected(row, payload, token, e),
+      );
+    };
+    this.track(prepare());
+  }
+
+  /** Tries the receiver's queue again after a backoff (a file whose upload failed for now). */
+  private kickLater(receiver: string, attempt: number): void {
+    const delay = backoffDelay(attempt, { initialMs: 2000, maxMs: 60_000, jitter: 0.2 });
+    setTimeout(() => this.guarded("retry", () => this.kick(receiver)), delay).unref();
   }
 
   private onDelivered(row: OutboxRow, payload: OutboxPayload, token: symbol): void {

@@ -62,24 +62,57 @@ void test("edits and redactions name their target (content.redacts before redact
   assert.equal(imageEdit.kind, "ignore");
 });
 
-void test("media, stickers, polls and encrypted events are answered as not bridged", () => {
-  assert.deepEqual(classify({ msgtype: "m.image", body: "cat.png", url: "mxc://x/y" }), {
-    kind: "unsupported",
-    subject: "image",
-    reason: "Skype cannot receive images from this bridge yet.",
-  });
+void test("media, stickers and locations are sent; polls and encrypted events are answered as not bridged", () => {
+  assert.deepEqual(
+    classify({
+      msgtype: "m.image",
+      body: "cat.png",
+      url: "mxc://x/y",
+      info: { mimetype: "image/png", size: 3 },
+    }),
+    {
+      kind: "media",
+      media: {
+        kind: "image",
+        url: "mxc://x/y",
+        name: "cat.png",
+        subject: "image",
+        mimetype: "image/png",
+        size: 3,
+      },
+    },
+  );
   for (const [msgtype, subject] of [
     ["m.file", "file"],
     ["m.video", "video"],
     ["m.audio", "audio message"],
-    ["m.location", "location"],
   ]) {
-    assert.equal((classify({ msgtype, body: "x" }) as { subject: string }).subject, subject);
+    const sent = classify({ msgtype, body: "caption", filename: "x.bin", url: "mxc://x/z" });
+    assert.deepEqual(sent, {
+      kind: "media",
+      media: { kind: "file", url: "mxc://x/z", name: "x.bin", subject },
+    });
+    assert.deepEqual(classify({ msgtype, body: "x" }), {
+      kind: "unsupported",
+      subject,
+      reason: "it has no content.",
+    });
+    assert.deepEqual(classify({ msgtype, body: "x", file: { url: "mxc://x/e" } }), {
+      kind: "unsupported",
+      subject,
+      reason: "the bridge cannot read encrypted files.",
+    });
   }
-  assert.equal(
-    (classify({ body: "s", url: "mxc://x/y" }, { type: "m.sticker" }) as { subject: string }).subject,
-    "sticker",
-  );
+  assert.deepEqual(classify({ msgtype: "m.location", body: "Here", geo_uri: "geo:51.5,-0.1" }), {
+    kind: "send",
+    content: { msgtype: "m.text", body: "Here (geo:51.5,-0.1)" },
+    notice: false,
+  });
+  assert.equal((classify({ msgtype: "m.location", body: "x" }) as { subject: string }).subject, "location");
+  assert.deepEqual(classify({ body: "s", url: "mxc://x/y" }, { type: "m.sticker" }), {
+    kind: "media",
+    media: { kind: "image", url: "mxc://x/y", name: "s", subject: "sticker" },
+  });
   assert.equal(
     (
       classify(

@@ -190,10 +190,11 @@ void test("edits and redactions Skype cannot apply: notices or nothing", async (
   );
 });
 
-void test("images and other media get one notice replying to the event, as the bot", async (t) => {
+void test("media the bridge cannot read get one notice replying to the event, as the bot", async (t) => {
   const h = harness(t);
-  await h.feed(roomEvent("$img", { msgtype: "m.image", body: "cat.png", url: "mxc://example.org/cat" }));
-  await h.feed(roomEvent("$img", { msgtype: "m.image", body: "cat.png", url: "mxc://example.org/cat" }));
+  const encrypted = { msgtype: "m.image", body: "cat.png", file: { url: "mxc://example.org/cat" } };
+  await h.feed(roomEvent("$img", encrypted));
+  await h.feed(roomEvent("$img", encrypted));
   assert.equal(h.session.sent.length, 0);
   const posts = h.matrix.posted();
   assert.equal(
@@ -208,7 +209,7 @@ void test("images and other media get one notice replying to the event, as the b
   );
   assert.deepEqual(posts[0]!.content, {
     msgtype: "m.notice",
-    body: "⚠️ Your image was not bridged: Skype cannot receive images from this bridge yet.",
+    body: "⚠️ Your image was not bridged: the bridge cannot read encrypted files.",
     "m.relates_to": { "m.in_reply_to": { event_id: "$img" } },
     "m.mentions": { user_ids: [ALICE] },
   });
@@ -221,13 +222,10 @@ void test("images and other media get one notice replying to the event, as the b
   );
   // In a DM the bot is not in, the contact's puppet posts it.
   h.matrix.failFor.add(BOT);
-  await h.feed(roomEvent("$stk", { body: "sticker", url: "mxc://x/y" }, { type: "m.sticker" }));
+  await h.feed(roomEvent("$stk", { body: "sticker" }, { type: "m.sticker" }));
   const last = h.matrix.posted().at(-1)!;
   assert.equal(last.userId, BOB_PUPPET);
-  assert.equal(
-    last.content.body,
-    "⚠️ Your sticker was not bridged: Skype cannot receive stickers from this bridge yet.",
-  );
+  assert.equal(last.content.body, "⚠️ Your sticker was not bridged: it has no content.");
 });
 
 void test("typing: the user's own typing is forwarded on change only", async (t) => {
