@@ -38,6 +38,8 @@ export interface E2EOptions {
    * exclusive, no url), registered with Synapse and named in `double_puppet.secrets`.
    */
   doublePuppet?: boolean;
+  /** Extra Synapse settings (e.g. `{ max_upload_size: "2M" }`). */
+  synapse?: Record<string, unknown>;
 }
 
 export class E2EEnv {
@@ -100,7 +102,7 @@ export class E2EEnv {
         );
         registrationFiles.push(dpPath);
       }
-      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles });
+      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles, extra: opts.synapse });
       const doublePuppet = opts.doublePuppet
         ? { double_puppet: { secrets: { [synapse.domain]: `as_token:${doublePuppetToken}` } } }
         : {};

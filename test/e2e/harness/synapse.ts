@@ -56,7 +56,13 @@ export class Synapse {
    * Generates a config in `dir`, overlays the test settings (loopback listener, SQLite, no rate limits,
    * shared-secret registration, the given appservice registration files) and starts Synapse.
    */
-  static async start(opts: { dir: string; registrationFiles: string[]; port?: number }): Promise<Synapse> {
+  static async start(opts: {
+    dir: string;
+    registrationFiles: string[];
+    port?: number;
+    /** Extra top-level settings (e.g. `max_upload_size`), written into the overlay as YAML flow values. */
+    extra?: Record<string, unknown>;
+  }): Promise<Synapse> {
     const py = ensureSynapse();
     const { dir } = opts;
     mkdirSync(dir, { recursive: true });
@@ -111,6 +117,7 @@ export class Synapse {
         `rc_room_creation: ${unlimited}`,
         `rc_presence: {per_user: ${unlimited}}`,
         `rc_admin_redaction: ${unlimited}`,
+        ...Object.entries(opts.extra ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
         "",
       ].join("\n"),
     );
