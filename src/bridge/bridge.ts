@@ -13,11 +13,13 @@ import { Logger, errorText } from "../util/logger.js";
 import { isBridgeUser, puppetPerson } from "./ghosts/ids.js";
 import { Puppets, type PuppetsOptions } from "./ghosts/puppets.js";
 import { MatrixOps } from "./matrix/client.js";
+import { DoublePuppets, isDoublePuppeted } from "./matrix/double-puppet.js";
 import { MatrixMedia } from "./matrix/media.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
 import { RoomMembers } from "./matrix/members.js";
 import { BridgeMetrics } from "./metrics/registry.js";
 import { asRoomEvent } from "./portal/matrix-event-kinds.js";
+import { markReadAsUser } from "./portal/double-puppet-reads.js";
 import { inviteAfterHistory } from "./portal/history.js";
 import { handlePuppetInvite } from "./portal/matrix-invites.js";
 import { RoomNotices } from "./portal/not-bridged.js";
@@ -80,6 +82,8 @@ export class Bridge {
   readonly now: () => number;
   /** The `bridge_…` metrics (counted always; served only when `metrics.enabled`). */
   readonly metrics: BridgeMetrics;
+  /** Acting as linked users' real accounts (double puppeting), when configured or given. */
+  readonly doublePuppets: DoublePuppets;
   /** The homeserver's media repository, streamed (images and files both ways). */
   readonly media: MatrixMedia;
   private readonly attached = new WeakSet<Session>();
@@ -98,6 +102,8 @@ export class Bridge {
     this.now = opts.now ?? Date.now;
     this.metrics = new BridgeMetrics(env);
     this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId, this.metrics.matrixCall);
+    this.doublePuppets = new DoublePuppets(env.config, env.store, env.appserviceId);
+    this.matrix.useDoublePuppets(this.doublePuppets);
     this.members = new RoomMembers(this.matrix, env.botUserId);
     this.users = new LinkedUsers(env.store, env.sessions);
     this.puppets = new Puppets(this, opts.puppets);
@@ -109,6 +115,10 @@ export class Bridge {
       token: () => env.intent().matrixClient.accessToken,
     });
     this.receipts = new ReadReceipts(this);
+    // The user's read state from another Skype device becomes their own receipt (when double puppeted).
+    this.receipts.ownSkypeHorizonHook = async (p, _h, row) => {
+      await markReadAsUser(this, p.receiver, row);
+    };
   }
 
   /**
@@ -177,6 +187,8 @@ export class Bridge {
   handleMatrixEvent(raw: unknown): Promise<void> {
     const ev = asRoomEvent(raw);
     if (!ev || isBridgeUser(this, ev.sender)) return Promise.resolve();
+    // What the bridge itself sent as the user's real account (double puppeting) never goes back.
+    if (isDoublePuppeted(ev.content, this.appserviceId)) return Promise.resolve();
     const portal = this.portals.forRoom(ev.room_id);
     if (ev.type === "m.room.member") {
       const target = ev.state_key;

@@ -7,6 +7,7 @@
  */
 import type { Intent } from "matrix-appservice-bridge";
 import { isUnregisteredUser, matrixErrorInfo } from "./errors.js";
+import { markDoublePuppeted, type DoublePuppets } from "./double-puppet.js";
 
 const CS = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -23,6 +24,8 @@ export class MatrixOps {
   /** Users taken as registered without asking (an earlier run did), until a call succeeds. */
   private readonly assumed = new Set<string>();
   private roomVersion?: Promise<string>;
+  /** Clients acting as linked users' real accounts (double puppeting); none: never. */
+  private doublePuppets?: DoublePuppets;
 
   /**
    * @param intentOf the bridge's intent factory (no argument: the bot).
@@ -39,6 +42,11 @@ export class MatrixOps {
     return userId === this.botUserId ? this.intentOf() : this.intentOf(userId);
   }
 
+  /** Lets calls made as a linked user's MXID go out as their real account (double-puppet.ts). */
+  useDoublePuppets(doublePuppets: DoublePuppets): void {
+    this.doublePuppets = doublePuppets;
+  }
+
   private async request(
     userId: string,
     method: "GET" | "POST" | "PUT",
@@ -46,6 +54,17 @@ export class MatrixOps {
     qs: Record<string, unknown> | null,
     body: unknown,
   ): Promise<Record<string, unknown>> {
+    const real = userId === this.botUserId ? undefined : this.doublePuppets?.clientFor(userId);
+    if (real) {
+      // The user's own account (double puppeting): never registered by us; what it sends is marked.
+      const marked = markDoublePuppeted(path, body, this.doublePuppets!.source);
+      const out = await this.observe(
+        method,
+        path,
+        () => real.doRequest(method, path, qs, marked) as Promise<unknown>,
+      );
+      return out !== null && typeof out === "object" ? (out as Record<string, unknown>) : {};
+    }
     const res = await this.observe(method, path, async () => {
       await this.register(userId);
       const call = (): Promise<unknown> => this.intent(userId).matrixClient.doRequest(method, path, qs, body);

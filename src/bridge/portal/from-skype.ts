@@ -165,8 +165,12 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
     sender = (await p.puppetOf(original.sender)).mxid;
     content = editContent(next, original.eventId);
   } else {
-    sender = (await p.speaker({ ...e, fromMe: true }, roomId)).mxid;
-    content = foreignEditContent(next, original.eventId);
+    const speaker = await p.speaker({ ...e, fromMe: true }, roomId);
+    sender = speaker.mxid;
+    // As the user's real account (double puppeting) the original is theirs to replace.
+    content = speaker.double
+      ? editContent(next, original.eventId)
+      : foreignEditContent(next, original.eventId);
   }
   const eventId = await p.sendAs(sender, roomId, content, p.txnFor("edit", e), ts);
   afterDelivery(() => {

@@ -41,6 +41,8 @@ const log = new Logger("bridge.portal");
 export interface Speaker extends PuppetInfo {
   /** True for the user's own puppet (their messages from another Skype endpoint). */
   self: boolean;
+  /** True when that is the user's real Matrix account (double puppeting). */
+  double?: boolean;
 }
 
 export class Portal {
@@ -170,6 +172,12 @@ export class Portal {
     const { puppets, members } = this.bridge;
     const user = this.user;
     if (meta.fromMe || user.isSelf(meta.sender)) {
+      // Double puppeting: the user's real account speaks (joined first). Not for a first link's
+      // history: the user joins that room only after it (history.ts).
+      if (!isHistory(meta) && this.bridge.doublePuppets.enabled(user.mxid)) {
+        await members.ensureJoined(roomId, user.mxid);
+        return { ...(await this.realUser()), self: true, double: true };
+      }
       const puppet = await puppets.selfPuppet(user);
       if (!members.isKnownJoined(roomId, puppet.mxid)) {
         await members.ensureJoined(roomId, puppet.mxid, { displayname: puppets.selfRoomName(user) });
@@ -185,8 +193,17 @@ export class Portal {
 
   /** The puppet that sent a bridged Skype message: the user's own, or the contact's. */
   async puppetOf(sender: string): Promise<PuppetInfo> {
-    const { puppets } = this.bridge;
-    return this.user.isSelf(sender) ? puppets.selfPuppet(this.user) : puppets.ensure(sender);
+    const { puppets, doublePuppets } = this.bridge;
+    if (!this.user.isSelf(sender)) return puppets.ensure(sender);
+    // Known limitation: an edit of an own message sent before double puppeting was turned on comes
+    // from the real account while the original is the "(you, on Skype)" puppet's.
+    return doublePuppets.enabled(this.receiver) ? this.realUser() : puppets.selfPuppet(this.user);
+  }
+
+  /** The user's real account as a speaker (double puppeting), under their own person id. */
+  private async realUser(): Promise<PuppetInfo> {
+    const self = await this.bridge.puppets.selfPuppet(this.user);
+    return { personId: self.personId, mxid: this.receiver, displayName: this.user.displayName };
   }
 
   /** The deterministic txn id of one Matrix event made from a Skype event. */
@@ -268,7 +285,8 @@ export class Portal {
     } catch (e) {
       if (!isForbidden(e)) throw e;
       members.forget(roomId, userId);
-      await members.ensureJoined(roomId, userId, rejoin ?? {});
+      // The user's real account (double puppeting) keeps its own name: no per-room puppet name.
+      await members.ensureJoined(roomId, userId, userId === this.receiver ? {} : (rejoin ?? {}));
       return send();
     }
   }

@@ -19,7 +19,9 @@ const log = new Logger("bridge.management");
 /** Commands outside the management room start with this; such messages are never bridged. */
 const PREFIX = /^!skype(\s+|$)/i;
 /** Commands that involve secrets or the account: only in the management room. */
-const PRIVATE_COMMANDS = new Set(["login", "cancel", "logout"]);
+const PRIVATE_COMMANDS = new Set(["login", "cancel", "logout", "login-matrix", "logout-matrix"]);
+/** Commands whose message carries a secret: removed wherever they are sent. */
+const SECRET_COMMANDS = new Set(["login-matrix"]);
 
 export interface ManagementRoomStore {
   /** Sets (or with null, forgets) the user's management room. */
@@ -222,6 +224,17 @@ export class ManagementRooms {
     const ctx = this.commandContext(ev, perm);
     const name = body.replace(PREFIX, "").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
     if (PRIVATE_COMMANDS.has(name)) {
+      if (SECRET_COMMANDS.has(name)) {
+        await this.deps
+          .botIntent()
+          .matrixClient.redactEvent(ev.room_id, ev.event_id, "secret")
+          .catch((e: unknown) =>
+            log.warn("could not redact a secret sent outside the management room", {
+              room: ev.room_id,
+              error: errorText(e),
+            }),
+          );
+      }
       await ctx.reply(
         `"${name}" only works in your management room (your direct chat with me), where nobody else reads along.`,
       );

@@ -24,6 +24,7 @@ import { basicCommands } from "./commands/basic.js";
 import { BlockingCommands } from "./commands/blocking.js";
 import { ConnectionCommands } from "./commands/connection.js";
 import { ContactCommands } from "./commands/contacts.js";
+import { doublePuppetCommands } from "./commands/double-puppet.js";
 import type { CommandDispatcher } from "./commands/dispatcher.js";
 import { RequestCommands } from "./commands/requests.js";
 import { whoamiCommand } from "./commands/whoami.js";
@@ -126,6 +127,12 @@ export class UserFacing {
     return [
       ...basicCommands({ dispatcher: this.o.dispatcher, version, ping: () => matrix.ping() }),
       ...this.account.commands(),
+      ...doublePuppetCommands({
+        doublePuppets: core.doublePuppets,
+        redact: async (roomId, eventId, reason) => {
+          await matrix.intent().matrixClient.redactEvent(roomId, eventId, reason);
+        },
+      }),
       whoamiCommand({ store, sessions, states: this.states }),
       ...connection.commands(),
       ...new ContactCommands({ sessions, bridge: core }).commands(),
