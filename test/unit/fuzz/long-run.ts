@@ -10,6 +10,7 @@ import { availableParallelism, cpus, totalmem } from "node:os";
 import { DEFAULT_RUNS, runTarget, selected, type FuzzResult, type SomeTarget } from "./harness.js";
 import { configTargets } from "./targets/config.js";
 import { convertTargets } from "./targets/convert.js";
+import { mediaTargets } from "./targets/media.js";
 import { msnpTargets } from "./targets/msnp.js";
 import { quoteTargets } from "./targets/quotes.js";
 import { soapTargets } from "./targets/soap.js";
@@ -23,6 +24,7 @@ const ALL: SomeTarget[] = [
   ...convertTargets,
   ...configTargets,
   ...quoteTargets,
+  ...mediaTargets,
 ];
 
 function runs(): number {
