@@ -131,14 +131,20 @@ export class ReadReceipts {
     if (st.userHorizon !== undefined && compareMessageIds(messageId, st.userHorizon) <= 0) return;
     const session = this.bridge.sessions.get(p.receiver);
     if (!session?.markRead) return;
-    try {
-      await session.markRead(target.conversation, messageId, target.clientMessageId ?? undefined);
-      st.userHorizon = messageId;
-      log.debug("read receipt bridged", { room: p.roomId, messageId, receipts: receipts.length });
-    } catch (e) {
-      // Read state is not worth a notice: the next receipt marks it again.
-      log.info("could not move the Skype read horizon", { room: p.roomId, error: errorText(e) });
-    }
+    const previous = st.userHorizon;
+    st.userHorizon = messageId;
+    const room = p.roomId;
+    // Not awaited in the queue: a slow Skype server must not hold the portal's messages back.
+    const write = (async () =>
+      session.markRead!(target.conversation, messageId, target.clientMessageId ?? undefined))();
+    write.then(
+      () => log.debug("read receipt bridged", { room, messageId, receipts: receipts.length }),
+      (e: unknown) => {
+        // Read state is not worth a notice: the next receipt marks it again.
+        if (st.userHorizon === messageId) st.userHorizon = previous;
+        log.info("could not move the Skype read horizon", { room, error: errorText(e) });
+      },
+    );
   }
 
   /** The newest bridged Skype message (with a Message-ID) at or before Matrix event `eventId`. */

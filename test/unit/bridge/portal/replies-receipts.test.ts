@@ -295,3 +295,27 @@ test("edits of replies: the Skype edit drops its quote again; the Matrix edit qu
   assert.equal(parseQuotes(payload.body)[0]!.messageId, msgs[2]!.messageId);
   assert.ok(payload.body.endsWith("</quote>ok!"), payload.body);
 });
+
+test("a horizon write Skype refused is tried again by the next receipt", async () => {
+  const bed = testBed();
+  const { roomId, msgs, events } = await dmWithThree(bed);
+  let fail = true;
+  const reads: string[] = [];
+  (bed.alice as unknown as { markRead: (c: string, id: string) => Promise<void> }).markRead = (_c, id) => {
+    reads.push(id);
+    return fail ? Promise.reject(new Error("offline")) : Promise.resolve();
+  };
+  const receipt = () =>
+    bed.bridge.handleEphemeral({
+      type: "m.receipt",
+      room_id: roomId,
+      content: { [events[2]!.event_id]: { "m.read": { [ALICE]: { ts: 1 } } } },
+    });
+  await receipt();
+  await bed.bridge.drain();
+  await new Promise((r) => setImmediate(r)); // the refusal settles outside the portal's queue
+  fail = false;
+  await receipt();
+  await bed.bridge.drain();
+  assert.deepEqual(reads, [msgs[2]!.messageId, msgs[2]!.messageId]);
+});
