@@ -11,6 +11,7 @@ import type { Session, SessionManager } from "../sessions/types.js";
 import type { Store } from "../store/types.js";
 import { Logger, errorText } from "../util/logger.js";
 import { isBridgeUser, puppetPerson } from "./ghosts/ids.js";
+import { PuppetAvatars } from "./ghosts/avatars.js";
 import { Puppets, type PuppetsOptions } from "./ghosts/puppets.js";
 import { MatrixOps } from "./matrix/client.js";
 import { DoublePuppets, isDoublePuppeted } from "./matrix/double-puppet.js";
@@ -70,6 +71,8 @@ export class Bridge {
   readonly matrix: MatrixOps;
   readonly members: RoomMembers;
   readonly puppets: Puppets;
+  /** Puppet avatars from Skype (ghosts/avatars.ts). */
+  readonly avatars: PuppetAvatars;
   readonly users: LinkedUsers;
   readonly portals: PortalRegistry;
   readonly outbox: DurableOutbox;
@@ -107,6 +110,7 @@ export class Bridge {
     this.members = new RoomMembers(this.matrix, env.botUserId);
     this.users = new LinkedUsers(env.store, env.sessions);
     this.puppets = new Puppets(this, opts.puppets);
+    this.avatars = new PuppetAvatars(this);
     this.notices = new RoomNotices(env, (roomId) => this.portals.dmPuppetOf(roomId));
     this.portals = new PortalRegistry(this);
     this.outbox = new DurableOutbox(this, opts.outbox);
@@ -165,6 +169,8 @@ export class Bridge {
         this.users.get(session.mxid).linkOwnIdentities();
         await puppets.syncContacts(contacts);
       });
+      // Avatars are re-read with the contacts (ETags make unchanged ones cheap), in a lane of their own.
+      void portals.queue.push(`avatars\n${session.mxid}`, () => this.avatars.syncAll(session, contacts));
     });
     session.on("caughtUp", ({ messages }) => {
       log.info("caught up with Skype", { user: session.mxid, messages });

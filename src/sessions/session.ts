@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import type { Dispatcher } from "undici";
 import type { Config } from "../config/schema.js";
 import { ContactSync } from "../skype/activesync/contact-sync.js";
+import { AvatarClient, type AvatarResult } from "../skype/api/avatar.js";
 import { SkypeError, SkypeErrorCode } from "../skype/errors.js";
 import type { Contact, SkypeEndpoints } from "../skype/model.js";
 import { MsnpClient, newClientMessageId } from "../skype/msnp/index.js";
@@ -96,6 +97,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   private readonly book: AddressBookClient;
   private readonly contactSync: ContactSync;
   private readonly refresher: ContactRefresher;
+  /** Avatars (PROFILE §7.6), with the Skype token. */
+  private readonly avatars: AvatarClient;
   private settle: () => void = () => undefined;
   private started = false;
   /** stop() was called: the session is finished. */
@@ -139,6 +142,7 @@ export class SkypeSession extends SessionEmitter implements Session {
     );
     const saved = this.user.syncState();
     this.contactSync = this.makeContactSync(endpoints, http, saved);
+    this.avatars = new AvatarClient({ ...http, api: endpoints.api, tokens: this.tokens });
     this.book = new AddressBookClient(endpoints, this.tokens, { ...http, state: saved.addressBook });
     const interval = opts.config.skype.contact_sync_interval_seconds;
     this.refresher = new ContactRefresher(
@@ -489,6 +493,10 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   contacts(): Contact[] {
     return this.refresher.contacts();
+  }
+
+  fetchAvatar(identity: string, etag?: string): Promise<AvatarResult> {
+    return this.guard(() => this.avatars.fetch(identity, etag));
   }
 
   private notConnected(): SkypeError {

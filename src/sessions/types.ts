@@ -6,6 +6,7 @@
 import type { EventEmitter } from "node:events";
 import type { SkypeError } from "../skype/errors.js";
 import type { Contact } from "../skype/model.js";
+import type { AvatarResult } from "../skype/api/avatar.js";
 import type { BlockedContact } from "../skype/soap/parse.js";
 import type { LoginResult } from "../skype/auth/login-process.js";
 import type { UriObject } from "../skype/media/uri-object.js";
@@ -25,6 +26,7 @@ import type {
   UnhandledMessageEvent,
 } from "../skype/msnp/types.js";
 
+export type { AvatarResult };
 export type {
   DeleteEvent,
   EditEvent,
@@ -161,6 +163,11 @@ export interface Session extends EventEmitter<SessionEvents> {
     clientMessageId?: string,
     editedId?: string,
   ): OutgoingMessage;
+  /**
+   * The avatar of `identity` (PROFILE §7.6), or `unchanged` while `etag` is current, or `none`.
+   * Network I/O; throws SkypeError (`SKYPE_PARSE` for a body that is no image). Optional capability.
+   */
+  fetchAvatar?(identity: string, etag?: string): Promise<AvatarResult>;
   /** Re-reads contacts and requests now; emits `contacts` and `contactRequests`. */
   resyncContacts(): Promise<void>;
   /** The contact list from the last sync (may be empty before the first one). */

@@ -133,6 +133,12 @@ export class Puppets {
       store.puppets.upsert(person.id, row.mxid, { displayNameSet: wanted });
       if (row.displayNameSet !== null) await this.emitRenamed(person.id, wanted);
     }
+    // The person's avatar (avatars.ts keeps it), set on the puppet when it differs ("" clears it).
+    const avatar = person.avatarUrl ?? "";
+    if ((row.avatarSet ?? "") !== avatar) {
+      await this.ctx.matrix.setAvatarUrl(row.mxid, avatar);
+      store.puppets.upsert(person.id, row.mxid, { avatarSet: avatar === "" ? null : avatar });
+    }
     return { personId: person.id, mxid: row.mxid, displayName: wanted };
   }
 

@@ -277,6 +277,11 @@ export class MatrixOps {
     });
   }
 
+  /** Sets the user's global avatar (`""` removes it). */
+  async setAvatarUrl(userId: string, mxc: string): Promise<void> {
+    await this.request(userId, "PUT", `${CS}/profile/${enc(userId)}/avatar_url`, null, { avatar_url: mxc });
+  }
+
   async setPresence(userId: string, presence: string, statusMsg?: string): Promise<void> {
     const body: Record<string, unknown> = { presence };
     if (statusMsg !== undefined) body.status_msg = statusMsg;

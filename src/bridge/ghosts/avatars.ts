@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * Puppet avatars (PROFILE §7.6): each person's Skype avatar is uploaded to the homeserver's media
+ * repository once and set on their puppet; it is asked for again whenever the contacts are re-read
+ * (at each connect and on `NFY MSGR\ABCH`), with the stored ETag, so an unchanged avatar costs one
+ * `304` and no upload. The ETag and the `mxc://` are kept per person (persons.avatar_etag /
+ * avatar_url); a puppet created later gets the stored avatar from puppets.ts.
+ *
+ * - `404`: the person has no avatar (any previous one is cleared);
+ * - a body that is not an image (or any other failure): the previous avatar stays, logged.
+ */
+import { Readable } from "node:stream";
+import type { Contact } from "../../skype/model.js";
+import type { Session } from "../../sessions/types.js";
+import { errorText, Logger } from "../../util/logger.js";
+import type { Bridge } from "../bridge.js";
+
+const log = new Logger("bridge.avatars");
+
+/** Avatar requests in flight at once per sync (a contact list is read in small parallel batches). */
+const CONCURRENCY = 4;
+
+export class PuppetAvatars {
+  /** Persons whose avatar is being read now (another sync asking meanwhile waits for that one). */
+  private readonly inFlight = new Map<string, Promise<void>>();
+
+  constructor(private readonly bridge: Bridge) {}
+
+  /**
+   * Reads the avatars of `contacts` and of the user's own identity through `session` and applies
+   * what changed. Never rejects; failures are logged per person.
+   */
+  async syncAll(session: Session, contacts: readonly Contact[]): Promise<void> {
+    if (!session.fetchAvatar) return;
+    const identities: string[] = [];
+    const own = session.identities.find((i) => i.startsWith("8:")) ?? session.identities[0];
+    if (own !== undefined) identities.push(own);
+    for (const c of contacts) {
+      const id = c.identities.find((i) => i.startsWith("8:")) ?? c.identities[0];
+      if (id !== undefined) identities.push(id);
+    }
+    const queue = [...new Set(identities)];
+    const worker = async (): Promise<void> => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await this.sync(session, id);
+    };
+    await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, () => worker()));
+  }
+
+  /** Reads one person's avatar (by one of their identities) and applies it. Never rejects. */
+  sync(session: Session, identity: string): Promise<void> {
+    const person = this.bridge.puppets.personFor(identity);
+    const running = this.inFlight.get(person.id);
+    if (running) return running;
+    const task = this.syncNow(session, person.id, identity).finally(() => this.inFlight.delete(person.id));
+    this.inFlight.set(person.id, task);
+    return task;
+  }
+
+  private async syncNow(session: Session, personId: string, identity: string): Promise<void> {
+    const { store, media, botUserId } = this.bridge;
+    const before = store.persons.get(personId);
+    if (!before || !session.fetchAvatar) return;
+    const etag = before.avatarUrl !== null ? (before.avatarEtag ?? undefined) : undefined;
+    try {
+      const res = await session.fetchAvatar(identity, etag);
+      if (res.kind === "unchanged") return await this.apply(personId);
+      if (res.kind === "none") {
+        if (before.avatarUrl === null) return;
+        store.persons.update(personId, { avatarUrl: null, avatarEtag: null });
+        log.info("a Skype avatar was removed", { person: personId });
+        return await this.apply(personId);
+      }
+      const mxc = await media.upload(botUserId, Readable.from([res.bytes]), {
+        contentType: res.contentType,
+        filename: "avatar",
+        size: res.bytes.length,
+      });
+      store.persons.update(personId, { avatarUrl: mxc, avatarEtag: res.etag ?? null });
+      log.info("a Skype avatar was uploaded", { person: personId, bytes: res.bytes.length });
+      await this.apply(personId);
+    } catch (e) {
+      log.warn("could not read a Skype avatar; the previous one stays", {
+        person: personId,
+        error: errorText(e),
+      });
+    }
+  }
+
+  /**
+   * Sets the person's stored avatar on their puppet, when they have one (puppets.ts compares first),
+   * and on the DM portals that show it as their room avatar.
+   */
+  private async apply(personId: string): Promise<void> {
+    const { store, puppets, matrix } = this.bridge;
+    const puppet = store.puppets.get(personId);
+    if (!puppet) return;
+    const changed = (puppet.avatarSet ?? null) !== (store.persons.get(personId)?.avatarUrl ?? null);
+    await puppets.ensure(personId);
+    if (!changed) return;
+    const url = store.persons.get(personId)?.avatarUrl ?? null;
+    for (const user of store.users.list()) {
+      const portal = store.portals.get(user.mxid, personId);
+      if (portal?.kind !== "dm") continue;
+      await matrix
+        .sendState(puppet.mxid, portal.roomId, "m.room.avatar", "", url ? { url } : {})
+        .catch((e: unknown) =>
+          log.debug("could not set a DM's avatar", { room: portal.roomId, error: errorText(e) }),
+        );
+    }
+  }
+}
