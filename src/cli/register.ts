@@ -10,6 +10,7 @@ export function writeRegistrationFile(config: Config, file: string, url: string)
     botLocalpart: config.appservice.bot_localpart,
     domain: config.homeserver.domain,
     localpartTemplate: config.puppets.localpart_template,
+    encryption: config.encryption.enabled,
   });
   writeRegistration(file, reg);
 }

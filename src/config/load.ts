@@ -103,6 +103,5 @@ function finish(file: ValidatedFile, tokenKey: string): Config {
     appservice: { ...file.appservice, url: normalizeBaseUrl(file.appservice.url) },
     secrets: { token_key: tokenKey },
     skype: { ...file.skype, endpoints },
-    encryption: { enabled: false },
   };
 }

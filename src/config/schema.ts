@@ -101,10 +101,14 @@ export interface SkypeConfig {
   contact_sync_interval_seconds?: number;
 }
 
-/** `encryption`: end-to-bridge encryption, not available in this build. */
+/** `encryption`: end-to-bridge encryption (Matrix side; the Rust crypto through its wasm build). */
 export interface EncryptionConfig {
-  /** Always false: true is refused when the configuration is loaded. */
-  enabled: false;
+  /** Whether the bridge's users (bot and puppets) get devices and read/write encrypted rooms. Default false. */
+  enabled: boolean;
+  /** New portals are created encrypted. Default false; needs `enabled`. */
+  default: boolean;
+  /** Unencrypted Matrix messages in portals are not bridged (the sender is told). Default false; needs `enabled`. */
+  require: boolean;
 }
 
 /** `logging`. */
@@ -280,7 +284,11 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       default: {},
-      properties: { enabled: { type: "boolean", default: false } },
+      properties: {
+        enabled: { type: "boolean", default: false },
+        default: { type: "boolean", default: false },
+        require: { type: "boolean", default: false },
+      },
     },
     logging: {
       type: "object",
@@ -369,9 +377,8 @@ type ObjectFromSchema<P, R> = {
 /** What the file yields after schema validation, before the semantic step resolves the key. */
 export type ValidatedFile = FromSchema<typeof configSchema>;
 
-type FileShapeOfConfig = Omit<Config, "secrets" | "encryption"> & {
+type FileShapeOfConfig = Omit<Config, "secrets"> & {
   secrets: { token_key?: string };
-  encryption: { enabled: boolean };
 };
 /** Flattens intersections recursively so that two equal shapes compare equal. */
 type Normalize<T> = T extends object ? { [K in keyof T]: Normalize<T[K]> } : T;

@@ -100,8 +100,13 @@ function checkPermissions(c: Checker): void {
 }
 
 function checkEncryption(c: Checker): void {
-  if (c.value(["encryption", "enabled"]) === true) {
-    c.add("encryption.enabled", "end-to-bridge encryption is unavailable in this build; set it to false");
+  if (c.value(["encryption", "enabled"]) === true) return;
+  for (const key of ["default", "require"] as const) {
+    if (c.value(["encryption", key]) === true)
+      c.add(
+        `encryption.${key}`,
+        "needs encryption.enabled: true (the bridge cannot read or write encrypted rooms without it)",
+      );
   }
 }
 

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * The appservice registration Synapse reads (`app_service_config_files`), generated from the config.
- * We register the stable `receive_ephemeral` flag only (never together with the unstable
- * `de.sorunome.msc2409.push_ephemeral`: with both, Synapse's choice and the library's reader
- * disagree and typing silently never arrives); our AppService accepts both transaction keys.
+ * We register the stable `receive_ephemeral` flag; our AppService accepts both transaction keys
+ * (stable `ephemeral` first, so a transaction carrying both is read once). With end-to-bridge
+ * encryption on, the registration also asks for the transaction extensions the crypto needs:
+ * `org.matrix.msc3202: true` (one-time-key counts, fallback key types and device list changes of
+ * the bridge's users) and the legacy `de.sorunome.msc2409.push_ephemeral: true` (Synapse sends
+ * to-device events under `de.sorunome.msc2409.to_device` with either flag; the legacy one is kept
+ * for homeservers that only know it).
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -17,6 +21,8 @@ export interface RegistrationInput {
   domain: string;
   /** The puppet localpart template, e.g. `skype_{id}`. */
   localpartTemplate: string;
+  /** End-to-bridge encryption on: ask for the MSC3202/MSC2409 transaction extensions. */
+  encryption?: boolean;
 }
 
 export interface Registration {
@@ -33,6 +39,8 @@ export interface Registration {
   };
   protocols: string[];
   receive_ephemeral: boolean;
+  "de.sorunome.msc2409.push_ephemeral"?: boolean;
+  "org.matrix.msc3202"?: boolean;
 }
 
 export function generateRegistration(input: RegistrationInput): Registration {
@@ -53,6 +61,7 @@ export function generateRegistration(input: RegistrationInput): Registration {
     },
     protocols: ["skype"],
     receive_ephemeral: true,
+    ...(input.encryption ? { "de.sorunome.msc2409.push_ephemeral": true, "org.matrix.msc3202": true } : {}),
   };
 }
 

@@ -92,7 +92,7 @@ export async function startSessionEnv(
     secrets: { token_key: key },
     skype: { endpoints: { ...ref.endpoints }, msnp_tls: false },
     permissions: { "*": "user" },
-    encryption: { enabled: false },
+    encryption: { enabled: false, default: false, require: false },
     logging: { level: "debug", format: "text", modules: {} },
     metrics: { enabled: false, bind_address: "127.0.0.1" },
     limits: { session_start_concurrency: 4 },

@@ -65,7 +65,7 @@ void test("a minimal file gets every default and normalised URLs", () => {
   assert.deepEqual(config.limits, { session_start_concurrency: 16 });
   assert.deepEqual(config.history, { conversations: 20, messages: 50 });
   assert.deepEqual(config.double_puppet, { secrets: {} });
-  assert.deepEqual(config.encryption, { enabled: false });
+  assert.deepEqual(config.encryption, { enabled: false, default: false, require: false });
   assert.equal(config.skype.msnp_tls, true);
   assert.equal(config.skype.contact_sync_interval_seconds, undefined);
   assert.equal(config.skype.endpoints.msnp, "[::1]:1863");
@@ -204,14 +204,17 @@ void test("a bad token key is refused without being printed", () => {
   assert.match(numeric.message, /^secrets\.token_key: must be a string \(quote it/);
 });
 
-void test("encryption: true is refused with a clear message", () => {
-  const err = configError(() => loadConfig(join(FIXTURES, "encryption-enabled.yaml"), ENV));
-  assert.deepEqual(err.problems, [
-    {
-      path: "encryption.enabled",
-      reason: "end-to-bridge encryption is unavailable in this build; set it to false",
-    },
-  ]);
+void test("encryption: enabled is accepted; default and require need it", () => {
+  const config = loadConfig(join(FIXTURES, "encryption-enabled.yaml"), ENV);
+  assert.deepEqual(config.encryption, { enabled: true, default: false, require: false });
+  const data = base();
+  data.encryption = { enabled: false, default: true, require: true };
+  const err = configError(() => validateConfig(data, ENV));
+  assert.deepEqual(
+    err.problems.map((p) => p.path),
+    ["encryption.default", "encryption.require"],
+  );
+  assert.match(err.problems[0]!.reason, /needs encryption\.enabled: true/);
 });
 
 void test("the bot may not live inside the puppet namespace", () => {

@@ -18,9 +18,24 @@ test("registration has random 64-hex tokens and no rate limit", () => {
   assert.equal(reg.rate_limited, false);
 });
 
-test("registration asks for ephemeral events with exactly one flag", () => {
+test("registration asks for ephemeral events with exactly one flag (encryption off)", () => {
   assert.equal(reg.receive_ephemeral, true);
-  assert.equal((reg as unknown as Record<string, unknown>)["de.sorunome.msc2409.push_ephemeral"], undefined);
+  assert.equal(reg["de.sorunome.msc2409.push_ephemeral"], undefined);
+  assert.equal(reg["org.matrix.msc3202"], undefined);
+});
+
+test("with encryption on, registration asks for the MSC3202 and MSC2409 transaction extensions", () => {
+  const encrypted = generateRegistration({
+    id: "skype",
+    url: "http://127.0.0.1:29330",
+    botLocalpart: "skypebot",
+    domain: "example.org",
+    localpartTemplate: "skype_{id}",
+    encryption: true,
+  });
+  assert.equal(encrypted.receive_ephemeral, true);
+  assert.equal(encrypted["de.sorunome.msc2409.push_ephemeral"], true);
+  assert.equal(encrypted["org.matrix.msc3202"], true);
 });
 
 test("exclusive namespaces cover the bot and the puppets, nobody else", () => {
