@@ -224,3 +224,43 @@ test("sends, emotes, edits, deletes, typing and thread operations go through the
   assert.equal(server.topic, "New plans");
   assert.deepEqual(server.members.map((m) => m.mri).sort(), ["8:live:alice_1", "8:live:bob_1"]);
 });
+
+test("only a first link reads back history: the newest messages of the most recent conversations, once", async (t) => {
+  const env = await startSessionEnv(t, { config: (c) => (c.history = { conversations: 1, messages: 2 }) });
+  for (const text of ["d1", "d2"])
+    env.ref.msnp.sendMessage({ from: "8:dave.lister", to: "8:live:alice_1", text });
+  for (const text of ["b1", "b2", "b3"])
+    env.ref.msnp.sendMessage({ from: "8:live:bob_1", to: "8:live:alice_1", text });
+  const manager = env.manager();
+  const got: MessageEvent[] = [];
+  const caughtUp: number[] = [];
+  manager.onSession((s) => {
+    s.on("message", (m) => got.push(m));
+    s.on("caughtUp", ({ messages }) => caughtUp.push(messages));
+  });
+  const s1 = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await until(() => caughtUp.length === 1, "the first catch-up");
+  // Bob's conversation is the most recent one: its last two messages, oldest first; dave's nothing.
+  assert.deepEqual(
+    got.map((m) => [m.body, m.source]),
+    [
+      ["b2", "history"],
+      ["b3", "history"],
+    ],
+  );
+  // The bridge stores cursors as it handles messages; here the test does.
+  for (const m of got)
+    if (m.cursor) env.store.cursors.advance(ALICE, m.cursor.conversation, m.cursor.messageId);
+  await stateOf(s1, "connected");
+  // A re-link of the same account is no first link: no history, and what came meanwhile is caught up.
+  env.ref.msnp.sendMessage({ from: "8:live:bob_1", to: "8:live:alice_1", text: "b4" });
+  await until(() => got.some((m) => m.body === "b4"), "b4 live");
+  env.store.cursors.advance(ALICE, got.at(-1)!.cursor!.conversation, got.at(-1)!.cursor!.messageId);
+  const s2 = await manager.link(ALICE, await env.login("alice@hotmail.co.uk", "wonderland"));
+  await until(() => caughtUp.length === 2, "the second catch-up");
+  await stateOf(s2, "connected");
+  assert.deepEqual(
+    got.map((m) => m.body),
+    ["b2", "b3", "b4"],
+  );
+});
