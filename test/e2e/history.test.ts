@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * History on a first link, through real Synapse, the bridge process and the reference server: the
- * conversations of the account before it was linked (seeded on the server), the newest ones get
+ * conversations of the account before it was linked (seeded on the server: DMs and a group), the newest ones get
  * their portals with their last messages in order and at their original times, posted before the
  * user is invited (so none notifies); older conversations get nothing; later live messages and a
  * catch-up after a restart arrive once each.
@@ -33,11 +33,12 @@ async function notifications(human: HumanClient): Promise<{ room_id: string; eve
 void describe("history on a first link", { timeout: 300_000 }, () => {
   let env: E2EEnv;
   let human: HumanClient;
+  let thread: string;
   /** Arrival time of each seeded message, by text. */
   const arrival = new Map<string, number>();
 
   before(async () => {
-    env = await E2EEnv.create({ config: { history: { conversations: 2, messages: 3 } } });
+    env = await E2EEnv.create({ config: { history: { conversations: 3, messages: 3 } } });
     human = await env.human("alice");
     const control = new ControlClient(env.skype.controlUrl);
     const send = async (from: string, to: string, text: string): Promise<void> => {
@@ -45,6 +46,9 @@ void describe("history on a first link", { timeout: 300_000 }, () => {
     };
     // Oldest conversation first: dave's falls outside the 2 most recent.
     await send(DAVE, ALICE, "d1");
+    // A group: its last three messages are its texts (the thread's creation is older).
+    thread = (await control.createThread({ as: BOB, members: [ALICE], topic: "Builders" })).id;
+    for (const text of ["g1", "g2", "g3"]) await send(BOB, thread, text);
     await send(BOB, ALICE, "b1");
     await send(BOB, ALICE, "b2");
     await send(BOB, ALICE, "b3");
@@ -55,7 +59,8 @@ void describe("history on a first link", { timeout: 300_000 }, () => {
     await send(ECHO, ALICE, "e2");
     const stored = await control.messages({ user: "alice@hotmail.co.uk" });
     for (const m of stored) arrival.set(m.content, m.arrival);
-    assert.equal(arrival.size, 8, "all seeded messages are stored on the server");
+    for (const text of ["d1", "g1", "g2", "g3", "b1", "b2", "b3", "a1 from my phone", "b4", "e1", "e2"])
+      assert.ok(arrival.has(text), `"${text}" is stored on the server`);
   });
 
   after(async () => {
@@ -65,7 +70,7 @@ void describe("history on a first link", { timeout: 300_000 }, () => {
   let bobRoom: string;
   let echoRoom: string;
 
-  test("linking creates the two most recent conversations' portals with their last messages", async () => {
+  test("linking creates the most recent DMs' portals with their last messages", async () => {
     const mgmt = await env.openManagementRoom(human);
     await env.linkSkype(human, mgmt);
     bobRoom = await human.waitForInvite(
@@ -117,6 +122,31 @@ void describe("history on a first link", { timeout: 300_000 }, () => {
       );
   });
 
+  test("a group gets its room with its last messages, and the user is invited after them", async () => {
+    const groupRoom = await human.waitForInvite(
+      (r, e) => r !== bobRoom && r !== echoRoom && e.content.is_direct !== true && e.sender === env.botUserId,
+      "the group's invite",
+    );
+    await human.joinRoom(groupRoom);
+    const events = await roomHistory(human, groupRoom);
+    const texts = textMessages(events);
+    assert.deepEqual(
+      texts.map((e) => e.content.body),
+      ["g1", "g2", "g3"],
+    );
+    for (const e of texts)
+      assert.equal(
+        e.origin_server_ts,
+        seconds(arrival.get(String(e.content.body))!),
+        `time of ${String(e.content.body)}`,
+      );
+    const invite = events.findIndex(
+      (e) => e.type === "m.room.member" && e.state_key === human.mxid && e.content.membership === "invite",
+    );
+    assert.ok(invite > events.indexOf(texts.at(-1)!), "the invite follows the history");
+    assert.ok(thread.startsWith("19:"));
+  });
+
   test("a live message arrives once, notifies, and history did not", async () => {
     env.skype.msnp.sendMessage({ from: BOB, to: ALICE, text: "live after the link" });
     await waitFor(
@@ -153,9 +183,9 @@ void describe("history on a first link", { timeout: 300_000 }, () => {
       textMessages(await roomHistory(human, daveRoom)).map((e) => e.content.body),
       ["hi again from dave"],
     );
-    // The user's rooms: management, bob, echo, dave.
+    // The user's rooms: management, bob, echo, the group, dave.
     const joined = await human.getJoinedRooms();
-    assert.equal(joined.length, 4);
+    assert.equal(joined.length, 5);
   });
 
   test("after a restart, catch-up adds what was missed and repeats no history", async () => {
