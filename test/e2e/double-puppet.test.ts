@@ -7,7 +7,9 @@
  * "(you, on Skype)" puppet speaks as before.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
+import yaml from "js-yaml";
 import { ControlClient } from "./harness/control.js";
 import { E2EEnv } from "./harness/env.js";
 import type { HumanClient, RoomEvent } from "./harness/human.js";
@@ -129,6 +131,18 @@ void describe("double puppeting with a second appservice registration", { timeou
       return reads !== undefined && human.mxid in reads;
     }, "the user's own receipt");
   });
+
+  test("the second registration's token never reaches the bridge's log", () => {
+    const config = yaml.load(readFileSync(env.configPath, "utf8")) as {
+      double_puppet: { secrets: Record<string, string> };
+    };
+    const token = config.double_puppet.secrets.localhost!.slice("as_token:".length);
+    assert.ok(token.length > 20 && env.bridgeLines.length > 0);
+    assert.deepEqual(
+      env.bridgeLines.filter((l) => l.includes(token)),
+      [],
+    );
+  });
 });
 
 void describe(
@@ -160,7 +174,7 @@ void describe(
     });
 
     test("off: the user's other device speaks through the (you, on Skype) puppet", async () => {
-      await control.send({ from: ALICE, to: BOB, text: "phone, no double puppet" });
+      await control.send({ from: ALICE, to: BOB, text: "phone, no double puppet", clientMessageId: "8001" });
       const mine = await storedMessage(human, dm, "phone, no double puppet");
       assert.notEqual(mine.sender, human.mxid);
       assert.equal(mine.content[SOURCE_KEY], undefined);
@@ -194,6 +208,19 @@ void describe(
       assert.equal(mine.content[SOURCE_KEY], "skype");
       await sendFromMatrixAndWait(human, control, dm, "typed after the token");
       assert.equal(await storedOnSkype(control, "phone, double puppet by token"), 1);
+
+      // An edit of a message bridged before comes from the puppet that sent it, not the real account.
+      const earlier = await storedMessage(human, dm, "phone, no double puppet");
+      env.skype.msnp.editMessage({ from: ALICE, to: BOB, editedId: "8001", text: "phone, edited later" });
+      const edit = await waitFor(
+        async () =>
+          (await roomHistory(human, dm)).find(
+            (e) =>
+              (e.content["m.relates_to"] as { event_id?: string } | undefined)?.event_id === earlier.event_id,
+          ),
+        { what: "the edit of the earlier message" },
+      );
+      assert.equal(edit.sender, earlier.sender);
 
       const off = await env.command(human, mgmt, "logout-matrix");
       assert.match(off, /^I forgot your access token/);

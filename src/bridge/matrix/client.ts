@@ -258,6 +258,22 @@ export class MatrixOps {
     await this.request(userId, "POST", `${CS}/rooms/${enc(roomId)}/leave`, null, {});
   }
 
+  /** The sender of an event as `userId` reads it, or undefined when it cannot be read. */
+  async eventSender(userId: string, roomId: string, eventId: string): Promise<string | undefined> {
+    try {
+      const ev = await this.request(
+        userId,
+        "GET",
+        `${CS}/rooms/${enc(roomId)}/event/${enc(eventId)}`,
+        null,
+        null,
+      );
+      return typeof ev.sender === "string" ? ev.sender : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /** The target's membership, or undefined when they never had one. */
   async membership(userId: string, roomId: string, target: string): Promise<Membership | undefined> {
     const state = await this.getState(userId, roomId, "m.room.member", target);

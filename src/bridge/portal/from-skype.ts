@@ -162,7 +162,7 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
   let sender: string;
   let content: Record<string, unknown>;
   if (original.direction === "to_matrix") {
-    sender = (await p.puppetOf(original.sender)).mxid;
+    sender = (await p.puppetOf(original.sender, original)).mxid;
     content = editContent(next, original.eventId);
   } else {
     const speaker = await p.speaker({ ...e, fromMe: true }, roomId);
@@ -192,7 +192,9 @@ export async function handleDelete(p: Portal, e: DeleteEvent): Promise<void> {
   const original = originalOf(p, e);
   if (!original || original.deleted) return p.advanceCursor(e);
   const redacter =
-    original.direction === "to_matrix" ? (await p.puppetOf(original.sender)).mxid : p.bridge.botUserId;
+    original.direction === "to_matrix"
+      ? (await p.puppetOf(original.sender, original)).mxid
+      : p.bridge.botUserId;
   let redaction = "";
   const { store, retry, matrix } = p.bridge;
   for (const part of store.messages.parts(original)) {

@@ -191,13 +191,21 @@ export class Portal {
     return { ...puppet, self: false };
   }
 
-  /** The puppet that sent a bridged Skype message: the user's own, or the contact's. */
-  async puppetOf(sender: string): Promise<PuppetInfo> {
-    const { puppets, doublePuppets } = this.bridge;
+  /**
+   * The puppet that sent a bridged Skype message: the contact's, or for the user's own the one that
+   * sent `original` (their real account with double puppeting, else their own puppet).
+   */
+  async puppetOf(sender: string, original?: { roomId: string; eventId: string }): Promise<PuppetInfo> {
+    const { puppets, doublePuppets, matrix, botUserId } = this.bridge;
     if (!this.user.isSelf(sender)) return puppets.ensure(sender);
-    // Known limitation: an edit of an own message sent before double puppeting was turned on comes
-    // from the real account while the original is the "(you, on Skype)" puppet's.
-    return doublePuppets.enabled(this.receiver) ? this.realUser() : puppets.selfPuppet(this.user);
+    if (!doublePuppets.enabled(this.receiver)) return puppets.selfPuppet(this.user);
+    // An edit or delete must come from whoever sent the original: a message bridged before double
+    // puppeting was on is the "(you, on Skype)" puppet's.
+    if (original) {
+      const by = await matrix.eventSender(botUserId, original.roomId, original.eventId);
+      if (by !== undefined && by !== this.receiver) return puppets.selfPuppet(this.user);
+    }
+    return this.realUser();
   }
 
   /** The user's real account as a speaker (double puppeting), under their own person id. */

@@ -102,6 +102,7 @@ export function testBed(
       display_name_template: "{name} (Skype)",
       presence: opts.presence ?? true,
     },
+    double_puppet: { secrets: {} },
   } as unknown as Config;
   const ctx: BridgeEnv = {
     config,
