@@ -10,6 +10,7 @@
  * - a body that is not an image (or any other failure): the previous avatar stays, logged.
  */
 import { Readable } from "node:stream";
+import { SkypeError, SkypeErrorCode } from "../../skype/errors.js";
 import type { Contact } from "../../skype/model.js";
 import type { Session } from "../../sessions/types.js";
 import { errorText, Logger } from "../../util/logger.js";
@@ -19,6 +20,17 @@ const log = new Logger("bridge.avatars");
 
 /** Avatar requests in flight at once per sync (a contact list is read in small parallel batches). */
 const CONCURRENCY = 4;
+
+/** A failure that would repeat for every person (network, session gone, token refused). */
+function stopsTheRound(e: unknown): boolean {
+  if (!(e instanceof SkypeError)) return false;
+  return (
+    e.retryable ||
+    e.code === SkypeErrorCode.NotConnected ||
+    e.code === SkypeErrorCode.BadCredentials ||
+    e.code === SkypeErrorCode.OAuth
+  );
+}
 
 export class PuppetAvatars {
   /** Persons whose avatar is being read now (another sync asking meanwhile waits for that one). */
@@ -40,13 +52,26 @@ export class PuppetAvatars {
       if (id !== undefined) identities.push(id);
     }
     const queue = [...new Set(identities)];
+    let stopped: unknown;
     const worker = async (): Promise<void> => {
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) await this.sync(session, id);
+      for (let id = queue.shift(); id !== undefined && stopped === undefined; id = queue.shift()) {
+        try {
+          await this.sync(session, id);
+        } catch (e) {
+          stopped ??= e;
+        }
+      }
     };
     await Promise.all(Array.from({ length: Math.min(CONCURRENCY, queue.length) }, () => worker()));
+    // One line for the round, not one per contact: the next contacts sync tries again.
+    if (stopped !== undefined)
+      log.warn("avatars could not be read this time", { user: session.mxid, error: errorText(stopped) });
   }
 
-  /** Reads one person's avatar (by one of their identities) and applies it. Never rejects. */
+  /**
+   * Reads one person's avatar (by one of their identities) and applies it. Rejects only when the
+   * failure is not about this person (the connection, the Skype token): the round stops.
+   */
   sync(session: Session, identity: string): Promise<void> {
     const person = this.bridge.puppets.personFor(identity);
     const running = this.inFlight.get(person.id);
@@ -79,6 +104,7 @@ export class PuppetAvatars {
       log.info("a Skype avatar was uploaded", { person: personId, bytes: res.bytes.length });
       await this.apply(personId);
     } catch (e) {
+      if (stopsTheRound(e)) throw e;
       log.warn("could not read a Skype avatar; the previous one stays", {
         person: personId,
         error: errorText(e),
