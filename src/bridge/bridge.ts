@@ -107,6 +107,13 @@ export class Bridge {
     this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId, this.metrics.matrixCall);
     this.doublePuppets = new DoublePuppets(env.config, env.store, env.appserviceId);
     this.matrix.useDoublePuppets(this.doublePuppets);
+    this.doublePuppets.onRefused = (mxid, mode) => {
+      const text =
+        mode === "token"
+          ? 'Your Matrix access token for double puppeting no longer works (was that session logged out?), so I forgot it. Your messages from other Skype devices appear as your "(you, on Skype)" puppet again; send `login-matrix` with a new token to turn it back on.'
+          : "The homeserver refused this bridge's double puppeting, so your messages from other Skype devices appear as your \"(you, on Skype)\" puppet until the bridge's admin fixes it.";
+      void env.notifyUser(mxid, text).catch(() => undefined);
+    };
     this.members = new RoomMembers(this.matrix, env.botUserId);
     this.users = new LinkedUsers(env.store, env.sessions);
     this.puppets = new Puppets(this, opts.puppets);

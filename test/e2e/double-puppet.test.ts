@@ -229,6 +229,38 @@ void describe(
       assert.notEqual(puppet.sender, human.mxid);
     });
 
+    test("a token that stops working is forgotten, the user told, and the puppet speaks", async () => {
+      // A second session of alice's, made by an admin, given to the bridge and then logged out.
+      const admin = await env.synapse.registerUser("dpadmin", { admin: true });
+      const res = await fetch(
+        `${env.synapse.url}/_synapse/admin/v1/users/${encodeURIComponent(human.mxid)}/login`,
+        { method: "POST", headers: { authorization: `Bearer ${admin.accessToken}` }, body: "{}" },
+      );
+      const { access_token: token } = (await res.json()) as { access_token: string };
+      assert.match(await env.command(human, mgmt, `login-matrix ${token}`), /^Double puppeting is on/);
+      await control.send({ from: ALICE, to: BOB, text: "phone, second token" });
+      assert.equal((await storedMessage(human, dm, "phone, second token")).sender, human.mxid);
+      await fetch(`${env.synapse.url}/_matrix/client/v3/logout`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+        body: "{}",
+      });
+      await control.send({ from: ALICE, to: BOB, text: "phone, token gone" });
+      const after = await storedMessage(human, dm, "phone, token gone");
+      assert.notEqual(after.sender, human.mxid);
+      await human.waitForEvent(
+        (e) =>
+          e.room_id === mgmt &&
+          e.sender === env.botUserId &&
+          String(e.content.body).includes("access token for double puppeting no longer works"),
+        "the notice about the token",
+      );
+      assert.deepEqual(
+        env.bridgeLines.filter((l) => l.includes(token)),
+        [],
+      );
+    });
+
     test("the token never reaches the bridge's log", () => {
       assert.ok(env.bridgeLines.length > 0);
       const leaked = env.bridgeLines.filter((l) => l.includes(human.accessToken));

@@ -46,6 +46,12 @@ export class DoublePuppetError extends Error {
   }
 }
 
+/** True when the homeserver refused the credentials a call was made with (401, unknown token). */
+export function isRefusedCredential(e: unknown): boolean {
+  const { status, errcode } = matrixErrorInfo(e);
+  return status === 401 || errcode === "M_UNKNOWN_TOKEN" || errcode === "M_MISSING_TOKEN";
+}
+
 /** The server name of an MXID (`@a:example.org:8448` → `example.org:8448`). */
 function serverOf(mxid: string): string {
   const i = mxid.indexOf(":");
@@ -127,6 +133,34 @@ export class DoublePuppets {
     this.store.users.setMatrixToken(mxid, token);
     this.clients.delete(mxid);
     log.info("double puppeting enabled with the user's token", { user: mxid });
+  }
+
+  /** Told when the homeserver refused to act as a user (their token or the secret no longer works). */
+  onRefused?: (mxid: string, mode: "token" | "secret") => void;
+
+  /**
+   * The homeserver refused a call made as `mxid`'s real account: a token of theirs is forgotten (they
+   * are told, through {@link onRefused}); a refused secret stops double puppeting for them until the
+   * bridge restarts. Either way the "(you, on Skype)" puppet speaks again.
+   */
+  refused(mxid: string): void {
+    const mode = this.mode(mxid);
+    if (mode === undefined) return;
+    if (mode === "token") {
+      try {
+        this.store.users.setMatrixToken(mxid, null);
+      } catch (e) {
+        log.warn("could not forget a refused double-puppeting token", { user: mxid, error: errorText(e) });
+      }
+      this.clients.delete(mxid);
+    } else {
+      this.clients.set(mxid, null);
+    }
+    log.warn("the homeserver refused to act as the user; double puppeting is off for them", {
+      user: mxid,
+      mode,
+    });
+    this.onRefused?.(mxid, mode);
   }
 
   /** Forgets the user's own token (the server's secret, if any, still applies). Returns whether one was stored. */

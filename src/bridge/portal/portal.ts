@@ -21,6 +21,7 @@ import type { PortalKind, PortalRow } from "../../store/types.js";
 import type { Bridge } from "../bridge.js";
 import type { MentionTarget } from "../convert/index.js";
 import type { PuppetInfo } from "../ghosts/puppets.js";
+import { isRefusedCredential } from "../matrix/double-puppet.js";
 import { isForbidden, matrixErrorInfo, withRetry } from "../matrix/errors.js";
 import { isTransient, logRetries, retryTransient, TRANSIENT_RETRY } from "../matrix/transient.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
@@ -175,8 +176,14 @@ export class Portal {
       // Double puppeting: the user's real account speaks (joined first). Not for a first link's
       // history: the user joins that room only after it (history.ts).
       if (!isHistory(meta) && this.bridge.doublePuppets.enabled(user.mxid)) {
-        await members.ensureJoined(roomId, user.mxid);
-        return { ...(await this.realUser()), self: true, double: true };
+        try {
+          await members.ensureJoined(roomId, user.mxid);
+          return { ...(await this.realUser()), self: true, double: true };
+        } catch (e) {
+          // A token the homeserver no longer takes: forgotten, and the user's puppet speaks instead.
+          if (!isRefusedCredential(e)) throw e;
+          this.bridge.doublePuppets.refused(user.mxid);
+        }
       }
       const puppet = await puppets.selfPuppet(user);
       if (!members.isKnownJoined(roomId, puppet.mxid)) {
@@ -291,6 +298,14 @@ export class Portal {
     try {
       return await send();
     } catch (e) {
+      if (userId === this.receiver && isRefusedCredential(e)) {
+        // Double puppeting refused mid-way (the token was logged out): the user's puppet says it.
+        this.bridge.doublePuppets.refused(userId);
+        const puppet = await this.bridge.puppets.selfPuppet(this.user);
+        const displayname = this.bridge.puppets.selfRoomName(this.user);
+        await members.ensureJoined(roomId, puppet.mxid, { displayname });
+        return this.sendAs(puppet.mxid, roomId, content, txnId, ts, { displayname });
+      }
       if (!isForbidden(e)) throw e;
       members.forget(roomId, userId);
       // The user's real account (double puppeting) keeps its own name: no per-room puppet name.
