@@ -8,6 +8,7 @@ import type { Readable } from "node:stream";
 import { request, type Dispatcher } from "undici";
 import { ProtocolParseError, SkypeError, SkypeErrorCode } from "./errors.js";
 import { silentLogger, type SkypeLogger } from "./log.js";
+import { discardStream } from "../util/streams.js";
 
 /** Transport options shared by every HTTP-using part of the client. */
 export interface HttpOptions {
@@ -123,7 +124,7 @@ async function readBounded(
     );
   const declared = typeof contentLength === "string" ? Number(contentLength) : NaN;
   if (Number.isFinite(declared) && declared > limit) {
-    body.destroy();
+    discardStream(body);
     throw tooLarge();
   }
   const chunks: Buffer[] = [];

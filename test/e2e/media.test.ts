@@ -129,7 +129,7 @@ describe("images and files both ways", () => {
     const image = png(64, 48);
     const thumb = png(16, 12);
     const n = bobCount();
-    await control.mediaSend({
+    const sent = await control.mediaSend({
       from: BOB,
       to: ALICE_SKYPE,
       kind: "image",
@@ -150,6 +150,15 @@ describe("images and files both ways", () => {
     assert.equal(typeof info.thumbnail_url, "string", "Skype's distinct imgt1 became the thumbnail");
     assert.equal(sha(await download(String(info.thumbnail_url))), sha(thumb));
     assert.deepEqual((info.thumbnail_info as Record<string, unknown>).w, 16);
+    // Bob deletes it on Skype: the image is redacted, as a text would be.
+    env.skype.msnp.deleteMessage({ from: BOB, to: ALICE_SKYPE, editedId: sent.clientMessageId });
+    await human.waitForEvent(
+      (e) =>
+        e.room_id === dm &&
+        e.type === "m.room.redaction" &&
+        ((e as { redacts?: string }).redacts === ev.event_id || e.content.redacts === ev.event_id),
+      "the image's redaction",
+    );
   });
 
   test("Skype → Matrix: a file arrives as m.file with its name, byte for byte", async () => {

@@ -12,6 +12,7 @@
 import { pipeline, Transform, type Readable } from "node:stream";
 import { request } from "undici";
 import { Logger, errorText } from "../../util/logger.js";
+import { discardStream } from "../../util/streams.js";
 
 const log = new Logger("bridge.matrix.media");
 
@@ -57,6 +58,7 @@ export interface MatrixMediaOptions {
   timeoutMs?: number;
 }
 
+const DEFAULT_LIMIT_BYTES = 100 * 1024 * 1024;
 const MXC = /^mxc:\/\/([^/?#]+)\/([A-Za-z0-9_-]+)$/;
 
 export class MatrixMedia {
@@ -75,17 +77,21 @@ export class MatrixMedia {
     return { authorization: `Bearer ${this.opts.token()}` };
   }
 
-  /** The largest upload the homeserver takes (`m.upload.size`), asked once; the default when unstated. */
+  /**
+   * The largest upload the homeserver takes (`m.upload.size`), asked once; the default when unstated,
+   * or (not cached) when the homeserver cannot be asked now: the upload itself then finds out.
+   */
   uploadLimit(): Promise<number> {
     this.limit ??= this.askLimit().catch((e: unknown) => {
       this.limit = undefined;
-      throw e;
+      log.warn("could not ask the homeserver's upload limit; assuming the default", { error: errorText(e) });
+      return this.opts.defaultLimitBytes ?? DEFAULT_LIMIT_BYTES;
     });
     return this.limit;
   }
 
   private async askLimit(): Promise<number> {
-    const fallback = this.opts.defaultLimitBytes ?? 100 * 1024 * 1024;
+    const fallback = this.opts.defaultLimitBytes ?? DEFAULT_LIMIT_BYTES;
     for (const path of ["/_matrix/client/v1/media/config", "/_matrix/media/v3/config"]) {
       const res = await this.call("GET", path, {});
       const text = await res.body.text();
@@ -162,7 +168,7 @@ export class MatrixMedia {
     }
     const declared = Number(res.headers["content-length"]);
     if (Number.isFinite(declared) && declared > maxBytes) {
-      res.body.destroy();
+      discardStream(res.body);
       throw new MatrixMediaError(MatrixMediaErrorCode.TooLarge, `download: larger than ${maxBytes} bytes`);
     }
     const ct = res.headers["content-type"];

@@ -9,6 +9,7 @@
 import type { Session } from "../../sessions/types.js";
 import type { UploadedMedia } from "../../sessions/media.js";
 import { SkypeError, SkypeErrorCode } from "../../skype/errors.js";
+import { discardStream } from "../../util/streams.js";
 import type { Bridge } from "../bridge.js";
 import { MatrixMediaError, MatrixMediaErrorCode } from "../matrix/media.js";
 import { humanSize } from "./from-skype-media.js";
@@ -43,7 +44,7 @@ export async function uploadForSkype(
       contentType: p.mimetype ?? dl.contentType,
     });
   } catch (e) {
-    dl.body.destroy();
+    discardStream(dl.body);
     throw streamError ?? e;
   }
 }

@@ -10,6 +10,7 @@
 import { pipeline, Transform, type Readable } from "node:stream";
 import { request } from "undici";
 import { backoffDelay, sleep as defaultSleep, type BackoffOptions } from "../../util/backoff.js";
+import { discardStream } from "../../util/streams.js";
 import { ProtocolParseError, SkypeError, SkypeErrorCode } from "../errors.js";
 import {
   DEFAULT_TIMEOUT_MS,
@@ -275,7 +276,7 @@ export class AmsClient {
       }
       const declared = Number(res.headers["content-length"]);
       if (Number.isFinite(declared) && declared > opts.maxBytes) {
-        res.body.destroy();
+        discardStream(res.body);
         throw tooLarge("ams download", opts.maxBytes);
       }
       const body = capStream(res.body, opts.maxBytes);
