@@ -60,7 +60,7 @@ export class BridgeApp {
         set: (name) => store.meta.set("bridge.bot_display_name", name),
       },
       accept: (txnId, events) => this.inbox.accept(txnId, events),
-      onEvent: (event) => this.inbox.handle(event, (e) => this.route(e as WeakEvent)),
+      onEvent: (event) => this.inbox.handle(event, (e) => this.routeClear(e)),
       onEphemeral: (event) => this.core.handleEphemeral(event),
     });
     const matrix = this.matrix;
@@ -84,6 +84,10 @@ export class BridgeApp {
     });
     const core = this.core;
     this.inbox = new Inbox(core, { onFailed: (event, e) => this.reportGivenUp(event, e) });
+    core.matrix.useEncryption({
+      encrypt: (userId, roomId, type, content) =>
+        matrix.crypto ? matrix.crypto.encrypt(userId, roomId, type, content) : Promise.resolve(undefined),
+    });
     this.contactRequests = new ContactRequests(core);
     this.stateNotices = new StateNotices(core.env);
     this.management = this.managementRooms(opts);
@@ -128,6 +132,52 @@ export class BridgeApp {
     await handled;
   }
 
+  /**
+   * Routes an event in the clear: an encrypted one is decrypted first (end-to-bridge encryption),
+   * in its room's lane, so decrypted events keep their place in the room's order; the inbox keeps
+   * the encrypted form, and a replay decrypts it again. With `encryption.require`, an unencrypted
+   * message in a portal is not bridged and its sender is told.
+   */
+  private async routeClear(event: MatrixEventJson): Promise<Dispatched | void> {
+    const crypto = this.matrix.crypto;
+    const { event_id: eventId, room_id: roomId, sender } = event;
+    const target =
+      eventId !== undefined && roomId !== undefined && typeof sender === "string"
+        ? { roomId, eventId, sender }
+        : undefined;
+    if (event.type === "m.room.encrypted" && crypto) {
+      let clear: MatrixEventJson;
+      try {
+        clear = await crypto.decrypt(event);
+      } catch (e) {
+        log.warn("could not decrypt an event", { event: eventId, room: roomId, error: errorText(e) });
+        if (target && this.core.portals.forRoom(target.roomId) !== undefined)
+          await this.core.notices.notBridged(
+            target,
+            "message",
+            "the bridge could not decrypt it (its key never reached the bridge's device).",
+          );
+        return;
+      }
+      return this.route(clear as WeakEvent);
+    }
+    if (
+      this.core.config.encryption.require &&
+      event.type === "m.room.message" &&
+      target &&
+      this.core.portals.forRoom(target.roomId) !== undefined
+    ) {
+      log.info("an unencrypted message in a portal is not bridged (encryption.require)", { event: eventId });
+      await this.core.notices.notBridged(
+        target,
+        subjectOf(event) ?? "message",
+        "this bridge only bridges encrypted messages (encryption.require); turn on encryption in this room.",
+      );
+      return;
+    }
+    return this.route(event as WeakEvent);
+  }
+
   /** True for a message of a user in their own management room (ManagementRooms takes it). */
   private isCommand(event: WeakEvent): boolean {
     return this.core.store.users.getByManagementRoom(event.room_id)?.mxid === event.sender;
@@ -148,7 +198,7 @@ export class BridgeApp {
     this.user.mountProvisioning(this.matrix.bridge.appService.expressApp);
     // Events stored before a crash or restart go first, in order, through the same path.
     void this.inbox
-      .replay((e) => this.route(e as WeakEvent))
+      .replay((e) => this.routeClear(e))
       .catch((e: unknown) => log.error("replaying stored events failed", { error: errorText(e) }));
     // Sessions start in the background: a slow Skype server must not delay the appservice.
     void this.sessions

@@ -51,6 +51,11 @@ export class SkypeAppService extends AppService {
   /** The latest ping transaction id Synapse echoed back to us (MSC2659). */
   lastPing?: string;
   accept: AcceptHook = (_txn, events) => events;
+  /**
+   * Takes a transaction's crypto part (to-device events, key counts, device lists) before its
+   * room events are accepted (end-to-bridge encryption; crypto.ts). Must not throw.
+   */
+  cryptoSync?: (body: Record<string, unknown>) => Promise<void>;
   /** Answers `GET /health`; the library's answer ("OK" as text) until the bridge sets its own. */
   health = (_req: Request, res: Response): void => void res.send("OK");
 
@@ -100,7 +105,8 @@ export class SkypeAppService extends AppService {
     const ephemeral = (
       Array.isArray(stable) ? stable : Array.isArray(unstable) ? unstable : []
     ) as MatrixEventJson[];
-    Promise.resolve(this.accept(txnId, events))
+    Promise.resolve(this.cryptoSync?.(body))
+      .then(() => this.accept(txnId, events))
       .then((fresh) => {
         res.json({});
         for (const event of fresh) {

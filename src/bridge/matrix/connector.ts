@@ -25,10 +25,12 @@ import {
   type WeakEvent,
 } from "matrix-appservice-bridge";
 import type { AppService } from "matrix-appservice";
+import type { Appservice as BotSdkAppservice } from "@vector-im/matrix-bot-sdk";
 import type { Config } from "../../config/schema.js";
 import { backoffDelay, sleep } from "../../util/backoff.js";
 import { Logger, errorText } from "../../util/logger.js";
 import { SkypeAppService, type AcceptHook, type MatrixEventJson } from "./appservice.js";
+import { BridgeCrypto } from "./crypto.js";
 import { pingHomeserver, type PingResult } from "./homeserver-ping.js";
 import type { Registration } from "./registration.js";
 
@@ -60,6 +62,8 @@ export interface MatrixConnectorOptions {
 export class MatrixConnector {
   readonly bridge: LibBridge;
   readonly botUserId: string;
+  /** End-to-bridge encryption, when `encryption.enabled` (set up by `start`). */
+  crypto?: BridgeCrypto;
   private readonly registration: AppServiceRegistration;
 
   constructor(private readonly opts: MatrixConnectorOptions) {
@@ -96,6 +100,13 @@ export class MatrixConnector {
     const { config } = this.opts;
     await this.bridge.initialise();
     const as = new SkypeAppService(this.opts.registration.hs_token);
+    if (config.encryption.enabled) {
+      // matrix-appservice-bridge keeps bot-sdk's appservice private and never gives it crypto.
+      const botSdkAS = (this.bridge as unknown as { botSdkAS: BotSdkAppservice }).botSdkAS;
+      const crypto = new BridgeCrypto({ config, appservice: botSdkAS, botUserId: this.botUserId });
+      this.crypto = crypto;
+      as.cryptoSync = (body) => crypto.onTransaction(body);
+    }
     const accept: AcceptHook = this.opts.accept ?? ((_txn, events) => events);
     as.accept = (txnId, events) => {
       const fresh = accept(txnId, events);
@@ -125,6 +136,12 @@ export class MatrixConnector {
     }
     if (ping.ok) log.info("homeserver and bridge reach each other", { durationMs: ping.durationMs });
     else log.error(`the homeserver cannot reach the bridge: ${ping.reason}`, { errcode: ping.errcode });
+    // The bot's device first: room keys are shared with the devices present when a message is sent.
+    await this.crypto
+      ?.start()
+      .catch((e: unknown) =>
+        log.error("could not set up the bot's encryption device", { error: errorText(e) }),
+      );
   }
 
   ping(): Promise<PingResult> {
@@ -132,6 +149,7 @@ export class MatrixConnector {
   }
 
   async stop(): Promise<void> {
+    await this.crypto?.stop();
     await this.bridge.close().catch((e: unknown) => log.warn("error while closing", { error: errorText(e) }));
   }
 
@@ -142,6 +160,7 @@ export class MatrixConnector {
    * the bot and the puppets are left out, as the library's `suppressEcho` would.
    */
   private handOver(fresh: MatrixEventJson[]): MatrixEventJson[] {
+    if (this.crypto) for (const e of fresh) this.crypto.observe(e);
     const events = fresh.filter((e) => typeof e.sender !== "string" || !this.isOwnUser(e.sender));
     if (events.length > 0)
       setImmediate(() => {

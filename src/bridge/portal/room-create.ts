@@ -57,6 +57,16 @@ function identity(bridge: Bridge): BridgeIdentity {
   };
 }
 
+/** `m.room.encryption` for new portals when `encryption.default` (end-to-bridge encryption) is on. */
+function encryptionState(
+  bridge: Bridge,
+): { type: string; state_key: string; content: Record<string, unknown> }[] {
+  const { enabled, default: byDefault } = bridge.config.encryption;
+  return enabled && byDefault
+    ? [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }]
+    : [];
+}
+
 /**
  * Creates `receiver`'s DM room with the person (not yet recorded as a portal), named after them
  * unless `opts` names it otherwise (a contact request's room says what it is).
@@ -75,6 +85,7 @@ export async function createDmRoom(
   const initialState = [
     ...bridgeInfoEvents(identity(bridge), { id: personId, displayName: puppet.displayName, kind: "dm" }),
     functionalMembersEvent([bot]),
+    ...encryptionState(bridge),
   ];
   const avatar = store.persons.get(personId)?.avatarUrl;
   if (avatar?.startsWith("mxc://")) {
@@ -130,6 +141,7 @@ export async function createGroupRoom(
     initial_state: [
       ...bridgeInfoEvents(identity(bridge), { id: thread.id, displayName: topic, kind: "group" }),
       functionalMembersEvent([bot]),
+      ...encryptionState(bridge),
     ],
     power_level_content_override: {
       users: creatorsArePrivileged(version) ? {} : { [bot]: 100 },

@@ -58,6 +58,8 @@ export interface ManagementDeps {
   isPortal(roomId: string): boolean;
   /** The user's management room was lost (someone else joined it): stop anything secret there. */
   onLost?(mxid: string, roomId: string): void;
+  /** End-to-bridge encryption is on: encrypted rooms are readable, so they are accepted. */
+  encryptionEnabled?: boolean;
 }
 
 interface MemberEvent {
@@ -92,7 +94,7 @@ export class ManagementRooms {
     }
     await bot.join(ev.room_id);
     if (this.deps.isPortal(ev.room_id)) return true;
-    if (await this.isEncrypted(ev.room_id)) {
+    if (!this.deps.encryptionEnabled && (await this.isEncrypted(ev.room_id))) {
       log.info("refusing an encrypted room (the bridge cannot read it)", { room: ev.room_id });
       await this.refuse(
         ev.room_id,

@@ -90,6 +90,7 @@ export class UserFacing {
       isBridgeUser: (mxid) => isBridgeUser(core, mxid),
       isPortal: (roomId) => store.portals.getByRoom(roomId) !== undefined,
       onLost: (mxid) => this.account.forget(mxid),
+      encryptionEnabled: config.encryption.enabled,
     });
     this.provisioning = ProvisioningService.fromConfig({
       config,
