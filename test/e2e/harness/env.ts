@@ -17,6 +17,7 @@ import {
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import yaml from "js-yaml";
+import { RustSdkCryptoStorageProvider } from "@vector-im/matrix-bot-sdk";
 import {
   startReferenceServer,
   type ReferenceServerOptions,
@@ -28,6 +29,8 @@ import { Synapse } from "./synapse.js";
 import { freePort, waitFor } from "./util.js";
 
 const ROOT = resolve(__dirname, "..", "..", "..");
+/** Every test human's password (a second device logs in with it). */
+const HUMAN_PASSWORD = "human-password-for-tests";
 
 export interface E2EOptions {
   refserver?: ReferenceServerOptions;
@@ -40,6 +43,8 @@ export interface E2EOptions {
   doublePuppet?: boolean;
   /** Extra Synapse settings (e.g. `{ max_upload_size: "2M" }`). */
   synapse?: Record<string, unknown>;
+  /** Synapse with the experimental features appservice encryption needs (synapse.ts). */
+  synapseEncryption?: boolean;
 }
 
 export class E2EEnv {
@@ -102,7 +107,12 @@ export class E2EEnv {
         );
         registrationFiles.push(dpPath);
       }
-      synapse = await Synapse.start({ dir: join(dir, "synapse"), registrationFiles, extra: opts.synapse });
+      synapse = await Synapse.start({
+        dir: join(dir, "synapse"),
+        registrationFiles,
+        extra: opts.synapse,
+        encryption: opts.synapseEncryption,
+      });
       const doublePuppet = opts.doublePuppet
         ? { double_puppet: { secrets: { [synapse.domain]: `as_token:${doublePuppetToken}` } } }
         : {};
@@ -199,10 +209,37 @@ export class E2EEnv {
     return code;
   }
 
-  /** Registers a human user and starts their syncing client. */
-  async human(localpart: string): Promise<HumanClient> {
-    const login = await this.synapse.registerUser(localpart);
-    const client = new HumanClient(this.synapse.url, login.accessToken, login.userId);
+  /**
+   * Registers a human user and starts their syncing client; with `encryption`, the client has a
+   * device with bot-sdk's crypto (through the same wasm stand-in as the bridge) and reads and
+   * writes encrypted rooms.
+   */
+  async human(localpart: string, opts: { encryption?: boolean } = {}): Promise<HumanClient> {
+    const login = await this.synapse.registerUser(localpart, { password: HUMAN_PASSWORD });
+    return this.startHuman(login.userId, login.accessToken, opts.encryption === true);
+  }
+
+  /** Logs an existing human in again (a new device) and starts that client. */
+  async humanDevice(userId: string, opts: { encryption?: boolean } = {}): Promise<HumanClient> {
+    const res = await fetch(`${this.synapse.url}/_matrix/client/v3/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: userId },
+        password: HUMAN_PASSWORD,
+      }),
+    });
+    if (!res.ok) throw new Error(`login of ${userId} failed: ${res.status} ${await res.text()}`);
+    const { access_token: token } = (await res.json()) as { access_token: string };
+    return this.startHuman(userId, token, opts.encryption === true);
+  }
+
+  private async startHuman(userId: string, token: string, encryption: boolean): Promise<HumanClient> {
+    const cryptoStore = encryption
+      ? new RustSdkCryptoStorageProvider(join(this.dir, "human-crypto", `${this.humans.length}`), 0)
+      : undefined;
+    const client = new HumanClient(this.synapse.url, token, userId, cryptoStore);
     await client.start();
     this.humans.push(client);
     return client;

@@ -3,7 +3,7 @@
  * The human side of an end-to-end test: matrix-bot-sdk's MatrixClient (a real client library)
  * syncing against the real Synapse, plus waiters for timeline and ephemeral events.
  */
-import { MatrixClient, LogService, LogLevel } from "@vector-im/matrix-bot-sdk";
+import { MatrixClient, LogService, LogLevel, type ICryptoStorageProvider } from "@vector-im/matrix-bot-sdk";
 import { waitFor } from "./util.js";
 
 // The client library logs every failed request, including the sync cut off when a test ends;
@@ -37,12 +37,25 @@ export class HumanClient extends MatrixClient {
   readonly invites: { roomId: string; event: RoomEvent }[] = [];
   readonly presence: { sender: string; content: Record<string, unknown> }[] = [];
 
+  /** Ids of the timeline events that arrived encrypted (and were decrypted; encryption tests). */
+  readonly arrivedEncrypted = new Set<string>();
+  /** Ids of the encrypted events this client could not decrypt. */
+  readonly undecryptable = new Set<string>();
+
+  /** With `cryptoStore`, the client has its own device with bot-sdk's crypto (encrypted rooms). */
   constructor(
     homeserverUrl: string,
     accessToken: string,
     readonly mxid: string,
+    cryptoStore?: ICryptoStorageProvider,
   ) {
-    super(homeserverUrl, accessToken);
+    super(homeserverUrl, accessToken, undefined, cryptoStore);
+    this.on("room.decrypted_event", (_roomId: string, event: { event_id: string }) => {
+      this.arrivedEncrypted.add(event.event_id);
+    });
+    this.on("room.failed_decryption", (_roomId: string, event: { event_id: string }) => {
+      this.undecryptable.add(event.event_id);
+    });
     this.on("room.event", (roomId: string, event: Omit<RoomEvent, "room_id">) => {
       this.timeline.push({ ...event, room_id: roomId });
     });

@@ -38,6 +38,14 @@ export function ensureSynapse(): string {
   return py;
 }
 
+/** Synapse's `experimental_features` for appservice encryption (the README names them too). */
+export const SYNAPSE_ENCRYPTION_FEATURES = {
+  msc3202_transaction_extensions: true,
+  msc2409_to_device_messages_enabled: true,
+  msc3983_appservice_otk_claims: true,
+  msc3984_appservice_key_query: true,
+} as const;
+
 export interface MatrixUserLogin {
   userId: string;
   accessToken: string;
@@ -62,6 +70,13 @@ export class Synapse {
     port?: number;
     /** Extra top-level settings (e.g. `max_upload_size`), written into the overlay as YAML flow values. */
     extra?: Record<string, unknown>;
+    /**
+     * The experimental features appservice encryption needs (end-to-bridge encryption): to-device
+     * events, one-time-key counts and device lists in transactions, and key claims and queries
+     * answered for the appservice's users. Synapse 1.163 has no `msc3202_device_masquerading`
+     * switch any more: an appservice may always act as its users' devices.
+     */
+    encryption?: boolean;
   }): Promise<Synapse> {
     const py = ensureSynapse();
     const { dir } = opts;
@@ -92,6 +107,12 @@ export class Synapse {
     const port = opts.port ?? (await freePort());
     const secret = randomBytes(16).toString("hex");
     const unlimited = "{per_second: 10000, burst_count: 10000}";
+    const extra = { ...opts.extra };
+    if (opts.encryption)
+      extra.experimental_features = {
+        ...(extra.experimental_features as Record<string, unknown> | undefined),
+        ...SYNAPSE_ENCRYPTION_FEATURES,
+      };
     writeFileSync(
       join(dir, "test-overlay.yaml"),
       [
@@ -117,7 +138,7 @@ export class Synapse {
         `rc_room_creation: ${unlimited}`,
         `rc_presence: {per_user: ${unlimited}}`,
         `rc_admin_redaction: ${unlimited}`,
-        ...Object.entries(opts.extra ?? {}).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
+        ...Object.entries(extra).map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
         "",
       ].join("\n"),
     );
