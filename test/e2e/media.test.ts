@@ -318,6 +318,30 @@ describe("images and files both ways", () => {
           ),
       ],
       [
+        // No FileSize to warn: the download's own length stops it before anything reaches Synapse.
+        async () => {
+          const obj = await control.mediaObject({
+            owner: BOB,
+            type: "sharing/file",
+            filename: "nosize.bin",
+            permissions: [ALICE_SKYPE],
+            content: randomBytes(3_000_000),
+          });
+          return control.sendRaw({
+            from: BOB,
+            to: ALICE_SKYPE,
+            messageType: "RichText/Media_GenericFile",
+            contentType: "application/user+xml",
+            body: `<URIObject type="File.1" uri="${obj.uri}"><OriginalName v="nosize.bin"/></URIObject>`,
+          });
+        },
+        (e) =>
+          assert.equal(
+            e.content.body,
+            'Sent a file ("nosize.bin") on Skype, which did not come through: it is too large (this Matrix server takes at most 2.1 MB).',
+          ),
+      ],
+      [
         () =>
           control.mediaSend({
             from: BOB,
