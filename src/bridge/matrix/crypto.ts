@@ -67,6 +67,43 @@ function firstObject(body: TransactionBody, keys: string[]): Record<string, unkn
 }
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === "string") : []);
 
+/** A transaction's crypto part, whichever of the stable and unstable keys the homeserver used. */
+export interface TransactionCryptoPart {
+  toDevice: Record<string, unknown>[];
+  /** user -> device -> algorithm -> count. */
+  otks?: Record<string, unknown>;
+  /** user -> device -> algorithms. */
+  fallbacks?: Record<string, unknown>;
+  changed: string[];
+  left: string[];
+}
+
+export function cryptoPartOf(body: TransactionBody): TransactionCryptoPart {
+  const toDevice = firstArray(body, [
+    "to_device",
+    "org.matrix.msc2409.to_device",
+    "de.sorunome.msc2409.to_device",
+  ]);
+  const otks = firstObject(body, [
+    "device_one_time_keys_count",
+    "org.matrix.msc3202.device_one_time_keys_count",
+    "org.matrix.msc3202.device_one_time_key_counts",
+  ]);
+  const fallbacks = firstObject(body, [
+    "device_unused_fallback_key_types",
+    "org.matrix.msc3202.device_unused_fallback_key_types",
+  ]);
+  const lists = firstObject(body, ["device_lists", "org.matrix.msc3202.device_lists"]) ?? {};
+  // Synapse names the second list `left`; bot-sdk reads `removed`.
+  return {
+    toDevice,
+    otks,
+    fallbacks,
+    changed: strings(lists.changed),
+    left: [...strings(lists.left), ...strings(lists.removed)],
+  };
+}
+
 // bot-sdk 0.7.1-element.11 (MatrixClient.doRequest) sends the impersonated device only as
 // `org.matrix.msc3202.device_id`; Synapse reads the stable `device_id`. Patched once, for clients
 // that impersonate a device (only ours do).
@@ -195,23 +232,7 @@ export class BridgeCrypto {
    * logged: the messages it concerns will not decrypt and their senders are told).
    */
   async onTransaction(body: TransactionBody): Promise<void> {
-    const toDevice = firstArray(body, [
-      "to_device",
-      "org.matrix.msc2409.to_device",
-      "de.sorunome.msc2409.to_device",
-    ]);
-    const otks = firstObject(body, [
-      "device_one_time_keys_count",
-      "org.matrix.msc3202.device_one_time_keys_count",
-      "org.matrix.msc3202.device_one_time_key_counts",
-    ]);
-    const fallbacks = firstObject(body, [
-      "device_unused_fallback_key_types",
-      "org.matrix.msc3202.device_unused_fallback_key_types",
-    ]);
-    const lists = firstObject(body, ["device_lists", "org.matrix.msc3202.device_lists"]) ?? {};
-    const changed = strings(lists.changed);
-    const left = [...strings(lists.left), ...strings(lists.removed)];
+    const { toDevice, otks, fallbacks, changed, left } = cryptoPartOf(body);
     const users = new Set<string>();
     for (const e of toDevice) if (typeof e.to_user_id === "string") users.add(e.to_user_id);
     for (const u of Object.keys(otks ?? {})) users.add(u);
