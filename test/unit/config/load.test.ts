@@ -265,3 +265,22 @@ void test("validateConfig leaves its input untouched", () => {
   validateConfig(data, ENV);
   assert.equal(JSON.stringify(data), before);
 });
+
+void test("history bounds and double-puppet secrets are checked; a secret is never printed", () => {
+  const data = base();
+  data.history = { conversations: -1, messages: 0 };
+  data.double_puppet = { secrets: { localhost: "a-plain-token-without-prefix" } };
+  const err = configError(() => validateConfig(data, ENV));
+  assert.deepEqual(err.problems.map((p) => p.path).sort(), [
+    "double_puppet.secrets.localhost",
+    "history.conversations",
+    "history.messages",
+  ]);
+  assert.ok(!err.message.includes("a-plain-token-without-prefix"));
+  assert.ok(!JSON.stringify(err.problems).includes("a-plain-token-without-prefix"));
+  data.history = { conversations: 0 };
+  data.double_puppet = { secrets: { localhost: "as_token:abc123" } };
+  const ok = validateConfig(data, ENV);
+  assert.deepEqual(ok.history, { conversations: 0, messages: 50 });
+  assert.deepEqual(ok.double_puppet.secrets, { localhost: "as_token:abc123" });
+});
