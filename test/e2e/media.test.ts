@@ -243,21 +243,36 @@ describe("images and files both ways", () => {
     assert.equal(fileObj.filename, "notes & <plans>.bin");
     assert.equal(sha(Buffer.from(fileObj.contentBase64!, "base64")), sha(bytes));
 
-    // A text sent right after a file arrives after it (the upload holds it back), and a redaction of
-    // the image deletes it on Skype as for text.
+    // A text sent right after a file arrives after it (the upload holds it back); replacing the image
+    // sends the new one as an edit of it; a redaction of the image deletes it on Skype as for text.
     const imageEvent = human.messagesIn(dm).find((e) => e.content.url === imageMxc)!;
     await human.sendMessage(dm, { msgtype: "m.text", body: "that was all" });
+    const image2 = png(20, 10);
+    const image2Mxc = await human.uploadContent(image2, "image/png", "dog2.png");
+    await human.sendMessage(dm, {
+      msgtype: "m.image",
+      body: "* dog2.png",
+      url: image2Mxc,
+      "m.new_content": {
+        msgtype: "m.image",
+        body: "dog2.png",
+        url: image2Mxc,
+        info: { mimetype: "image/png" },
+      },
+      "m.relates_to": { rel_type: "m.replace", event_id: imageEvent.event_id },
+    });
     await human.redactEvent(dm, imageEvent.event_id);
     const rest = await waitFor(
-      async () => ((await toBob()).length >= before + 4 ? (await toBob()).slice(before + 2) : undefined),
-      {
-        what: "the text and the deletion on Skype",
-        timeoutMs: 60_000,
-      },
+      async () => ((await toBob()).length >= before + 5 ? (await toBob()).slice(before + 2) : undefined),
+      { what: "the text, the replaced image and the deletion on Skype", timeoutMs: 60_000 },
     );
     assert.equal(rest[0]!.content, "that was all");
+    assert.equal(rest[1]!.messageType, "RichText/UriObject");
     assert.equal(rest[1]!.editedId, sentImage.clientMessageId);
-    assert.equal(rest[1]!.content, "");
+    assert.match(rest[1]!.content, /<OriginalName v="dog2\.png"\/>/);
+    assert.equal(sha(Buffer.from((await objectOf(rest[1]!.content)).contentBase64!, "base64")), sha(image2));
+    assert.equal(rest[2]!.editedId, sentImage.clientMessageId);
+    assert.equal(rest[2]!.content, "");
   });
 
   test("a URIObject on another host: the token is never sent there, the room gets a notice", async () => {

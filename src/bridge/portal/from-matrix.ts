@@ -47,6 +47,7 @@ export async function handleMatrixEvent(p: Portal, ev: MatrixRoomEvent): Promise
     case "redact":
       return redact(p, ev, action.target);
     case "media":
+      if (action.target !== undefined) return editMedia(p, ev, action.target, action.media);
       return submit(p, ev, p.skypeConversation, { ...base(ev), kind: "media", ...mediaFields(action.media) });
     case "unsupported":
       return p.bridge.notices.notBridged(noticeTarget(ev), action.subject, action.reason, "unsupported");
@@ -147,6 +148,31 @@ async function edit(
         ? withQuote(quote, { kind: out.kind, body: out.body })
         : out.body,
     emote: out.kind === "emote",
+  });
+}
+
+/** An edit whose new content is an image or a file: the new object replaces the Skype message. */
+async function editMedia(
+  p: Portal,
+  ev: MatrixRoomEvent,
+  target: string,
+  media: MatrixMediaRef,
+): Promise<void> {
+  const original = originalOf(p, target);
+  if (original === null || original?.isEdit) return;
+  if (original === undefined)
+    return p.bridge.notices.notBridged(
+      noticeTarget(ev),
+      "edit",
+      "the message it changes never reached Skype.",
+      "edit",
+    );
+  submit(p, ev, original.conversation, {
+    ...base(ev),
+    kind: "media",
+    ...mediaFields(media),
+    target: original.clientMessageId,
+    originalEventId: target,
   });
 }
 

@@ -29,7 +29,8 @@ export type M2sAction =
   /** Something Skype cannot carry: answer with "Your <subject> was not bridged: <reason>". */
   | { kind: "unsupported"; subject: string; reason: string }
   /** An image, a file or a sticker: uploaded to the object service, sent as a URIObject (PROFILE §7.3). */
-  | { kind: "media"; media: MatrixMediaRef }
+  /** With `target`, an edit (`m.replace`) of that event whose new content is this image or file. */
+  | { kind: "media"; media: MatrixMediaRef; target?: string }
   | { kind: "ignore"; why: string };
 
 /** Matrix content to send to Skype as an object. */
@@ -98,10 +99,16 @@ function classifyMessage(content: Record<string, unknown>): M2sAction {
   if (target !== undefined) {
     const nc = content["m.new_content"];
     const newType = isObject(nc) ? nc["msgtype"] : msgtype;
-    if (
-      typeof newType === "string" &&
-      (MEDIA.has(newType) || newType === "m.location" || IGNORED_MSGTYPES.has(newType))
-    )
+    const media = typeof newType === "string" ? MEDIA.get(newType) : undefined;
+    // A replaced image or file (or its new caption): the new content goes to Skype as a media edit.
+    if (media && isObject(nc)) {
+      const action = mediaAction(nc, media[0], media[1]);
+      // Without readable content (no url, or encrypted) there is nothing to replace it with.
+      return action.kind === "media"
+        ? { ...action, target }
+        : { kind: "ignore", why: `an edit of a ${newType}` };
+    }
+    if (typeof newType === "string" && (newType === "m.location" || IGNORED_MSGTYPES.has(newType)))
       return { kind: "ignore", why: `an edit of a ${newType} message` };
     return { kind: "edit", target, content };
   }

@@ -68,12 +68,16 @@ export function mediaFailureReason(e: unknown): string {
   return (code && REASONS.get(code)) ?? failureReason(e);
 }
 
-/** Sends the uploaded object as the entry's message. Never throws (see Session.sendMedia). */
+/**
+ * Sends the uploaded object as the entry's message (with `editedId`, replacing that message). Never
+ * throws (see Session.sendMedia).
+ */
 export function sendUploaded(
   session: Session,
   conversation: string,
   clientMessageId: string,
   uploaded: UploadedMedia,
+  editedId?: string,
 ): ReturnType<NonNullable<Session["sendMedia"]>> {
-  return session.sendMedia!(conversation, uploaded, clientMessageId);
+  return session.sendMedia!(conversation, uploaded, clientMessageId, editedId);
 }

@@ -53,6 +53,9 @@ export interface MediaPayload extends PayloadBase {
   readonly size?: number;
   /** What a failure notice calls it ("image", "sticker", "file", …). */
   readonly subject: string;
+  /** For an edit: the Client-Message-ID of the message it replaces, and that message's Matrix event. */
+  readonly target?: string;
+  readonly originalEventId?: string;
 }
 
 export type OutboxPayload = SendPayload | EditPayload | DeletePayload | MediaPayload;
@@ -81,6 +84,8 @@ export function parsePayload(raw: unknown): OutboxPayload | undefined {
       if (!str(p["url"]) || !str(p["name"]) || !str(p["subject"])) return undefined;
       if (p["mimetype"] !== undefined && !str(p["mimetype"])) return undefined;
       if (p["size"] !== undefined && typeof p["size"] !== "number") return undefined;
+      if ((p["target"] === undefined) !== (p["originalEventId"] === undefined)) return undefined;
+      if (p["target"] !== undefined && (!str(p["target"]) || !str(p["originalEventId"]))) return undefined;
       return p as unknown as MediaPayload;
     default:
       return undefined;

@@ -250,7 +250,7 @@ export class DurableOutbox {
         return;
       }
       if (!current()) return;
-      const out = sendUploaded(session, row.conversation, row.clientMessageId, uploaded);
+      const out = sendUploaded(session, row.conversation, row.clientMessageId, uploaded, payload.target);
       this.inflight.set(row.id, { session, token });
       this.kick(row.receiver);
       await out.delivered.then(
@@ -293,10 +293,11 @@ export class DurableOutbox {
   private complete(row: OutboxRow, payload: OutboxPayload, skypeMessageId: string | undefined): void {
     const { store } = this.ctx;
     if (store.outbox.get(row.id)) this.ctx.metrics.matrixToSkype(row, "delivered"); // once, if still open
-    const original =
-      payload.kind === "edit" || payload.kind === "delete"
-        ? store.messages.getByEventId(payload.originalEventId)
+    const originalEventId =
+      payload.kind === "edit" || payload.kind === "delete" || payload.kind === "media"
+        ? payload.originalEventId
         : undefined;
+    const original = originalEventId !== undefined ? store.messages.getByEventId(originalEventId) : undefined;
     const message: NewMessage = {
       receiver: row.receiver,
       conversation: row.conversation,

@@ -59,7 +59,18 @@ void test("edits and redactions name their target (content.redacts before redact
     "m.new_content": { msgtype: "m.image", body: "caption" },
     "m.relates_to": { rel_type: "m.replace", event_id: "$img" },
   });
-  assert.equal(imageEdit.kind, "ignore");
+  assert.equal(imageEdit.kind, "ignore", "an image edit without content replaces nothing");
+  const replaced = classify({
+    msgtype: "m.image",
+    body: "* new.png",
+    "m.new_content": { msgtype: "m.image", body: "new.png", url: "mxc://x/new" },
+    "m.relates_to": { rel_type: "m.replace", event_id: "$img" },
+  });
+  assert.deepEqual(replaced, {
+    kind: "media",
+    media: { kind: "image", url: "mxc://x/new", name: "new.png", subject: "image" },
+    target: "$img",
+  });
 });
 
 void test("media, stickers and locations are sent; polls and encrypted events are answered as not bridged", () => {

@@ -26,7 +26,7 @@ const image = (url = "mxc://example.org/cat") => ({
 class MediaSession extends FakeSession {
   readonly log: string[] = [];
   readonly uploads: { conversation: string; file: OutgoingFile; bytes: string }[] = [];
-  readonly media: { conversation: string; uploaded: UploadedMedia; cmid?: string }[] = [];
+  readonly media: { conversation: string; uploaded: UploadedMedia; cmid?: string; editedId?: string }[] = [];
   hold?: Deferred;
 
   async uploadMedia(conversation: string, file: OutgoingFile): Promise<UploadedMedia> {
@@ -45,9 +45,14 @@ class MediaSession extends FakeSession {
     };
   }
 
-  sendMedia(conversation: string, uploaded: UploadedMedia, cmid?: string): OutgoingMessage {
+  sendMedia(
+    conversation: string,
+    uploaded: UploadedMedia,
+    cmid?: string,
+    editedId?: string,
+  ): OutgoingMessage {
     this.log.push(`media ${uploaded.objectId}`);
-    this.media.push({ conversation, uploaded, cmid });
+    this.media.push({ conversation, uploaded, cmid, editedId });
     const delivery = deferred();
     if (this.autoDeliver) delivery.resolve();
     return { clientMessageId: cmid ?? "1", delivered: delivery.promise };
@@ -98,6 +103,19 @@ void test("an image is downloaded, uploaded for the conversation and sent with i
   assert.equal(session.media[0]!.cmid, clientMessageIdFor("$img"));
   assert.deepEqual(h.store.outbox.list(), []);
   assert.equal(h.store.messages.getByEventId("$img")?.clientMessageId, clientMessageIdFor("$img"));
+  // Replacing the image (m.replace with new media) uploads the new one and sends it as an edit of the first.
+  await h.feed(
+    roomEvent("$edit", {
+      msgtype: "m.image",
+      body: "* dog.png",
+      "m.new_content": image("mxc://example.org/dog"),
+      "m.relates_to": { rel_type: "m.replace", event_id: "$img" },
+    }),
+  );
+  assert.equal(session.media.length, 2);
+  assert.equal(session.media[1]!.cmid, clientMessageIdFor("$edit"));
+  assert.equal(session.media[1]!.editedId, clientMessageIdFor("$img"));
+  assert.equal(h.store.messages.getByEventId("$edit")?.editOf, h.store.messages.getByEventId("$img")?.id);
   // A redaction of the image deletes it on Skype as for text.
   await h.feed(roomEvent("$red", {}, { type: "m.room.redaction", redacts: "$img" }));
   const del = session.sent.find((s) => s.method === "deleteMessage");
