@@ -181,8 +181,16 @@ export class Portal {
           return { ...(await this.realUser()), self: true, double: true };
         } catch (e) {
           // A token the homeserver no longer takes: forgotten, and the user's puppet speaks instead.
-          if (!isRefusedCredential(e)) throw e;
-          this.bridge.doublePuppets.refused(user.mxid);
+          // Another refusal to join (banned, a secret whose namespace misses the user): the puppet
+          // speaks this time. A homeserver that is away is waited for as for any send.
+          const { status } = matrixErrorInfo(e);
+          if (isRefusedCredential(e)) this.bridge.doublePuppets.refused(user.mxid);
+          else if (status === undefined || status >= 500 || status === 429) throw e;
+          else
+            log.warn("the user's real account could not join; their puppet speaks", {
+              room: roomId,
+              error: errorText(e),
+            });
         }
       }
       const puppet = await puppets.selfPuppet(user);
