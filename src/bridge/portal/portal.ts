@@ -175,7 +175,10 @@ export class Portal {
     if (meta.fromMe || user.isSelf(meta.sender)) {
       // Double puppeting: the user's real account speaks (joined first). Not for a first link's
       // history: the user joins that room only after it (history.ts).
-      if (!isHistory(meta) && this.bridge.doublePuppets.enabled(user.mxid)) {
+      // Nor in an encrypted portal: the bridge has no device of the user's to encrypt with, and a
+      // plaintext event there would leak what the room keeps encrypted.
+      const encrypted = this.row?.encrypted === true;
+      if (!isHistory(meta) && !encrypted && this.bridge.doublePuppets.enabled(user.mxid)) {
         try {
           await members.ensureJoined(roomId, user.mxid);
           return { ...(await this.realUser()), self: true, double: true };
