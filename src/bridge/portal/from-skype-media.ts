@@ -45,7 +45,7 @@ const MSGTYPES: Record<MediaKind, string> = {
 
 /** 1536 → "1.5 KB" (decimal units, as file managers show them). */
 export function humanSize(bytes: number): string {
-  if (bytes < 1000) return `${bytes} bytes`;
+  if (bytes < 1000) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
   const units = ["KB", "MB", "GB", "TB"];
   let v = bytes;
   let i = -1;
@@ -82,7 +82,8 @@ const REASONS: ReadonlyMap<string, string> = new Map([
 function reason(e: unknown, obj: UriObject, limit: number): string {
   const code = e instanceof SkypeError || e instanceof MatrixMediaError ? e.code : undefined;
   if (code === SkypeErrorCode.MediaTooLarge || code === MatrixMediaErrorCode.TooLarge) {
-    const size = obj.size !== undefined ? `${humanSize(obj.size)}; ` : "";
+    // The declared size only when it is what showed the object too large (a sender may understate it).
+    const size = obj.size !== undefined && obj.size > limit ? `${humanSize(obj.size)}; ` : "";
     return `it is too large (${size}this Matrix server takes at most ${humanSize(limit)}).`;
   }
   return (code && REASONS.get(code)) ?? "the bridge could not fetch it; ask for it to be sent again.";
