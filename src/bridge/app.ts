@@ -84,10 +84,6 @@ export class BridgeApp {
     });
     const core = this.core;
     this.inbox = new Inbox(core, { onFailed: (event, e) => this.reportGivenUp(event, e) });
-    core.matrix.useEncryption({
-      encrypt: (userId, roomId, type, content) =>
-        matrix.crypto ? matrix.crypto.encrypt(userId, roomId, type, content) : Promise.resolve(undefined),
-    });
     this.contactRequests = new ContactRequests(core);
     this.stateNotices = new StateNotices(core.env);
     this.management = this.managementRooms(opts);

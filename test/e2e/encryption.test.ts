@@ -10,7 +10,8 @@
  * sent after it logged in. Prints the cost (memory of the bridge process, latency per message).
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import yaml from "js-yaml";
 import { after, before, describe, test } from "node:test";
 import { E2EEnv } from "./harness/env.js";
 import type { HumanClient, RoomEvent } from "./harness/human.js";
@@ -18,6 +19,7 @@ import { waitFor } from "./harness/util.js";
 
 const ALICE_SKYPE = "8:live:alice_1";
 const BOB = "8:live:bob_1";
+const DAVE = "8:dave.lister";
 
 /** Chat messages (no Control/*) alice's Skype client sent to `to`, with their headers. */
 function chatTo(env: E2EEnv, to: string) {
@@ -240,13 +242,94 @@ describe("end-to-bridge encryption", () => {
     assert.equal(got.body, "from my second device");
   });
 
+  test("an encrypted group portal: members' puppets each with a device, text each way", async () => {
+    const rssBefore = bridgeRssKiB(env);
+    const { id: thread } = env.skype.msnp.createThread({
+      as: "bob@outlook.com",
+      members: [{ mri: BOB }, { mri: ALICE_SKYPE }, { mri: DAVE }],
+      topic: "Encrypted dinner",
+    });
+    const room = await human.waitForInvite(
+      (_r, e) => e.sender === env.botUserId && e.content.is_direct !== true,
+      "the group invite",
+    );
+    await human.joinRoom(room);
+    const encryption = (await human.getRoomStateEvent(room, "m.room.encryption", "")) as {
+      algorithm?: string;
+    };
+    assert.equal(encryption.algorithm, "m.megolm.v1.aes-sha2");
+    for (const [from, text] of [
+      [BOB, "bob in the encrypted group"],
+      [DAVE, "dave in the encrypted group"],
+    ] as const) {
+      env.skype.msnp.sendMessage({ from, to: thread, text });
+      const got = await human.waitForEvent(
+        (e) => e.room_id === room && e.type === "m.room.message" && e.content.body === text,
+        `"${text}" decrypted`,
+        60_000,
+      );
+      assert.ok(human.arrivedEncrypted.has(got.event_id), `"${text}" arrived encrypted`);
+    }
+    const rssAfter = bridgeRssKiB(env);
+    if (rssBefore !== undefined && rssAfter !== undefined)
+      // eslint-disable-next-line no-console -- the cost figures are part of this test's output
+      console.log(
+        `[cost] bridge RSS after an encrypted group portal with a new puppet device (dave) and a second Megolm session per puppet: +${rssAfter - rssBefore} KiB`,
+      );
+    const eventId = await human.sendText(room, "alice in the encrypted group");
+    assert.equal((await rawEvent(human, room, eventId)).type, "m.room.encrypted");
+    await waitFor(
+      () =>
+        env.skype.msnp
+          .storedMessages({ conversation: thread })
+          .some((m) => m.from === ALICE_SKYPE && m.content === "alice in the encrypted group"),
+      { timeoutMs: 60_000, what: "alice's encrypted message in the Skype thread" },
+    );
+  });
+
   test("everything in the DM was encrypted on the wire", async () => {
     const types = await storedTypes(human, dm);
     assert.ok(types.length >= 10, `events: ${types.join(", ")}`);
+    // (The encryption.require test below adds one clear message on purpose.)
     assert.deepEqual(
       types.filter((t) => t !== "m.room.encrypted" && t !== "m.room.redaction"),
       [],
     );
     assert.equal(human.undecryptable.size, 0, "the human decrypted everything");
+  });
+
+  test("encryption.require: an unencrypted message in a portal is not bridged, its sender is told", async () => {
+    const config = yaml.load(readFileSync(env.configPath, "utf8")) as Record<string, unknown>;
+    writeFileSync(
+      env.configPath,
+      yaml.dump({ ...config, encryption: { enabled: true, default: true, require: true } }),
+    );
+    await env.stopBridge("SIGTERM");
+    await env.startBridge();
+    const count = chatTo(env, BOB).length;
+    // Sent in the clear on purpose (the client would encrypt in this room).
+    const { event_id: eventId } = (await human.doRequest(
+      "PUT",
+      `/_matrix/client/v3/rooms/${encodeURIComponent(dm)}/send/m.room.message/clear-${Date.now()}`,
+      null,
+      { msgtype: "m.text", body: "sent in the clear" },
+    )) as { event_id: string };
+    const notice = await human.waitForEvent(
+      (e) =>
+        e.room_id === dm &&
+        e.content.msgtype === "m.notice" &&
+        (e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined)?.[
+          "m.in_reply_to"
+        ]?.event_id === eventId,
+      "the not-bridged notice",
+      60_000,
+    );
+    assert.match(String(notice.content.body), /only bridges encrypted messages/);
+    assert.ok(human.arrivedEncrypted.has(notice.event_id), "the notice itself is encrypted");
+    // The notice comes after the decision: Skype got nothing.
+    assert.equal(chatTo(env, BOB).length, count);
+    // Encrypted messages still go through.
+    const { sdg } = await aliceSends({ msgtype: "m.text", body: "encrypted still works" });
+    assert.equal(sdg.body, "encrypted still works");
   });
 });

@@ -15,17 +15,6 @@ const enc = encodeURIComponent;
 /** Membership of a user in a room as the homeserver reports it. */
 export type Membership = "join" | "invite" | "leave" | "ban" | "knock";
 
-/** Seals room events for encrypted rooms (end-to-bridge encryption, crypto.ts). */
-export interface EventSealer {
-  /** The `m.room.encrypted` content, or undefined when the room is not encrypted. */
-  encrypt(
-    userId: string,
-    roomId: string,
-    type: string,
-    content: Record<string, unknown>,
-  ): Promise<Record<string, unknown> | undefined>;
-}
-
 /** Runs one client-server call (registration of its user included), e.g. to count it (metrics/). */
 export type CallObserver = <T>(method: string, path: string, call: () => Promise<T>) => Promise<T>;
 
@@ -37,8 +26,6 @@ export class MatrixOps {
   private roomVersion?: Promise<string>;
   /** Clients acting as linked users' real accounts (double puppeting); none: never. */
   private doublePuppets?: DoublePuppets;
-  /** Encrypts events sent into encrypted rooms; none: events go as they are. */
-  private sealer?: EventSealer;
 
   /**
    * @param intentOf the bridge's intent factory (no argument: the bot).
@@ -53,11 +40,6 @@ export class MatrixOps {
 
   private intent(userId: string): Intent {
     return userId === this.botUserId ? this.intentOf() : this.intentOf(userId);
-  }
-
-  /** Encrypts what the bridge's own users send into encrypted rooms (end-to-bridge encryption). */
-  useEncryption(sealer: EventSealer): void {
-    this.sealer = sealer;
   }
 
   /** Lets calls made as a linked user's MXID go out as their real account (double-puppet.ts). */
@@ -129,13 +111,6 @@ export class MatrixOps {
     ts?: number,
   ): Promise<string> {
     const qs = ts === undefined ? {} : { ts: Math.floor(ts) };
-    // A linked user's real account (double puppeting) has no device of ours: it sends as it is.
-    const real = userId !== this.botUserId && this.doublePuppets?.clientFor(userId) !== undefined;
-    const sealed = real ? undefined : await this.sealer?.encrypt(userId, roomId, type, content);
-    if (sealed) {
-      type = "m.room.encrypted";
-      content = sealed;
-    }
     const res = await this.request(
       userId,
       "PUT",

@@ -20,8 +20,9 @@
  * - Decryption: with the bot's device (the bot is in every portal, so every room key is shared
  *   with it), in the room's lane of the inbox (the same ordered path as clear events); an event
  *   whose key has not arrived yet waits for the next to-device batch, up to {@link KEY_WAIT_MS}.
- * - Encryption: `encrypt` turns a room event into `m.room.encrypted` with the sender's own device,
- *   for MatrixOps.sendEvent (which sends with our own txn ids).
+ * - Encryption: every room event the bridge's clients send into an encrypted room (MatrixOps with
+ *   our own txn ids, notices, the library's Intent) is turned into `m.room.encrypted` with the
+ *   sender's own device, in the request patch below.
  * - Stores: under `<database folder>/crypto`, one per user, with a passphrase derived from
  *   `secrets.token_key` (never written anywhere).
  */
@@ -104,26 +105,62 @@ export function cryptoPartOf(body: TransactionBody): TransactionCryptoPart {
   };
 }
 
-// bot-sdk 0.7.1-element.11 (MatrixClient.doRequest) sends the impersonated device only as
-// `org.matrix.msc3202.device_id`; Synapse reads the stable `device_id`. Patched once, for clients
-// that impersonate a device (only ours do).
-let deviceParamPatched = false;
-function patchDeviceParam(): void {
-  if (deviceParamPatched) return;
-  deviceParamPatched = true;
+/** `PUT /rooms/{room}/send/{type}/{txn}`: room, type and txn id still URI-encoded. */
+const SEND_PATH = /^\/_matrix\/client\/(?:v3|r0)\/rooms\/([^/]+)\/send\/([^/]+)\/([^/]+)$/;
+
+/** The crypto that seals what the bridge's clients send (set by the running BridgeCrypto). */
+let sealing: BridgeCrypto | undefined;
+
+/**
+ * Patches bot-sdk's MatrixClient.doRequest once (0.7.1-element.11):
+ * - it sends the impersonated device only as `org.matrix.msc3202.device_id`; Synapse reads the
+ *   stable `device_id`, added here for clients that impersonate a device (only ours do);
+ * - a room event sent with the appservice token (the bot, or a puppet through `user_id`) into an
+ *   encrypted room is encrypted first with that user's device. Every send of the bridge goes
+ *   through here (MatrixOps, notices, the library's Intent), so none goes out in the clear by a
+ *   path that forgot; bot-sdk's own `sendEvent` encrypts before and sends `m.room.encrypted`,
+ *   which is left alone, as are the clients of linked users' real accounts (double puppeting).
+ */
+let doRequestPatched = false;
+function patchDoRequest(): void {
+  if (doRequestPatched) return;
+  doRequestPatched = true;
   type DoRequest = (
     this: MatrixClient,
     method: string,
     path: string,
     qs?: Record<string, unknown> | null,
+    body?: unknown,
     ...rest: unknown[]
   ) => Promise<unknown>;
   const proto = MatrixClient.prototype as unknown as { doRequest: DoRequest };
   const original = proto.doRequest;
-  proto.doRequest = function (method, path, qs, ...rest) {
-    const device = (this as unknown as { impersonatedDeviceId?: string | null }).impersonatedDeviceId;
+  proto.doRequest = async function (method, path, qs, body, ...rest) {
+    const { impersonatedDeviceId: device, impersonatedUserId } = this as unknown as {
+      impersonatedDeviceId?: string | null;
+      impersonatedUserId?: string | null;
+    };
     const query = device ? { ...(qs ?? {}), device_id: device } : qs;
-    return original.call(this, method, path, query, ...rest);
+    const send = method === "PUT" && sealing?.ownsClient(this) ? SEND_PATH.exec(path) : null;
+    if (
+      send &&
+      decodeURIComponent(send[2]!) !== "m.room.encrypted" &&
+      body !== null &&
+      typeof body === "object"
+    ) {
+      const userId = impersonatedUserId ?? sealing!.botUserId;
+      const sealed = await sealing!.encrypt(
+        userId,
+        decodeURIComponent(send[1]!),
+        decodeURIComponent(send[2]!),
+        body as Record<string, unknown>,
+      );
+      if (sealed) {
+        const sealedPath = `${path.slice(0, path.indexOf("/rooms/"))}/rooms/${send[1]!}/send/m.room.encrypted/${send[3]!}`;
+        return original.call(this, method, sealedPath, query, sealed, ...rest);
+      }
+    }
+    return original.call(this, method, path, query, body, ...rest);
   };
 }
 
@@ -162,7 +199,23 @@ export class BridgeCrypto {
     as.cryptoStorage = this.storage;
     as.options.cryptoStorage = this.storage;
     this.synced.setMaxListeners(0);
-    patchDeviceParam();
+    this.asToken = (
+      opts.appservice as unknown as { options: { registration: { as_token: string } } }
+    ).options.registration.as_token;
+    patchDoRequest();
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the running crypto, for the module-level request patch
+    sealing = this;
+  }
+
+  private readonly asToken: string;
+
+  get botUserId(): string {
+    return this.opts.botUserId;
+  }
+
+  /** True for a client acting with the appservice's token (the bot's or a puppet's). */
+  ownsClient(client: MatrixClient): boolean {
+    return client.accessToken === this.asToken;
   }
 
   /** Sets up the bot's device (keys uploaded). */
@@ -174,6 +227,7 @@ export class BridgeCrypto {
   /** Saves every crypto store. */
   async stop(): Promise<void> {
     this.stopped = true;
+    if (sealing === this) sealing = undefined;
     this.synced.emit("sync");
     await standIn
       .flushStores()
