@@ -106,7 +106,7 @@ function classifyMessage(content: Record<string, unknown>): M2sAction {
       // Without readable content (no url, or encrypted) there is nothing to replace it with.
       return action.kind === "media"
         ? { ...action, target }
-        : { kind: "ignore", why: `an edit of a ${newType}` };
+        : { kind: "ignore", why: `an edit of a ${media[1]} without readable content` };
     }
     if (typeof newType === "string" && (newType === "m.location" || IGNORED_MSGTYPES.has(newType)))
       return { kind: "ignore", why: `an edit of a ${newType} message` };
