@@ -9,10 +9,10 @@
  *   the legacy `/_matrix/media/v3/download` when the homeserver does not know that endpoint.
  * Requests carry the appservice token; nothing here logs it.
  */
-import { pipeline, Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { request } from "undici";
 import { Logger, errorText } from "../../util/logger.js";
-import { discardStream } from "../../util/streams.js";
+import { discardStream, limitBytes } from "../../util/streams.js";
 
 const log = new Logger("bridge.matrix.media");
 
@@ -172,7 +172,9 @@ export class MatrixMedia {
       throw new MatrixMediaError(MatrixMediaErrorCode.TooLarge, `download: larger than ${maxBytes} bytes`);
     }
     const ct = res.headers["content-type"];
-    const out: MatrixDownload = { body: capped(res.body, maxBytes) };
+    const tooLarge = (): Error =>
+      new MatrixMediaError(MatrixMediaErrorCode.TooLarge, `larger than ${maxBytes} bytes`);
+    const out: MatrixDownload = { body: limitBytes(res.body, maxBytes, tooLarge) };
     if (typeof ct === "string" && ct !== "") out.contentType = ct;
     if (Number.isFinite(declared) && declared >= 0) out.size = declared;
     return out;
@@ -211,19 +213,4 @@ function statusError(what: string, status: number, text: string): MatrixMediaErr
     `${what}: HTTP ${status}${errcode ? ` ${errcode}` : ""}`,
     retryable,
   );
-}
-
-/** The stream through a counter that fails with TooLarge past `limit` bytes. */
-export function capped(body: Readable, limit: number): Readable {
-  let total = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      total += chunk.length;
-      if (total > limit)
-        done(new MatrixMediaError(MatrixMediaErrorCode.TooLarge, `larger than ${limit} bytes`));
-      else done(null, chunk);
-    },
-  });
-  pipeline(body, counter, () => undefined);
-  return counter;
 }

@@ -7,10 +7,10 @@
  * a URIObject `uri` whose base is another host (or another path) is refused before any request
  * (`SKYPE_MEDIA_FOREIGN_HOST`), `view_location` is never followed, nor is any redirect.
  */
-import { pipeline, Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { request } from "undici";
 import { backoffDelay, sleep as defaultSleep, type BackoffOptions } from "../../util/backoff.js";
-import { discardStream } from "../../util/streams.js";
+import { discardStream, limitBytes } from "../../util/streams.js";
 import { ProtocolParseError, SkypeError, SkypeErrorCode } from "../errors.js";
 import {
   DEFAULT_TIMEOUT_MS,
@@ -279,7 +279,7 @@ export class AmsClient {
         discardStream(res.body);
         throw tooLarge("ams download", opts.maxBytes);
       }
-      const body = capStream(res.body, opts.maxBytes);
+      const body = limitBytes(res.body, opts.maxBytes, () => tooLarge("ams download", opts.maxBytes));
       const ct = res.headers["content-type"];
       const out: MediaDownload = { body };
       if (typeof ct === "string" && ct !== "") out.contentType = ct;
@@ -341,19 +341,4 @@ function parseStatus(body: Buffer): ViewStatus {
   if (typeof d.view_state === "string") out.viewState = d.view_state;
   if (typeof d.original_filename === "string") out.originalFilename = d.original_filename;
   return out;
-}
-
-/** The stream through a counter that fails with `SKYPE_MEDIA_TOO_LARGE` past `limit` bytes. */
-function capStream(body: Readable, limit: number): Readable {
-  let total = 0;
-  const counter = new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      total += chunk.length;
-      if (total > limit) done(tooLarge("ams download", limit));
-      else done(null, chunk);
-    },
-  });
-  // Errors of either side end both; the consumer sees the error on `counter`.
-  pipeline(body, counter, () => undefined);
-  return counter;
 }
