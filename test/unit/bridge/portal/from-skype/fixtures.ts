@@ -103,6 +103,7 @@ export function testBed(
       presence: opts.presence ?? true,
     },
     double_puppet: { secrets: {} },
+    encryption: { enabled: false, default: false, require: false },
   } as unknown as Config;
   const ctx: BridgeEnv = {
     config,
