@@ -127,7 +127,7 @@ class OlmMachine {
     const requests = await this.inner.outgoingRequests();
     // A keys upload carries one-time keys whose private halves must be on disk before the
     // server hands them out.
-    await this.flush();
+    if (requests.some((r) => r.type === RequestType.KeysUpload)) await this.flush();
     return requests.map((r) => (r.type === RequestType.ToDevice ? nativeToDevice(r) : r));
   }
 
@@ -160,7 +160,7 @@ class OlmMachine {
       }
     }
     // Room keys just received are what later messages decrypt with: keep them.
-    await this.flush();
+    if (processed.length > 0) await this.flush();
     return JSON.stringify([events, []]);
   }
 
@@ -182,7 +182,7 @@ class OlmMachine {
     }
     const requests = await this.inner.shareRoomKey(roomId, cloneUsers(users), settings);
     // The outbound session must be on disk before its key reaches anyone.
-    await this.flush();
+    if (requests.length > 0) await this.flush();
     return requests.map(nativeToDevice);
   }
 

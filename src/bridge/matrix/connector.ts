@@ -160,7 +160,7 @@ export class MatrixConnector {
    * the bot and the puppets are left out, as the library's `suppressEcho` would.
    */
   private handOver(fresh: MatrixEventJson[]): MatrixEventJson[] {
-    if (this.crypto) for (const e of fresh) this.crypto.observe(e);
+    if (this.crypto) for (const e of fresh) this.crypto.observe(e, (u) => this.isOwnUser(u));
     const events = fresh.filter((e) => typeof e.sender !== "string" || !this.isOwnUser(e.sender));
     if (events.length > 0)
       setImmediate(() => {

@@ -324,19 +324,46 @@ export class BridgeCrypto {
     if (toDevice.length > 0) this.synced.emit("sync");
   }
 
-  /** Notes what a room event says about the room's encryption. */
-  observe(event: MatrixEventJson): void {
-    if (event.type === "m.room.encryption" && event.state_key === "" && typeof event.room_id === "string")
-      this.encryptedRooms.set(event.room_id, true);
+  /**
+   * Notes what a room event says about the room's encryption. A puppet invited to (or joining) an
+   * encrypted room gets its device now, before the room's members send: a client shares a room
+   * key only with the devices it knows of (a DM the user starts by inviting a puppet has no bot to
+   * fall back on).
+   */
+  observe(event: MatrixEventJson, isOwnUser: (userId: string) => boolean): void {
+    const roomId = event.room_id;
+    if (typeof roomId !== "string") return;
+    if (event.type === "m.room.encryption" && event.state_key === "") this.encryptedRooms.set(roomId, true);
+    const userId = event.state_key;
+    if (event.type !== "m.room.member" || typeof userId !== "string" || userId === this.opts.botUserId)
+      return;
+    if (!isOwnUser(userId) || this.ready.has(userId)) return;
+    const content = (event.content ?? {}) as { membership?: unknown };
+    if (content.membership !== "invite" && content.membership !== "join") return;
+    const stripped = ((event.unsigned ?? {}) as { invite_room_state?: unknown }).invite_room_state;
+    if (
+      Array.isArray(stripped) &&
+      stripped.some((e) => (e as { type?: unknown }).type === "m.room.encryption")
+    )
+      this.encryptedRooms.set(roomId, true);
+    void (async () => {
+      if (await this.isEncrypted(roomId, userId)) await this.intentFor(userId);
+    })().catch((e: unknown) =>
+      log.warn("could not set up a puppet's device", { user: userId, room: roomId, error: errorText(e) }),
+    );
   }
 
-  /** True when the room has `m.room.encryption` state (asked once per room as the bot). */
-  async isEncrypted(roomId: string): Promise<boolean> {
+  /** True when the room has `m.room.encryption` state (asked as `asUser`, by default the bot, until it has). */
+  async isEncrypted(roomId: string, asUser?: string): Promise<boolean> {
     const known = this.encryptedRooms.get(roomId);
     if (known !== undefined) return known;
     let encrypted = false;
     try {
-      await this.opts.appservice.botClient.getRoomStateEvent(roomId, "m.room.encryption", "");
+      const client =
+        asUser === undefined || asUser === this.opts.botUserId
+          ? this.opts.appservice.botClient
+          : this.opts.appservice.getIntentForUserId(asUser).underlyingClient;
+      await client.getRoomStateEvent(roomId, "m.room.encryption", "");
       encrypted = true;
     } catch {
       encrypted = false;
@@ -371,6 +398,33 @@ export class BridgeCrypto {
   }
 
   /**
+   * Decrypts with the bot's device, else with a puppet's (rooms without the bot: a DM the user
+   * started by inviting a puppet). Throws the bot's error when none can.
+   */
+  private async decryptWithAny(
+    bot: BotSdkIntent,
+    event: MatrixEventJson,
+    roomId: string,
+  ): Promise<{ type: string; content: unknown }> {
+    const encrypted = new EncryptedRoomEvent(event);
+    try {
+      return await bot.underlyingClient.crypto.decryptRoomEvent(encrypted, roomId);
+    } catch (botError) {
+      for (const [userId, ready] of this.ready) {
+        if (userId === this.opts.botUserId) continue;
+        const intent = await ready.catch(() => undefined);
+        if (!intent) continue;
+        try {
+          return await intent.underlyingClient.crypto.decryptRoomEvent(encrypted, roomId);
+        } catch {
+          // not this device's key either
+        }
+      }
+      throw botError;
+    }
+  }
+
+  /**
    * Decrypts an `m.room.encrypted` room event with the bot's device: the clear event with the
    * encrypted one's ids. Waits for a missing room key up to `waitMs`. Throws when it cannot.
    */
@@ -381,10 +435,7 @@ export class BridgeCrypto {
     const deadline = Date.now() + waitMs;
     for (;;) {
       try {
-        const clear = await bot.underlyingClient.crypto.decryptRoomEvent(
-          new EncryptedRoomEvent(event),
-          roomId,
-        );
+        const clear = await this.decryptWithAny(bot, event, roomId);
         return { ...event, type: clear.type, content: clear.content as Record<string, unknown> };
       } catch (e) {
         const left = deadline - Date.now();
