@@ -30,10 +30,37 @@ test("a config file with three mistakes reports all three with their paths and e
   assert.match(r.stderr, /^logging\.level: /m);
 });
 
-test("encryption switched on stops the start with a clear message", () => {
-  const r = cli(["-c", "test/fixtures/config/encryption-enabled.yaml", "-f", "/nonexistent/reg.yaml"]);
+test("encryption.require without encryption.enabled stops the start with a clear message", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "skype-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = yaml.load(readFileSync("test/fixtures/config/encryption-enabled.yaml", "utf8")) as Record<
+    string,
+    unknown
+  >;
+  const file = join(dir, "config.yaml");
+  writeFileSync(file, yaml.dump({ ...config, encryption: { enabled: false, require: true } }));
+  const r = cli(["-c", file, "-f", "/nonexistent/reg.yaml"]);
   assert.equal(r.status, 1);
-  assert.match(r.stderr, /^encryption\.enabled: .*unavailable/im);
+  assert.match(r.stderr, /^encryption\.require: needs encryption\.enabled: true/im);
+});
+
+test("-r with encryption on writes the MSC3202 and MSC2409 flags", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "skype-cli-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "registration.yaml");
+  const r = cli([
+    "-r",
+    "-c",
+    "test/fixtures/config/encryption-enabled.yaml",
+    "-f",
+    file,
+    "-u",
+    "http://127.0.0.1:1",
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const reg = yaml.load(readFileSync(file, "utf8")) as Record<string, unknown>;
+  assert.equal(reg["org.matrix.msc3202"], true);
+  assert.equal(reg["de.sorunome.msc2409.push_ephemeral"], true);
 });
 
 test("validate-config accepts the sample config", () => {
