@@ -82,6 +82,11 @@ export function splitPayload(payload: Buffer): { headers: MsnpHeaders; body: Buf
   return { headers: new MsnpHeaders(), body: payload };
 }
 
+function isPrintableAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i]! < 0x20 || bytes[i]! > 0x7e) return false;
+  return true;
+}
+
 function printable(line: string): string {
   return JSON.stringify(line.length > 60 ? line.slice(0, 60) + "…" : line);
 }
@@ -141,33 +146,34 @@ export class FrameParser {
    */
   push(chunk: Buffer): Frame[] {
     if (this.failure) throw this.failure;
-    if (this.head && this.buf.length + this.pendingBytes + chunk.length < this.head.length) {
+    const held = this.buf.length + this.pendingBytes;
+    if (this.head && held + chunk.length < this.head.length) {
       this.pending.push(chunk);
       this.pendingBytes += chunk.length;
       return [];
     }
-    this.buf =
-      this.buf.length || this.pending.length ? Buffer.concat([this.buf, ...this.pending, chunk]) : chunk;
-    this.pending = [];
-    this.pendingBytes = 0;
     const out: Frame[] = [];
     try {
+      if (this.head && held > 0) {
+        // The chunk completes a frame begun earlier: its bytes are joined once, into a buffer of
+        // the frame's own size (not the whole chunk joined, then the frame copied out of that).
+        const need = this.head.length - held;
+        const payload = Buffer.concat([this.buf, ...this.pending, chunk.subarray(0, need)], this.head.length);
+        this.buf = chunk.subarray(need);
+        out.push(this.frameOf(payload));
+      } else {
+        this.buf = held > 0 ? Buffer.concat([this.buf, ...this.pending, chunk]) : chunk;
+      }
+      this.pending = [];
+      this.pendingBytes = 0;
       for (;;) {
         if (!this.head && !this.readHead()) break;
         const head = this.head!;
         if (this.buf.length < head.length) break;
+        // A copy: a kept frame must not pin the whole read it came in.
         const payload = Buffer.from(this.buf.subarray(0, head.length));
         this.buf = this.buf.subarray(head.length);
-        this.head = undefined;
-        const { headers, body } = splitPayload(payload);
-        out.push({
-          command: head.command,
-          trid: head.trid,
-          type: head.type,
-          headers,
-          body,
-          length: head.length,
-        });
+        out.push(this.frameOf(payload));
       }
     } catch (e) {
       this.failure =
@@ -175,9 +181,19 @@ export class FrameParser {
           ? e
           : new ProtocolParseError(SkypeErrorCode.MsnpFraming, "undecodable MSNP frame", { cause: e });
       this.buf = Buffer.alloc(0);
+      this.pending = [];
+      this.pendingBytes = 0;
       throw this.failure;
     }
     return out;
+  }
+
+  /** The frame of the current head with `payload`; the next frame starts with a new head. */
+  private frameOf(payload: Buffer): Frame {
+    const head = this.head!;
+    this.head = undefined;
+    const { headers, body } = splitPayload(payload);
+    return { command: head.command, trid: head.trid, type: head.type, headers, body, length: head.length };
   }
 
   private readHead(): boolean {
@@ -197,7 +213,7 @@ export class FrameParser {
         continue;
       }
       const raw = this.buf.subarray(0, nl);
-      if (raw.some((b) => b < 0x20 || b > 0x7e)) {
+      if (!isPrintableAscii(raw)) {
         this.fail(`non-ASCII MSNP command line ${printable(raw.toString("latin1"))}`);
       }
       const head = parseCommandLine(raw.toString("latin1"));
