@@ -181,6 +181,8 @@ export class BridgeCrypto {
   /** Fires after each batch of to-device events was processed (a key may have arrived). */
   private readonly synced = new EventEmitter();
   private stopped = false;
+  /** Megolm sessions ("room|session id") whose key did not arrive within the wait. */
+  private readonly keylessSessions = new Set<string>();
 
   constructor(private readonly opts: BridgeCryptoOptions) {
     this.baseDir = join(dirname(resolve(opts.config.database.path)), "crypto");
@@ -432,14 +434,22 @@ export class BridgeCrypto {
     const roomId = String(event.room_id);
     this.encryptedRooms.set(roomId, true);
     const bot = await this.intentFor(this.opts.botUserId);
-    const deadline = Date.now() + waitMs;
+    const content = (event.content ?? {}) as { session_id?: unknown };
+    const session = `${roomId}|${String(content.session_id)}`;
+    // A session whose key did not come in time once is not waited for again (each wait holds the
+    // room's lane); a key arriving later still lets its next messages decrypt.
+    const deadline = Date.now() + (this.keylessSessions.has(session) ? 0 : waitMs);
     for (;;) {
       try {
         const clear = await this.decryptWithAny(bot, event, roomId);
+        this.keylessSessions.delete(session);
         return { ...event, type: clear.type, content: clear.content as Record<string, unknown> };
       } catch (e) {
         const left = deadline - Date.now();
-        if (left <= 0 || this.stopped) throw e;
+        if (left <= 0 || this.stopped) {
+          this.keylessSessions.add(session);
+          throw e;
+        }
         log.debug("a room key is missing; waiting for to-device events", {
           event: event.event_id,
           error: errorText(e),
