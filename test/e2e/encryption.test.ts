@@ -10,9 +10,12 @@
  * sent after it logged in. Prints the cost (memory of the bridge process, latency per message).
  */
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import yaml from "js-yaml";
 import { after, before, describe, test } from "node:test";
+import { ControlClient } from "./harness/control.js";
 import { E2EEnv } from "./harness/env.js";
 import type { HumanClient, RoomEvent } from "./harness/human.js";
 import { waitFor } from "./harness/util.js";
@@ -285,6 +288,45 @@ describe("end-to-bridge encryption", () => {
           .some((m) => m.from === ALICE_SKYPE && m.content === "alice in the encrypted group"),
       { timeoutMs: 60_000, what: "alice's encrypted message in the Skype thread" },
     );
+  });
+
+  test("a file from Skype is uploaded encrypted: the homeserver holds ciphertext, the human decrypts it byte for byte", async () => {
+    const control = new ControlClient(env.skype.controlUrl);
+    const bytes = randomBytes(200_000);
+    await control.mediaSend({
+      from: BOB,
+      to: ALICE_SKYPE,
+      kind: "file",
+      name: "secret-plans.bin",
+      content: bytes,
+      mime: "application/octet-stream",
+    });
+    const ev = await human.waitForEvent(
+      (e) => e.room_id === dm && e.sender === bob && e.content.msgtype === "m.file",
+      "the file, decrypted",
+      60_000,
+    );
+    assert.ok(human.arrivedEncrypted.has(ev.event_id), "the event itself is encrypted");
+    assert.equal(ev.content.body, "secret-plans.bin");
+    assert.equal(ev.content.url, undefined, "no clear url");
+    const file = ev.content.file as { url: string; v: string };
+    assert.equal(file.v, "v2");
+    const m = /^mxc:\/\/([^/]+)\/(.+)$/.exec(file.url);
+    assert.ok(m, file.url);
+    const res = await fetch(`${env.synapse.url}/_matrix/client/v1/media/download/${m[1]}/${m[2]}`, {
+      headers: { authorization: `Bearer ${human.accessToken}` },
+    });
+    assert.equal(res.status, 200);
+    const stored = Buffer.from(await res.arrayBuffer());
+    assert.equal(stored.length, bytes.length);
+    assert.notDeepEqual(stored.subarray(0, 64), bytes.subarray(0, 64), "the homeserver has ciphertext");
+    // Decrypted with the Rust crypto (the client side's implementation).
+    const sdk = createRequire(__filename)("@matrix-org/matrix-sdk-crypto-nodejs") as {
+      Attachment: { decrypt(a: unknown): Uint8Array };
+      EncryptedAttachment: new (data: Uint8Array, info: string) => unknown;
+    };
+    const plain = sdk.Attachment.decrypt(new sdk.EncryptedAttachment(stored, JSON.stringify(file)));
+    assert.ok(Buffer.from(plain).equals(bytes), "byte for byte");
   });
 
   test("everything in the DM was encrypted on the wire", async () => {

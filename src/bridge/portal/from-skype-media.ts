@@ -16,6 +16,7 @@ import type { MediaContent, MediaKind, UriObject } from "../../skype/media/uri-o
 import { backoffDelay, sleep } from "../../util/backoff.js";
 import { errorText, Logger } from "../../util/logger.js";
 import { HeadTap, sniffImage, type ImageInfo } from "../convert/image-info.js";
+import { AttachmentEncryptor, type EncryptedFileInfo } from "../matrix/attachment-crypto.js";
 import { MatrixMediaError, MatrixMediaErrorCode } from "../matrix/media.js";
 import { record } from "./from-skype.js";
 import type { Portal } from "./portal.js";
@@ -156,6 +157,22 @@ interface Uploaded {
   size: number;
   mimetype: string;
   image?: ImageInfo;
+  /** Uploaded encrypted (an encrypted room): the event's `file` object, less `url`. */
+  file?: EncryptedFileInfo;
+}
+
+/**
+ * Whether media for `roomId` are uploaded encrypted: with end-to-bridge encryption on, in a room
+ * with `m.room.encryption` (asked as `asUser`, who is in it). When that cannot be told, encrypted:
+ * clients read encrypted attachments in any room, while a clear one in an encrypted room leaks.
+ */
+async function encryptsMedia(p: Portal, roomId: string, asUser: string): Promise<boolean> {
+  if (!p.bridge.config.encryption.enabled) return false;
+  try {
+    return (await p.bridge.matrix.getState(asUser, roomId, "m.room.encryption", "")) !== undefined;
+  } catch {
+    return true;
+  }
 }
 
 /** Downloads one view and pipes it into the media repository as `uploader`. */
@@ -164,7 +181,7 @@ async function transfer(
   session: Session,
   obj: UriObject,
   uploader: string,
-  opts: { limit: number; thumbnail?: boolean },
+  opts: { limit: number; thumbnail?: boolean; encrypted?: boolean },
 ): Promise<Uploaded> {
   const dl = await session.downloadMedia!(obj, { maxBytes: opts.limit, thumbnail: opts.thumbnail });
   const { head, rest } = await peek(dl.body, 32);
@@ -175,21 +192,28 @@ async function transfer(
     sniffed?.mimetype ?? (generic ? mimeFromName(obj.name, "application/octet-stream") : served);
   const tap = new HeadTap();
   let streamError: unknown;
-  pipeline(rest, tap, (e) => {
+  const onEnd = (e: NodeJS.ErrnoException | null): void => {
     if (e) streamError = e;
-  });
+  };
+  // Encrypted: the homeserver gets neither the bytes nor the name or type (they are in the event).
+  const encryptor = opts.encrypted ? new AttachmentEncryptor() : undefined;
+  if (encryptor) pipeline(rest, tap, encryptor, onEnd);
+  else pipeline(rest, tap, onEnd);
   let mxc: string;
   try {
-    mxc = await p.bridge.media.upload(uploader, tap, {
-      contentType: mimetype,
-      filename: obj.name,
-      size: dl.size,
-    });
+    mxc = await p.bridge.media.upload(
+      uploader,
+      encryptor ?? tap,
+      encryptor
+        ? { contentType: "application/octet-stream", size: dl.size }
+        : { contentType: mimetype, filename: obj.name, size: dl.size },
+    );
   } catch (e) {
     // A download that failed mid-way (too large, cut) shows up as a failed upload: report the cause.
     throw streamError ?? causeOf(e);
   }
   const out: Uploaded = { mxc, size: dl.size ?? tap.bytes, mimetype };
+  if (encryptor) out.file = encryptor.info();
   if (sniffed) out.image = sniffImage(tap.head) ?? sniffed;
   return out;
 }
@@ -201,6 +225,7 @@ async function thumbnail(
   obj: UriObject,
   uploader: string,
   fullSize: number,
+  encrypted: boolean,
 ): Promise<Record<string, unknown> | undefined> {
   if (obj.kind !== "image" || obj.thumbnailView === undefined || !session.mediaStatus) return undefined;
   try {
@@ -208,11 +233,17 @@ async function thumbnail(
     const len = st.contentLength;
     if (st.viewState !== "ready" || len === undefined || len === 0 || len === fullSize) return undefined;
     if (len > MAX_THUMBNAIL_BYTES) return undefined;
-    const t = await transfer(p, session, obj, uploader, { limit: MAX_THUMBNAIL_BYTES, thumbnail: true });
+    const t = await transfer(p, session, obj, uploader, {
+      limit: MAX_THUMBNAIL_BYTES,
+      thumbnail: true,
+      encrypted,
+    });
     if (!t.image) return undefined;
     const info: Record<string, unknown> = { mimetype: t.mimetype, size: t.size };
     if (t.image.w !== undefined) Object.assign(info, { w: t.image.w, h: t.image.h });
-    return { thumbnail_url: t.mxc, thumbnail_info: info };
+    return t.file
+      ? { thumbnail_file: { ...t.file, url: t.mxc }, thumbnail_info: info }
+      : { thumbnail_url: t.mxc, thumbnail_info: info };
   } catch (e) {
     log.debug("no thumbnail", { error: errorText(e) });
     return undefined;
@@ -228,6 +259,7 @@ export async function mediaToMatrix(
   p: Portal,
   media: MediaContent,
   uploader: string,
+  roomId?: string,
 ): Promise<Record<string, unknown>> {
   if (!media.ok) {
     log.warn("an unreadable URIObject", { user: p.receiver, code: media.code });
@@ -241,7 +273,8 @@ export async function mediaToMatrix(
     if (!session?.downloadMedia) throw new SkypeError(SkypeErrorCode.NotConnected, "no session", true);
     if (obj.size !== undefined && obj.size > limit)
       throw new MatrixMediaError(MatrixMediaErrorCode.TooLarge, "over the homeserver's limit");
-    const up = await withNetworkRetries(() => transfer(p, session, obj, uploader, { limit }));
+    const encrypted = roomId !== undefined && (await encryptsMedia(p, roomId, uploader));
+    const up = await withNetworkRetries(() => transfer(p, session, obj, uploader, { limit, encrypted }));
     return await describe(p, session, obj, uploader, up);
   } catch (e) {
     log.warn("a Skype image or file was not bridged", {
@@ -278,8 +311,10 @@ async function describe(
   const info: Record<string, unknown> = { mimetype: up.mimetype, size: up.size };
   if (kind === "image" && up.image?.w !== undefined) Object.assign(info, { w: up.image.w, h: up.image.h });
   else if (obj.width !== undefined && kind !== "file") Object.assign(info, { w: obj.width, h: obj.height });
-  if (kind === "image") Object.assign(info, await thumbnail(p, session, obj, uploader, up.size));
-  return { msgtype: MSGTYPES[kind], body: name, filename: name, url: up.mxc, info, "m.mentions": {} };
+  if (kind === "image")
+    Object.assign(info, await thumbnail(p, session, obj, uploader, up.size, up.file !== undefined));
+  const where = up.file ? { file: { ...up.file, url: up.mxc } } : { url: up.mxc };
+  return { msgtype: MSGTYPES[kind], body: name, filename: name, ...where, info, "m.mentions": {} };
 }
 
 /**
@@ -291,7 +326,7 @@ export async function handleMedia(p: Portal, e: MessageEvent, media: MediaConten
   if (p.alreadyBridged(e)) return p.advanceCursor(e);
   const roomId = await p.ensureRoom(e);
   const speaker = await p.speaker(e, roomId);
-  const content = await mediaToMatrix(p, media, speaker.mxid);
+  const content = await mediaToMatrix(p, media, speaker.mxid, roomId);
   const ts = arrivalMs(e.arrivalTime, p.bridge.now());
   const eventId = await p.sendAs(
     speaker.mxid,
@@ -326,7 +361,7 @@ export async function handleMediaEdit(
   const sender = toMatrix
     ? (await p.puppetOf(original.sender)).mxid
     : (await p.speaker({ ...e, fromMe: true }, roomId)).mxid;
-  const next = await mediaToMatrix(p, media, sender);
+  const next = await mediaToMatrix(p, media, sender, roomId);
   const content: Record<string, unknown> = toMatrix
     ? {
         ...next,
