@@ -329,6 +329,30 @@ describe("end-to-bridge encryption", () => {
     assert.ok(Buffer.from(plain).equals(bytes), "byte for byte");
   });
 
+  test("an encrypted file from Matrix is decrypted by the bridge and reaches Skype byte for byte", async () => {
+    const control = new ControlClient(env.skype.controlUrl);
+    const bytes = randomBytes(300_000);
+    // The human's client encrypts the attachment (bot-sdk's CryptoClient, the Rust crypto).
+    const sealed = await human.crypto.encryptMedia(bytes);
+    const mxc = await human.uploadContent(sealed.buffer, "application/octet-stream");
+    const count = chatTo(env, BOB).length;
+    await human.sendMessage(dm, {
+      msgtype: "m.file",
+      body: "from-alice.bin",
+      file: { ...sealed.file, url: mxc },
+      info: { size: bytes.length, mimetype: "application/octet-stream" },
+    });
+    const sent = await waitFor(() => chatTo(env, BOB)[count], {
+      timeoutMs: 60_000,
+      what: "the file on Skype",
+    });
+    const id = /\/v1\/objects\/([^"/]+)"/.exec(sent.body)?.[1];
+    assert.ok(id, `an object id in ${sent.body}`);
+    const obj = await control.mediaGetObject(decodeURIComponent(id));
+    assert.ok(obj?.contentBase64, "the object has content");
+    assert.ok(Buffer.from(obj.contentBase64, "base64").equals(bytes), "byte for byte");
+  });
+
   test("everything in the DM was encrypted on the wire", async () => {
     const types = await storedTypes(human, dm);
     assert.ok(types.length >= 10, `events: ${types.join(", ")}`);

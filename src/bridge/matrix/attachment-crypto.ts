@@ -6,7 +6,7 @@
  * (`Attachment.encrypt`), but takes and returns whole buffers inside the WebAssembly heap, which
  * never shrinks: a 100 MB file would keep the process 200 MB larger for good. This streams.
  */
-import { createCipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 
 /** The `file` object of an encrypted media event, without `url` (added once uploaded). */
@@ -61,5 +61,72 @@ export class AttachmentEncryptor extends Transform {
       iv: unpadded(this.iv),
       hashes: { sha256: unpadded(this.digest) },
     };
+  }
+}
+
+/**
+ * The `file` object of an event's content, checked (v2, A256CTR, a 256-bit key, a 128-bit IV, a
+ * SHA-256), with its `url`; undefined when it is not one the bridge can decrypt.
+ */
+export function parseEncryptedFile(raw: unknown): { url: string; info: EncryptedFileInfo } | undefined {
+  if (raw === null || typeof raw !== "object") return undefined;
+  const f = raw as Record<string, unknown>;
+  const key = (f.key ?? {}) as Record<string, unknown>;
+  const hashes = (f.hashes ?? {}) as Record<string, unknown>;
+  const url = f.url;
+  if (typeof url !== "string" || !url.startsWith("mxc://") || f.v !== "v2") return undefined;
+  if (key.alg !== "A256CTR" || typeof key.k !== "string" || Buffer.from(key.k, "base64url").length !== 32)
+    return undefined;
+  if (typeof f.iv !== "string" || Buffer.from(f.iv, "base64").length !== 16) return undefined;
+  if (typeof hashes.sha256 !== "string" || Buffer.from(hashes.sha256, "base64").length !== 32)
+    return undefined;
+  return {
+    url,
+    info: {
+      v: "v2",
+      key: { kty: "oct", key_ops: ["encrypt", "decrypt"], alg: "A256CTR", k: key.k, ext: true },
+      iv: f.iv,
+      hashes: { sha256: hashes.sha256 },
+    },
+  };
+}
+
+/** An encrypted attachment failed its hash check (altered or not the file the event names). */
+export class AttachmentHashError extends Error {
+  readonly code = "ATTACHMENT_HASH_MISMATCH";
+  constructor() {
+    super("the encrypted file does not match its hash");
+  }
+}
+
+/**
+ * A transform that decrypts an encrypted attachment as it streams; it fails at the end (after the
+ * last bytes went through) when the ciphertext's SHA-256 is not the one in the event, so whoever
+ * reads it must not use what it got then.
+ */
+export class AttachmentDecryptor extends Transform {
+  private readonly decipher;
+  private readonly hash = createHash("sha256");
+
+  constructor(private readonly file: EncryptedFileInfo) {
+    super();
+    this.decipher = createDecipheriv(
+      "aes-256-ctr",
+      Buffer.from(file.key.k, "base64url"),
+      Buffer.from(file.iv, "base64"),
+    );
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.hash.update(chunk);
+    done(null, this.decipher.update(chunk));
+  }
+
+  override _flush(done: TransformCallback): void {
+    const rest = this.decipher.final();
+    if (rest.length > 0) this.push(rest);
+    const expected = Buffer.from(this.file.hashes.sha256, "base64");
+    const got = this.hash.digest();
+    done(got.equals(expected) ? null : new AttachmentHashError());
   }
 }

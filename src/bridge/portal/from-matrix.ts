@@ -246,7 +246,7 @@ function mriOfPuppet(p: Portal, mxid: string): string | undefined {
 /** The stored form of an image or a file to send (outbox-media.ts does the rest). */
 function mediaFields(
   m: MatrixMediaRef,
-): Pick<MediaPayload, "media" | "url" | "name" | "subject" | "mimetype" | "size"> {
+): Pick<MediaPayload, "media" | "url" | "name" | "subject" | "mimetype" | "size" | "file"> {
   return {
     media: m.kind,
     url: m.url,
@@ -254,6 +254,7 @@ function mediaFields(
     subject: m.subject,
     ...(m.mimetype !== undefined ? { mimetype: m.mimetype } : {}),
     ...(m.size !== undefined ? { size: m.size } : {}),
+    ...(m.file !== undefined ? { file: m.file } : {}),
   };
 }
 

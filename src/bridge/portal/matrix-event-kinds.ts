@@ -5,6 +5,7 @@
  */
 import type { SentMediaKind } from "../../skype/media/uri-object.js";
 import type { MatrixMessageContent } from "../convert/index.js";
+import { parseEncryptedFile, type EncryptedFileInfo } from "../matrix/attachment-crypto.js";
 
 /** A room event as Synapse pushes it (only the fields this module reads are typed). */
 export interface MatrixRoomEvent {
@@ -45,6 +46,8 @@ export interface MatrixMediaRef {
   size?: number;
   /** What the user would call it in a notice ("image", "sticker", "video", …). */
   subject: string;
+  /** An encrypted file (`file` content, end-to-bridge encryption): how to decrypt what `url` holds. */
+  file?: EncryptedFileInfo;
 }
 
 /** Media msgtypes: msgtype → what Skype gets and what a notice calls it. Skype's 2014 shapes are pictures and files. */
@@ -124,10 +127,12 @@ function classifyMessage(content: Record<string, unknown>): M2sAction {
 }
 
 /**
- * An image or a file to send. Encrypted media (`file` instead of `url`) cannot be read by the bridge.
+ * An image or a file to send. Encrypted media (`file` instead of `url`) are read when their `file`
+ * is complete (the bridge only sees them in rooms it can decrypt).
  */
 function mediaAction(content: Record<string, unknown>, kind: SentMediaKind, subject: string): M2sAction {
-  const url = content["url"];
+  const encrypted = parseEncryptedFile(content["file"]);
+  const url = encrypted?.url ?? content["url"];
   if (typeof url !== "string" || !url.startsWith("mxc://")) {
     const why = isObject(content["file"]) ? "the bridge cannot read encrypted files." : "it has no content.";
     return { kind: "unsupported", subject, reason: why };
@@ -137,6 +142,7 @@ function mediaAction(content: Record<string, unknown>, kind: SentMediaKind, subj
   const name = text(content["filename"]) ?? text(content["body"]) ?? (kind === "image" ? "image" : "file");
   const info = isObject(content["info"]) ? content["info"] : {};
   const media: MatrixMediaRef = { kind, url, name: name.slice(0, 255), subject };
+  if (encrypted) media.file = encrypted.info;
   const mimetype = text(info["mimetype"]);
   if (mimetype !== undefined) media.mimetype = mimetype;
   const size = info["size"];

@@ -15,6 +15,7 @@ import { MatrixMediaError, MatrixMediaErrorCode } from "../matrix/media.js";
 import { humanSize } from "./from-skype-media.js";
 import { failureReason } from "./not-bridged.js";
 import type { MediaPayload } from "./outbox-payload.js";
+import { AttachmentDecryptor } from "../matrix/attachment-crypto.js";
 
 /** The largest file sent to Skype: the object service's default limit (PROFILE §7.2 [A]). */
 export const MAX_TO_SKYPE_BYTES = 100 * 1024 * 1024;
@@ -35,16 +36,23 @@ export async function uploadForSkype(
   // A download cut or over the cap fails the upload that reads it: report the download's error.
   let streamError: unknown;
   dl.body.once("error", (e) => (streamError = e));
+  // An encrypted file is decrypted as it streams; a hash mismatch at its end fails the upload.
+  const body = p.file ? dl.body.pipe(new AttachmentDecryptor(p.file)) : dl.body;
+  if (body !== dl.body) {
+    dl.body.once("error", (e) => body.destroy(e));
+    body.once("error", (e) => (streamError ??= e));
+  }
   try {
     return await session.uploadMedia(conversation, {
       kind: p.media,
       name: p.name,
-      body: dl.body,
+      body,
       size: dl.size,
-      contentType: p.mimetype ?? dl.contentType,
+      contentType: p.mimetype ?? (p.file ? "application/octet-stream" : dl.contentType),
     });
   } catch (e) {
     discardStream(dl.body);
+    if (body !== dl.body) discardStream(body);
     throw streamError ?? e;
   }
 }

@@ -4,6 +4,7 @@
  * is versioned and checked field by field: a row that does not parse is failed, never guessed at.
  */
 import type { OutgoingMessage, Session } from "../../sessions/types.js";
+import { parseEncryptedFile, type EncryptedFileInfo } from "../matrix/attachment-crypto.js";
 
 /** Fields every payload has. */
 interface PayloadBase {
@@ -53,6 +54,8 @@ export interface MediaPayload extends PayloadBase {
   readonly size?: number;
   /** What a failure notice calls it ("image", "sticker", "file", …). */
   readonly subject: string;
+  /** `url` holds an encrypted file (end-to-bridge encryption): its key, IV and hash. */
+  readonly file?: EncryptedFileInfo;
   /** For an edit: the Client-Message-ID of the message it replaces, and that message's Matrix event. */
   readonly target?: string;
   readonly originalEventId?: string;
@@ -84,6 +87,8 @@ export function parsePayload(raw: unknown): OutboxPayload | undefined {
       if (!str(p["url"]) || !str(p["name"]) || !str(p["subject"])) return undefined;
       if (p["mimetype"] !== undefined && !str(p["mimetype"])) return undefined;
       if (p["size"] !== undefined && typeof p["size"] !== "number") return undefined;
+      if (p["file"] !== undefined && !parseEncryptedFile({ ...(p["file"] as object), url: p["url"] }))
+        return undefined;
       if ((p["target"] === undefined) !== (p["originalEventId"] === undefined)) return undefined;
       if (p["target"] !== undefined && (!str(p["target"]) || !str(p["originalEventId"]))) return undefined;
       return p as unknown as MediaPayload;
