@@ -171,13 +171,16 @@ export class Bridge {
       presence.sessionState(session.mxid, state);
       presenceWritten();
     });
-    session.on("contacts", (contacts) => {
+    session.on("contacts", (contacts, info) => {
       void portals.queue.push(`contacts\n${session.mxid}`, async () => {
         this.users.get(session.mxid).linkOwnIdentities();
         await puppets.syncContacts(contacts);
       });
-      // Avatars are re-read with the contacts (ETags make unchanged ones cheap), in a lane of their own.
-      void portals.queue.push(`avatars\n${session.mxid}`, () => this.avatars.syncAll(session, contacts));
+      // Avatars are re-read with the contacts (ETags make unchanged ones cheap; a routine re-read skips
+      // recently asked ones: ghosts/avatars.ts), in a lane of their own.
+      void portals.queue.push(`avatars\n${session.mxid}`, () =>
+        this.avatars.syncAll(session, contacts, info),
+      );
     });
     session.on("caughtUp", ({ messages }) => {
       log.info("caught up with Skype", { user: session.mxid, messages });

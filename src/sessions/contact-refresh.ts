@@ -12,6 +12,7 @@ import type { AddressBookClient } from "../skype/soap/address-book.js";
 import { errorText, type Logger } from "../util/logger.js";
 import type { ContactRequest } from "./types.js";
 import { backoffDelay } from "../util/backoff.js";
+import type { ContactsReadInfo } from "./types.js";
 
 /** The parts of ContactSync the refresher uses. */
 export type ContactSource = Pick<ContactSync, "syncAll" | "contacts">;
@@ -20,8 +21,8 @@ export type RequestSource = Pick<AddressBookClient, "findPendingRequests">;
 
 /** Where results go. Every hook is called synchronously and must not throw (a throw is logged). */
 export interface ContactRefreshHooks {
-  /** The merged contact list after a successful ActiveSync run. */
-  contacts(list: Contact[]): void;
+  /** The merged contact list after a successful ActiveSync run, and why it was read. */
+  contacts(list: Contact[], info: ContactsReadInfo): void;
   /** The full list of incoming requests after a successful ABCH read. */
   requests(list: ContactRequest[]): void;
   /** Sync bookkeeping changed: persist it. */
@@ -29,6 +30,12 @@ export interface ContactRefreshHooks {
   /** The sign-in was refused (`SKYPE_BAD_CREDENTIALS`): no retry will follow. */
   badCredentials(error: SkypeError): void;
 }
+
+/**
+ * Reasons that only re-read what may not have changed (see {@link ContactsReadInfo.routine}). A
+ * retry is routine by itself; a failed run that was asked for by a change leaves the change asked.
+ */
+const ROUTINE_REASONS: ReadonlySet<string> = new Set(["connected", "interval", "retry"]);
 
 export interface ContactRefreshOptions {
   /** Re-read everything this often (ms); off when absent. */
@@ -59,6 +66,8 @@ export class ContactRefresher {
   private intervalTimer?: NodeJS.Timeout;
   private readonly abort = new AbortController();
   private last: Contact[];
+  /** A caller since the last run started asked because something changed (not routine). */
+  private changeAsked = false;
 
   constructor(
     private readonly contactsFrom: ContactSource,
@@ -104,6 +113,7 @@ export class ContactRefresher {
    *   `SKYPE_BAD_CREDENTIALS`); once stopped, that refusal or `SKYPE_NOT_CONNECTED`.
    */
   refresh(reason: string): Promise<void> {
+    if (!ROUTINE_REASONS.has(reason)) this.changeAsked = true;
     if (this.stopped) {
       return Promise.reject(
         this.refused ?? new SkypeError(SkypeErrorCode.NotConnected, "the session is stopped", false),
@@ -127,15 +137,19 @@ export class ContactRefresher {
     this.retryTimer = undefined;
     const signal = this.abort.signal;
     this.log.debug("refreshing contacts and requests", { reason });
+    // Reasons of callers that joined a queued run are merged: any change makes the run a change.
+    const routine = !this.changeAsked;
+    this.changeAsked = false;
     let failure: SkypeError | undefined;
     try {
       const list = await this.contactsFrom.syncAll(signal);
       this.call("persist", () => this.hooks.persist());
       if (!this.stopped) {
         this.last = list;
-        this.call("contacts", () => this.hooks.contacts(list));
+        this.call("contacts", () => this.hooks.contacts(list, { routine }));
       }
     } catch (e) {
+      if (!routine) this.changeAsked = true;
       failure = this.noteFailure("contacts", e);
     }
     if (!this.stopped && failure?.code !== SkypeErrorCode.BadCredentials) {

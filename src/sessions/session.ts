@@ -38,7 +38,7 @@ import {
   type PersistedSyncState,
   type SessionAccount,
 } from "./setup.js";
-import type { OutgoingMessage, Session, SessionState, ThreadInfo } from "./types.js";
+import type { ContactsReadInfo, OutgoingMessage, Session, SessionState, ThreadInfo } from "./types.js";
 import { RotatedTokenStore, type TokenStoreOptions } from "./token-store.js";
 import { stateDetail, UserRecord } from "./user-record.js";
 
@@ -149,7 +149,7 @@ export class SkypeSession extends SessionEmitter implements Session {
       this.contactSync,
       this.book,
       {
-        contacts: (list) => this.onContacts(list),
+        contacts: (list, info) => this.onContacts(list, info),
         requests: (list) => this.fire("contactRequests", list),
         persist: () => this.persistSyncState(),
         badCredentials: (e) => this.enterBadCredentials(e),
@@ -322,8 +322,8 @@ export class SkypeSession extends SessionEmitter implements Session {
     return [...new Set(this.refresher.contacts().flatMap((c) => c.identities))].sort();
   }
 
-  private onContacts(list: Contact[]): void {
-    this.fire("contacts", list);
+  private onContacts(list: Contact[], info: ContactsReadInfo): void {
+    this.fire("contacts", list, info);
     this.publishContacts(false);
   }
 

@@ -60,6 +60,15 @@ export interface ContactRequest {
 }
 
 /** What a session tells the bridge. Listeners must not throw; they may return promises (ignored). */
+/** Why a contact list was read. */
+export interface ContactsReadInfo {
+  /**
+   * True when nothing was said to have changed (a connect, the periodic re-read); false when an
+   * address-book change, a request answered, a block or a user's `sync` asked for the run.
+   */
+  readonly routine: boolean;
+}
+
 export interface SessionEvents {
   /**
    * Emitted once per change of state (never twice in a row with the same kind). A reconnect is
@@ -79,8 +88,11 @@ export interface SessionEvents {
    * another Skype endpoint (`fromMe`). Live, or listed at login (`source: "recent"`).
    */
   horizon: [HorizonEvent];
-  /** The contact list after a (re)sync: one entry per person, identities merged. */
-  contacts: [Contact[]];
+  /**
+   * The contact list after a (re)sync: one entry per person, identities merged; `routine` when the
+   * read was a connect's or the periodic one, not asked for by a change.
+   */
+  contacts: [Contact[], ContactsReadInfo];
   /** Incoming contact requests after a (re)sync (the full current list). */
   contactRequests: [ContactRequest[]];
   /**

@@ -42,6 +42,8 @@ export interface PersonRow {
   readonly avatarUrl: string | null;
   /** The Skype ETag of the avatar `avatarUrl` was uploaded from (PROFILE §7.6). */
   readonly avatarEtag: string | null;
+  /** When the bridge last asked Skype for this person's avatar (ms), or null if never. */
+  readonly avatarCheckedTs: number | null;
   /** Last presence seen (`NLN`, `BSY`, `AWY`, `IDL`, `HDN`, `offline`, …). */
   readonly presence: string | null;
   readonly presenceTs: number | null;

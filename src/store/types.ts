@@ -113,6 +113,7 @@ export interface PersonPatch {
   readonly displayName?: string | null;
   readonly avatarUrl?: string | null;
   readonly avatarEtag?: string | null;
+  readonly avatarCheckedTs?: number | null;
   /** Setting presence also stamps `presenceTs`. */
   readonly presence?: string | null;
 }

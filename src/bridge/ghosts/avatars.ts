@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * Puppet avatars (PROFILE §7.6): each person's Skype avatar is uploaded to the homeserver's media
- * repository once and set on their puppet; it is asked for again whenever the contacts are re-read
- * (at each connect and on `NFY MSGR\ABCH`), with the stored ETag, so an unchanged avatar costs one
- * `304` and no upload. The ETag and the `mxc://` are kept per person (persons.avatar_etag /
- * avatar_url); a puppet created later gets the stored avatar from puppets.ts.
+ * repository once and set on their puppet. It is asked for again, with the stored ETag (an unchanged
+ * avatar costs one `304` and no upload), whenever the contacts are re-read because something changed
+ * (`NFY MSGR\ABCH`: the profile's signal for a new avatar, an answered request, a user's `sync`),
+ * and on a routine re-read (each connect, the periodic one) only for persons not asked for within
+ * {@link ROUTINE_RECHECK_MS}: a restart of 1,000 accounts with 50 contacts each otherwise asked for
+ * 51,000 avatars and took 53 s instead of 18 s to bring everyone back (BENCHMARKS.md, cause 8).
+ * The ETag, the `mxc://` and when it was asked for are kept per person (persons.avatar_etag /
+ * avatar_url / avatar_checked_ts); a puppet created later gets the stored avatar from puppets.ts.
  *
  * - `404`: the person has no avatar (any previous one is cleared);
  * - a body that is not an image (or any other failure): the previous avatar stays, logged.
@@ -12,7 +16,7 @@
 import { Readable } from "node:stream";
 import { SkypeError, SkypeErrorCode } from "../../skype/errors.js";
 import type { Contact } from "../../skype/model.js";
-import type { Session } from "../../sessions/types.js";
+import type { ContactsReadInfo, Session } from "../../sessions/types.js";
 import { errorText, Logger } from "../../util/logger.js";
 import type { Bridge } from "../bridge.js";
 
@@ -20,6 +24,12 @@ const log = new Logger("bridge.avatars");
 
 /** Avatar requests in flight at once per sync (a contact list is read in small parallel batches). */
 const CONCURRENCY = 4;
+
+/**
+ * A routine re-read skips persons whose avatar was asked for less than this long ago: a change
+ * made while the bridge was away shows within a day, one made while it runs at once (ABCH).
+ */
+export const ROUTINE_RECHECK_MS = 24 * 60 * 60 * 1000;
 
 /** A failure that would repeat for every person (network, session gone, token refused). */
 function stopsTheRound(e: unknown): boolean {
@@ -40,9 +50,10 @@ export class PuppetAvatars {
 
   /**
    * Reads the avatars of `contacts` and of the user's own identity through `session` and applies
-   * what changed. Never rejects; failures are logged per person.
+   * what changed; a `routine` read skips persons asked for recently. Never rejects; failures are
+   * logged per person.
    */
-  async syncAll(session: Session, contacts: readonly Contact[]): Promise<void> {
+  async syncAll(session: Session, contacts: readonly Contact[], info: ContactsReadInfo): Promise<void> {
     if (!session.fetchAvatar) return;
     const identities: string[] = [];
     const own = session.identities.find((i) => i.startsWith("8:")) ?? session.identities[0];
@@ -51,7 +62,8 @@ export class PuppetAvatars {
       const id = c.identities.find((i) => i.startsWith("8:")) ?? c.identities[0];
       if (id !== undefined) identities.push(id);
     }
-    const queue = [...new Set(identities)];
+    const now = this.bridge.now();
+    const queue = [...new Set(identities)].filter((id) => !info.routine || !this.checkedSince(id, now));
     let stopped: unknown;
     const worker = async (): Promise<void> => {
       for (let id = queue.shift(); id !== undefined && stopped === undefined; id = queue.shift()) {
@@ -81,6 +93,12 @@ export class PuppetAvatars {
     return task;
   }
 
+  /** Whether the person behind `identity` had their avatar asked for within the routine window. */
+  private checkedSince(identity: string, now: number): boolean {
+    const checked = this.bridge.store.persons.getByIdentity(identity)?.avatarCheckedTs;
+    return checked != null && now - checked < ROUTINE_RECHECK_MS;
+  }
+
   private async syncNow(session: Session, personId: string, identity: string): Promise<void> {
     const { store, media, botUserId } = this.bridge;
     const before = store.persons.get(personId);
@@ -88,6 +106,8 @@ export class PuppetAvatars {
     const etag = before.avatarUrl !== null ? (before.avatarEtag ?? undefined) : undefined;
     try {
       const res = await session.fetchAvatar(identity, etag);
+      // Asked for and answered (a failure that stops the round is not: it is asked for next time).
+      store.persons.update(personId, { avatarCheckedTs: this.bridge.now() });
       if (res.kind === "unchanged") return await this.apply(personId);
       if (res.kind === "none") {
         if (before.avatarUrl === null) return;

@@ -5,5 +5,6 @@ import m001 from "./001-initial.js";
 import m002 from "./002-inbox.js";
 import m003 from "./003-drop-as-txns.js";
 import m004 from "./004-matrix-token-avatars.js";
+import m005 from "./005-avatar-checked.js";
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];

@@ -15,6 +15,7 @@ interface RawPerson {
   display_name: string | null;
   avatar_url: string | null;
   avatar_etag: string | null;
+  avatar_checked_ts: number | null;
   presence: string | null;
   presence_ts: number | null;
   created_ts: number;
@@ -32,6 +33,7 @@ const PATCH_FIELDS = {
   displayName: "display_name",
   avatarUrl: "avatar_url",
   avatarEtag: "avatar_etag",
+  avatarCheckedTs: "avatar_checked_ts",
   presence: "presence",
   presenceTs: "presence_ts",
 } as const;
@@ -234,6 +236,7 @@ function toPerson(r: RawPerson): PersonRow {
     displayName: r.display_name,
     avatarUrl: r.avatar_url,
     avatarEtag: r.avatar_etag,
+    avatarCheckedTs: r.avatar_checked_ts,
     presence: r.presence,
     presenceTs: r.presence_ts,
     createdTs: r.created_ts,

@@ -22,6 +22,7 @@ function fakes(script: Script) {
   const calls = { contacts: 0, requests: 0 };
   const out = {
     contacts: [] as Contact[][],
+    routine: [] as boolean[],
     requests: [] as ContactRequest[][],
     persisted: 0,
     refused: [] as SkypeError[],
@@ -34,7 +35,10 @@ function fakes(script: Script) {
   };
   const book = { findPendingRequests: () => next(script.requests, calls.requests++) };
   const hooks: ContactRefreshHooks = {
-    contacts: (c) => out.contacts.push(c),
+    contacts: (c, info) => {
+      out.contacts.push(c);
+      out.routine.push(info.routine);
+    },
     requests: (r) => out.requests.push(r),
     persist: () => out.persisted++,
     badCredentials: (e) => out.refused.push(e),
@@ -69,6 +73,31 @@ test("calls during a run queue exactly one more run", async (t) => {
   assert.deepEqual(f.out.requests[0], [{ mri: "1:carol@live.com", displayName: "Carol", message: "hi" }]);
   assert.equal(f.out.persisted, 4);
   assert.deepEqual(r.contacts(), [BOB]);
+});
+
+test("a run is routine only when every caller was (connect, interval, retry); a change survives a failure", async (t) => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const f = fakes({
+    contacts: [
+      ok([BOB]),
+      () => gate.then(() => [BOB]),
+      ok([BOB]),
+      fail(new SkypeError(SkypeErrorCode.Network, "down", true)),
+      ok([BOB]),
+    ],
+    requests: [ok([])],
+  });
+  const r = new ContactRefresher(f.source, f.book, f.hooks, log, { retryInitialMs: 5, retryMaxMs: 20 });
+  t.after(() => r.stop());
+  await r.refresh("connected");
+  const running = r.refresh("interval");
+  const queued = r.refresh("address book changed"); // joins a queued run: that run is a change
+  release();
+  await Promise.all([running, queued]);
+  await r.refresh("requested").catch(() => undefined); // fails; the retry carries the change
+  await until(() => f.out.contacts.length === 4, "the retried run");
+  assert.deepEqual(f.out.routine, [true, true, false, false]);
 });
 
 test("a failure is reported to the caller, requests are still read, and a retry follows", async (t) => {

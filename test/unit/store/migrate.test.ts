@@ -81,6 +81,16 @@ const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore):
       assert.equal(bob?.avatarEtag, '"e1"');
     },
   },
+  5: {
+    insert(db) {
+      SAMPLES[4]!.insert(db);
+      db.exec(`UPDATE persons SET avatar_checked_ts = 1234 WHERE id = '8:live:bob_1';`);
+    },
+    check(store) {
+      SAMPLES[4]!.check(store);
+      assert.equal(store.persons.get("8:live:bob_1")?.avatarCheckedTs, 1234);
+    },
+  },
 };
 
 /** Rows in the tables v1 created and later versions kept. */
@@ -207,7 +217,7 @@ void test("v3 drops as_txns and its index; a v2 database with rows in it upgrade
 
   const store = openStore({ path, key: KEY_A });
   try {
-    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4] });
+    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4, 5] });
     SAMPLES[2]!.check(store);
   } finally {
     store.close();

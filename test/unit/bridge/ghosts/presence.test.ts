@@ -182,7 +182,9 @@ test("two identities found to be one person: one puppet shows the best of both, 
   const before = [puppetOf(bed, BOB_LIVE), puppetOf(bed, BOB_SKYPE)];
   assert.notEqual(before[0], before[1], "two persons so far");
 
-  alice.emit("contacts", [{ identities: [BOB_LIVE, BOB_SKYPE], displayName: "Bob Builder" }]);
+  alice.emit("contacts", [{ identities: [BOB_LIVE, BOB_SKYPE], displayName: "Bob Builder" }], {
+    routine: false,
+  });
   await s2m.drain();
   const survivor = puppetOf(bed, BOB_SKYPE);
   assert.equal(puppetOf(bed, BOB_LIVE), survivor);

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+/**
+ * When avatars are asked for (BENCHMARKS.md, cause 8): a routine contacts re-read (a connect) skips
+ * persons asked for within the day, so a restart does not ask for every contact's avatar again; a
+ * re-read caused by a change (ABCH) asks for all of them.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ROUTINE_RECHECK_MS } from "../../../../src/bridge/ghosts/avatars.js";
+import type { Session } from "../../../../src/sessions/types.js";
+import type { Contact } from "../../../../src/skype/model.js";
+import { ALICE, ALICE_SKYPE, testBed } from "../portal/from-skype/fixtures.js";
+
+const CONTACTS: Contact[] = Array.from({ length: 5 }, (_, i) => ({
+  identities: [`1:c${i}@example.com`, `8:live:c_${i}`],
+  displayName: `Contact ${i}`,
+}));
+
+test("a routine re-read skips avatars asked for within the day; a change asks for all again", async () => {
+  const { bridge, puppets } = testBed({ attach: false });
+  await puppets.syncContacts(CONTACTS);
+  let clock = 1_000_000;
+  (bridge as { now: () => number }).now = () => clock;
+  const asked: string[] = [];
+  const session = {
+    mxid: ALICE,
+    identities: [ALICE_SKYPE],
+    fetchAvatar: (identity: string) => {
+      asked.push(identity);
+      return Promise.resolve({ kind: "none" as const });
+    },
+  } as unknown as Session;
+
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
+  assert.equal(asked.length, 6, "first connect: every contact and the user's own identity");
+
+  asked.length = 0;
+  clock += 60_000;
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
+  assert.deepEqual(asked, [], "a reconnect a minute later asks for none");
+
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: false });
+  assert.equal(asked.length, 6, "an address-book change asks for all (the same check would have)");
+
+  asked.length = 0;
+  clock += ROUTINE_RECHECK_MS;
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
+  assert.equal(asked.length, 6, "a day later a connect asks again");
+});
