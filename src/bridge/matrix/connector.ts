@@ -106,6 +106,10 @@ export class MatrixConnector {
       const crypto = new BridgeCrypto({ config, appservice: botSdkAS, botUserId: this.botUserId });
       this.crypto = crypto;
       as.cryptoSync = (body) => crypto.onTransaction(body);
+      if (this.opts.registration["org.matrix.msc3202"] !== true)
+        log.error(
+          "encryption is on but the registration does not ask for org.matrix.msc3202 and de.sorunome.msc2409.push_ephemeral: regenerate it (skype-bridge -r) and restart Synapse, or no room key will reach the bridge",
+        );
     }
     const accept: AcceptHook = this.opts.accept ?? ((_txn, events) => events);
     as.accept = (txnId, events) => {
