@@ -136,6 +136,8 @@ async function main(): Promise<void> {
   }
   await sdk.flushStores();
   const perRoomKiB = ((rssMiB() - rss1) * 1024) / ROOMS;
+  // The bot's store holds every room's inbound session; a save rewrites it whole.
+  const botStoreKiB = diskKiB(join(dir, "bot"));
 
   // Per message: encrypt as the puppet, decrypt as the bot.
   const { user, machine } = puppets[0]!;
@@ -199,6 +201,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `  encrypted portal (Megolm session puppet -> bot): ${perRoomKiB.toFixed(0)} KiB RSS each (${ROOMS} rooms)`,
+  );
+  console.log(
+    `  the bot's store with ${ROOMS} rooms' keys: ${botStoreKiB.toFixed(0)} KiB on disk (each save rewrites it)`,
   );
   console.log(
     `  per message: share-if-needed + encrypt ${encryptUs.toFixed(0)} µs, decrypt ${decryptUs.toFixed(0)} µs (${MESSAGES} messages); saving the stores after them ${flushMs.toFixed(0)} ms`,
