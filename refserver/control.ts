@@ -18,6 +18,21 @@ export class ControlError extends Error {
   }
 }
 
+/** A required, non-blank string field of a control request's body (else 400). */
+export function requiredString(body: Record<string, unknown>, name: string): string {
+  const v = body[name];
+  if (typeof v !== "string" || !v.trim()) throw new ControlError(400, `${name} must be a non-empty string`);
+  return v;
+}
+
+/** An optional string field of a control request's body (absent or null: undefined; else 400). */
+export function optionalString(body: Record<string, unknown>, name: string): string | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new ControlError(400, `${name} must be a string`);
+  return v;
+}
+
 export class ControlApi {
   private readonly routes = new Map<string, ControlHandler>();
   private server?: Server;

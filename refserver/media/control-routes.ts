@@ -21,7 +21,7 @@
  *
  * Errors: 400 bad input, 404 unknown person / thread / message / object, 403 not a thread member.
  */
-import { ControlError, type ControlApi } from "../control.js";
+import { ControlError, optionalString, requiredString, type ControlApi } from "../control.js";
 import { base64Field } from "../http/control-routes.js";
 import type { HttpServerOptions } from "../http/options.js";
 import { bareMri } from "../msnp/frame.js";
@@ -31,20 +31,8 @@ import type { World } from "../world.js";
 import { URIOBJECT_MESSAGE_TYPE, quoteXml, uriObjectXml } from "./markup.js";
 import { isObjectType, sha256, sniffContentType, viewContent, viewNames, type AmsObject } from "./objects.js";
 
-type Body = Record<string, unknown>;
-
-function str(body: Body, name: string): string {
-  const v = body[name];
-  if (typeof v !== "string" || !v.trim()) throw new ControlError(400, `${name} must be a non-empty string`);
-  return v;
-}
-
-function optStr(body: Body, name: string): string | undefined {
-  const v = body[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new ControlError(400, `${name} must be a string`);
-  return v;
-}
+const str = requiredString;
+const optStr = optionalString;
 
 export interface MediaRouteDeps {
   world: World;

@@ -2,25 +2,15 @@
 /**
  * Control routes of the MSNP side (loopback HTTP, JSON in and out; see ../control.ts).
  */
-import { ControlError, type ControlApi } from "../control.js";
+import { ControlError, optionalString, requiredString, type ControlApi } from "../control.js";
 import type { MsnpServer } from "./server.js";
 import type { MemberSpec } from "./thread-ops.js";
 import { OptionsError, type MsnpServerOptions } from "./options.js";
 
 type Body = Record<string, unknown>;
 
-function str(body: Body, name: string): string {
-  const v = body[name];
-  if (typeof v !== "string" || v === "") throw new ControlError(400, `${name} must be a non-empty string`);
-  return v;
-}
-
-function optStr(body: Body, name: string): string | undefined {
-  const v = body[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string") throw new ControlError(400, `${name} must be a string`);
-  return v;
-}
+const str = requiredString;
+const optStr = optionalString;
 
 function text(body: Body, name: string): string {
   const v = body[name];

@@ -123,16 +123,8 @@ async function edit(
   target: string,
   content: MatrixMessageContent,
 ): Promise<void> {
-  const original = originalOf(p, target);
-  // null: someone else's message, or deleted; isEdit: edits must target the original (spec).
-  if (original === null || original?.isEdit) return;
-  if (original === undefined)
-    return p.bridge.notices.notBridged(
-      noticeTarget(ev),
-      "edit",
-      "the message it changes never reached Skype.",
-      "edit",
-    );
+  const original = await editTarget(p, ev, target);
+  if (!original) return;
   const out = convert(p, content);
   if (out.body.trim() === "") return; // an empty edit would delete the message on Skype
   // The edit of a reply replaces the whole Skype message: its quote goes again.
@@ -158,15 +150,8 @@ async function editMedia(
   target: string,
   media: MatrixMediaRef,
 ): Promise<void> {
-  const original = originalOf(p, target);
-  if (original === null || original?.isEdit) return;
-  if (original === undefined)
-    return p.bridge.notices.notBridged(
-      noticeTarget(ev),
-      "edit",
-      "the message it changes never reached Skype.",
-      "edit",
-    );
+  const original = await editTarget(p, ev, target);
+  if (!original) return;
   submit(p, ev, original.conversation, {
     ...base(ev),
     kind: "media",
@@ -199,6 +184,30 @@ async function redact(p: Portal, ev: MatrixRoomEvent, target: string): Promise<v
  * (mapped or still queued) or one the user sent from another Skype endpoint. `undefined`: not
  * known at all; `null`: known but not changeable (someone else's, or deleted).
  */
+/**
+ * The Skype message an edit of `target` changes, or undefined when there is none to change: someone
+ * else's message or a deleted one (ignored), an edit (edits must target the original, per the spec),
+ * or a message that never reached Skype (the sender is told).
+ */
+async function editTarget(
+  p: Portal,
+  ev: MatrixRoomEvent,
+  target: string,
+): Promise<SkypeOriginal | undefined> {
+  const original = originalOf(p, target);
+  if (original === null || original?.isEdit) return undefined;
+  if (original === undefined) {
+    await p.bridge.notices.notBridged(
+      noticeTarget(ev),
+      "edit",
+      "the message it changes never reached Skype.",
+      "edit",
+    );
+    return undefined;
+  }
+  return original;
+}
+
 function originalOf(p: Portal, eventId: string): SkypeOriginal | null | undefined {
   const { store } = p.bridge;
   const row = store.messages.getByEventId(eventId);

@@ -18,7 +18,7 @@ import { errorText, Logger } from "../../util/logger.js";
 import { HeadTap, sniffImage, type ImageInfo } from "../convert/image-info.js";
 import { AttachmentEncryptor, type EncryptedFileInfo } from "../matrix/attachment-crypto.js";
 import { MatrixMediaError, MatrixMediaErrorCode } from "../matrix/media.js";
-import { record } from "./from-skype.js";
+import { postMessage, record } from "./from-skype.js";
 import type { Portal } from "./portal.js";
 import { afterDelivery } from "./skype-failures.js";
 import { arrivalMs } from "./skype-content.js";
@@ -327,21 +327,7 @@ export async function handleMedia(p: Portal, e: MessageEvent, media: MediaConten
   const roomId = await p.ensureRoom(e);
   const speaker = await p.speaker(e, roomId);
   const content = await mediaToMatrix(p, media, speaker.mxid, roomId);
-  const ts = arrivalMs(e.arrivalTime, p.bridge.now());
-  const eventId = await p.sendAs(
-    speaker.mxid,
-    roomId,
-    content,
-    p.txnFor("msg", e),
-    ts,
-    speaker.self ? { displayname: p.bridge.puppets.selfRoomName(p.user) } : {},
-  );
-  afterDelivery(() => {
-    record(p, e, { roomId, eventId, sentTs: ts });
-    if (!speaker.self) p.bridge.store.persons.touchIdentity(e.sender, ts);
-    p.advanceCursor(e);
-  });
-  await p.clearTyping(roomId, speaker.mxid);
+  await postMessage(p, e, roomId, speaker, content);
 }
 
 /**

@@ -24,7 +24,7 @@ import { withRetry } from "../matrix/errors.js";
 import { txnIdFor } from "../matrix/txn-ids.js";
 import { handleMedia, handleMediaEdit } from "./from-skype-media.js";
 import { handleThreadActivity, handleThreadUpdate } from "./from-skype-threads.js";
-import type { Portal } from "./portal.js";
+import type { Portal, Speaker } from "./portal.js";
 import { skypeReplyTarget } from "./replies.js";
 import { afterDelivery } from "./skype-failures.js";
 import {
@@ -94,6 +94,20 @@ export async function handleMessage(p: Portal, e: MessageEvent): Promise<void> {
     ),
   };
   if (reply) content["m.relates_to"] = { "m.in_reply_to": { event_id: reply.eventId } };
+  await postMessage(p, e, roomId, speaker, content);
+}
+
+/**
+ * Posts a Skype message's Matrix content as `speaker` at its arrival time, then (once delivered)
+ * records it, notes when the sender was seen, moves the cursor past it and ends its typing.
+ */
+export async function postMessage(
+  p: Portal,
+  e: MessageEvent,
+  roomId: string,
+  speaker: Speaker,
+  content: Record<string, unknown>,
+): Promise<void> {
   const ts = arrivalMs(e.arrivalTime, p.bridge.now());
   const eventId = await p.sendAs(
     speaker.mxid,
