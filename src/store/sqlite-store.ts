@@ -76,7 +76,7 @@ export class SqliteStore implements Store {
     this.portals = guarded("portals", new SqlitePortalRepo(db, now));
     this.messages = guarded("messages", messages);
     this.cursors = guarded("cursors", new SqliteCursorRepo(db, now));
-    this.outbox = guarded("outbox", new SqliteOutboxRepo(db, messages, now));
+    this.outbox = guarded("outbox", new SqliteOutboxRepo(db, messages, now, box));
     this.pendingRequests = guarded("pendingRequests", new SqlitePendingRequestRepo(db, now));
     this.inbox = guarded("inbox", new SqliteInboxRepo(db, now, box));
   }

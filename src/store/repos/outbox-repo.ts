@@ -1,5 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The `outbox` table: Matrix → Skype sends not yet confirmed, resent after a restart. */
+/**
+ * The `outbox` table: Matrix → Skype sends not yet confirmed, resent after a restart. Payloads are
+ * encrypted at rest with the store's key (AES-256-GCM, bound to the event id), as the inbox's events
+ * are: they hold what the user wrote and, for a file from an encrypted room, the file's key. A store
+ * opened without a key (tests, tools) keeps them as plain JSON; rows written in clear by an older
+ * version are still read.
+ */
+import type { SecretBox } from "../crypto.js";
 import { type Db, transaction } from "../db.js";
 import { StoreError, StoreErrorCode } from "../errors.js";
 import type {
@@ -40,6 +47,7 @@ export class SqliteOutboxRepo implements OutboxRepo {
     private readonly db: Db,
     private readonly messages: MessageRepo,
     private readonly now: Clock,
+    private readonly box?: SecretBox,
   ) {
     this.#insert = db.prepare<Record<string, unknown>, RawOutbox>(
       `INSERT INTO outbox (receiver, conversation, client_message_id, event_id, room_id, payload, created_ts)
@@ -66,13 +74,13 @@ export class SqliteOutboxRepo implements OutboxRepo {
       clientMessageId: checkText(entry.clientMessageId, "clientMessageId"),
       eventId: checkText(entry.eventId, "eventId"),
       roomId: checkText(entry.roomId, "roomId"),
-      payload: toJson(entry.payload, "the outbox payload"),
+      payload: this.seal(toJson(entry.payload, "the outbox payload"), entry.eventId),
     };
     return transaction(this.db, () => {
       const raw = this.#insert.get({ ...params, now: this.now() });
-      if (raw) return { inserted: true, row: toOutbox(raw) };
+      if (raw) return { inserted: true, row: this.toOutbox(raw) };
       const existing = this.#byEventId.get(entry.eventId);
-      if (existing) return { inserted: false, row: toOutbox(existing) };
+      if (existing) return { inserted: false, row: this.toOutbox(existing) };
       throw new StoreError(
         StoreErrorCode.Constraint,
         "the Client-Message-ID is already queued for another event in this conversation",
@@ -82,26 +90,26 @@ export class SqliteOutboxRepo implements OutboxRepo {
 
   get(id: number): OutboxRow | undefined {
     const raw = this.#get.get(id);
-    return raw && toOutbox(raw);
+    return raw && this.toOutbox(raw);
   }
 
   getByEventId(eventId: string): OutboxRow | undefined {
     const raw = this.#byEventId.get(eventId);
-    return raw && toOutbox(raw);
+    return raw && this.toOutbox(raw);
   }
 
   getByClientId(receiver: string, conversation: string, clientMessageId: string): OutboxRow | undefined {
     const raw = this.#byClientId.get(receiver, conversation, clientMessageId);
-    return raw && toOutbox(raw);
+    return raw && this.toOutbox(raw);
   }
 
   list(receiver?: string): OutboxRow[] {
     const raws = receiver === undefined ? this.#all.all() : this.#byReceiver.all(receiver);
-    return raws.map(toOutbox);
+    return raws.map((r) => this.toOutbox(r));
   }
 
   recordAttempt(id: number, error?: string | null): OutboxRow {
-    return toOutbox(found(this.#attempt.get(error ?? null, this.now(), id), "the outbox entry"));
+    return this.toOutbox(found(this.#attempt.get(error ?? null, this.now(), id), "the outbox entry"));
   }
 
   complete(id: number, message?: NewMessage): boolean {
@@ -111,20 +119,28 @@ export class SqliteOutboxRepo implements OutboxRepo {
       return true;
     });
   }
-}
 
-function toOutbox(r: RawOutbox): OutboxRow {
-  return {
-    id: r.id,
-    receiver: r.receiver,
-    conversation: r.conversation,
-    clientMessageId: r.client_message_id,
-    eventId: r.event_id,
-    roomId: r.room_id,
-    payload: fromJson(r.payload, "outbox payload"),
-    attempts: r.attempts,
-    lastError: r.last_error,
-    lastAttemptTs: r.last_attempt_ts,
-    createdTs: r.created_ts,
-  };
+  private seal(json: string, eventId: string): string {
+    return this.box ? this.box.encrypt(json, `outbox:${eventId}`) : json;
+  }
+
+  private toOutbox(r: RawOutbox): OutboxRow {
+    const json =
+      r.payload.startsWith("v1:") && this.box
+        ? this.box.decrypt(r.payload, `outbox:${r.event_id}`)
+        : r.payload;
+    return {
+      id: r.id,
+      receiver: r.receiver,
+      conversation: r.conversation,
+      clientMessageId: r.client_message_id,
+      eventId: r.event_id,
+      roomId: r.room_id,
+      payload: fromJson(json, "outbox payload"),
+      attempts: r.attempts,
+      lastError: r.last_error,
+      lastAttemptTs: r.last_attempt_ts,
+      createdTs: r.created_ts,
+    };
+  }
 }
