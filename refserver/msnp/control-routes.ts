@@ -61,6 +61,8 @@ function kind(body: Body): "text" | "richtext" | "emote" | undefined {
  * - `GET /msnp/threads` → `{threads}`.
  * - `POST /msnp/drop` `{user, afterFrames?, out?: "OTH"|"SSD"}` → `{connections}`: cut the user's
  *   connections now, or after that many more client frames (the next connection's, if none is open).
+ * - `POST /msnp/drop-all` `{out?: "OTH"|"SSD"}` → `{connections}`: cut every open connection at once
+ *   (a server outage: every client reconnects at the same moment), with `OUT` first when `out` is given.
  * - `GET /msnp/messages?user=&conversation=` → `{messages}`: stored history (all when no user).
  * - `GET /msnp/received?user=` → `{messages}`: every SDG clients sent (Control/* included).
  * - `GET /msnp/endpoints` → `{endpoints}`: open connections with epid, subscriptions, unacked count.
@@ -127,6 +129,12 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
     if (out !== undefined && out !== "OTH" && out !== "SSD")
       throw new ControlError(400, "out must be OTH or SSD");
     return server.dropUser({ user: str(b, "user"), afterFrames: after, out });
+  });
+  control.route("POST", "/msnp/drop-all", (b) => {
+    const out = optStr(b, "out");
+    if (out !== undefined && out !== "OTH" && out !== "SSD")
+      throw new ControlError(400, "out must be OTH or SSD");
+    return server.dropEveryone({ out });
   });
   control.route("GET", "/msnp/messages", (_b, q) => ({
     messages: server.storedMessages({

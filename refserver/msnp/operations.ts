@@ -206,6 +206,20 @@ export function controlDrop(hub: MsnpHub, user: string, plan: Partial<DropPlan>)
   return { connections: conns.length };
 }
 
+/**
+ * Cuts every open connection at once (an outage on the server's side: every client reconnects at
+ * the same moment), with an `OUT` first when `out` is given. Returns how many were open.
+ */
+export function controlDropAll(hub: MsnpHub, out?: string): { connections: number } {
+  if (out !== undefined && out !== "OTH" && out !== "SSD") throw new ControlError(400, "out: OTH or SSD");
+  const conns = [...hub.connections].filter((c) => !c.closed);
+  for (const c of conns) {
+    if (out) c.sendOut(out);
+    else c.destroy();
+  }
+  return { connections: conns.length };
+}
+
 /** Stored messages: of one person (optionally one conversation), or all when no user is given. */
 export function storedMessages(hub: MsnpHub, user?: string, conversation?: string): StoredMessage[] {
   if (!user) {

@@ -16,6 +16,7 @@ import type { StoredMessage } from "./history.js";
 import { MsnpHub, silentMsnpLogger, type DropPlan, type MsnpLogger, type ReceivedRecord } from "./hub.js";
 import {
   controlDrop,
+  controlDropAll,
   controlPresence,
   controlSend,
   controlSendRaw,
@@ -251,6 +252,11 @@ export class MsnpServer {
   /** Drops a user's connections now, or after N more client frames. */
   dropUser(m: { user: string } & Partial<DropPlan>): { connections: number } {
     return controlDrop(this.hub, m.user, m);
+  }
+
+  /** Drops every open connection now (a reconnect storm), with `OUT` first when `out` is given. */
+  dropEveryone(m: { out?: "OTH" | "SSD" } = {}): { connections: number } {
+    return controlDropAll(this.hub, m.out);
   }
 
   /** Stored messages: all, one person's, or one conversation of one person. */

@@ -197,6 +197,30 @@ test("control API: send (emote), typing, presence, endpoints, messages, received
   assert.equal((await bob.client.next((f) => f.cmd === "OUT")).body, "SSD");
 });
 
+test("control API: drop-all cuts every open connection at once, with OUT when asked", async (t) => {
+  const control = new ControlApi();
+  const base = await control.listen(0);
+  t.after(() => control.close());
+  const s = await start(t, {}, control);
+  const dropAll = async (body: unknown): Promise<{ status: number; connections?: number }> => {
+    const r = await fetch(`${base}/msnp/drop-all`, { method: "POST", body: JSON.stringify(body) });
+    return { status: r.status, ...((await r.json()) as { connections?: number }) };
+  };
+  const alice = await s.signIn("alice@hotmail.co.uk");
+  const alice2 = await s.signIn("alice@hotmail.co.uk");
+  const bob = await s.signIn("bob@outlook.com");
+  assert.equal((await dropAll({})).connections, 3);
+  await Promise.all([alice.client.waitClosed(), alice2.client.waitClosed(), bob.client.waitClosed()]);
+  assert.equal(s.server.endpoints().length, 0);
+  assert.equal((await dropAll({})).connections, 0, "nothing left to drop");
+
+  const again = await s.signIn("bob@outlook.com", { subscribe: null });
+  assert.equal((await dropAll({ out: "SSD" })).connections, 1);
+  assert.equal((await again.client.next((f) => f.cmd === "OUT")).body, "SSD");
+  await again.client.waitClosed();
+  assert.equal((await dropAll({ out: "BYE" })).status, 400);
+});
+
 test("replyDelayMs delays replies and keeps their order", async (t) => {
   const s = await start(t, { replyDelayMs: 20 });
   const a = await s.signIn("alice@hotmail.co.uk", { subscribe: null });
