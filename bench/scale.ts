@@ -9,7 +9,12 @@
  * 3. event-loop delay while connected and idle, for a window;
  * 4. event-loop delay while 5 % of the accounts chat: each of them gets a message from a contact
  *    and answers from Matrix, every `chatIntervalMs`, spread over the interval (their Matrix users
- *    are registered, join their portal first and are not measured while doing so).
+ *    are registered, join their portal first and are not measured while doing so);
+ * 5. a reconnect storm: once quiet again (memory after a full GC = the steady state), the reference
+ *    server cuts every MSNP connection at once (`POST /msnp/drop-all`); the time until every account
+ *    is connected again, the bridge's CPU and event-loop delay meanwhile, and its peak RSS and heap
+ *    from the drop until it is quiet again (the probe sampled every 250 ms, and the kernel's RSS
+ *    high-water mark, reset at the drop).
  * N = 0 (a bridge with nobody linked) gives the fixed cost; a least-squares line over the sizes
  * gives the marginal memory per session and the connect time per account.
  */
@@ -21,7 +26,7 @@ import { Arrivals } from "./lib/arrivals.js";
 import { linkThroughStore } from "./lib/link.js";
 import { until, type MatrixUser } from "./lib/matrix.js";
 import type { ProbeSample } from "./lib/probe.js";
-import { cpuSeconds, settle } from "./lib/proc.js";
+import { cpuSeconds, peakRssBytes, resetPeakRss, settle } from "./lib/proc.js";
 import { STARTED, STARTING_SESSIONS, type BenchStack, type BridgeProcess } from "./lib/stack.js";
 import { linearFit, round, summarize, type LinearFit, type Summary } from "./lib/stats.js";
 
@@ -74,6 +79,31 @@ export interface StartFigures {
   lag: Lag;
 }
 
+/** The reconnect storm: the server drops every connection at once, the bridge brings all back. */
+export interface StormFigures {
+  /** Connections the server cut. */
+  dropped: number;
+  /** Drop → every account has a ready endpoint again (ms). */
+  allConnectedMs: number;
+  /** Drop → the bridge used under 15 % of a core for 2 s (ms), and whether it did within the wait. */
+  quietMs: number;
+  quiet: boolean;
+  /** CPU seconds of the bridge, and of this process (the reference server, mostly), drop → all connected. */
+  bridgeCpuS: number;
+  benchCpuS: number;
+  /** Event-loop delay of the bridge, drop → all connected. */
+  lag: Lag;
+  /** Just before the drop, quiet, after a full GC. */
+  steady: Memory;
+  /** Highest figures from the drop until quiet again: probe samples every `sampleEveryMs`. */
+  peak: { rssMiB: number; heapUsedMiB: number; heapTotalMiB: number; samples: number; sampleEveryMs: number };
+  /** The kernel's RSS high-water mark over the same time (VmHWM, reset at the drop); null when unreadable. */
+  peakRssHwmMiB: number | null;
+  /** max(peak RSS, high-water mark) ÷ steady RSS; peak heap used ÷ steady heap used. */
+  rssRatio: number;
+  heapRatio: number;
+}
+
 export interface ScalePoint {
   accounts: number;
   contacts: number;
@@ -93,6 +123,7 @@ export interface ScalePoint {
     lag: Lag;
     s2mLatency: Summary;
   };
+  storm?: StormFigures;
 }
 
 export interface ScaleFigures {
@@ -134,9 +165,14 @@ const processCpuSeconds = (): number => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits until every identity in `want` is ready on the reference server; returns performance.now(). */
+/**
+ * Waits until every identity in `want` is ready on the reference server; returns performance.now().
+ * Polls every 100 ms, less often for many accounts (each poll lists every endpoint of the server,
+ * which runs in this process: 500 ms at 10,000).
+ */
 async function allConnected(stack: BenchStack, want: string[], bridge: BridgeProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
+  const every = Math.min(1000, Math.max(100, want.length / 20));
   for (;;) {
     const ready = stack.readyIdentities();
     const missing = want.filter((m) => !ready.has(m)).length;
@@ -144,7 +180,7 @@ async function allConnected(stack: BenchStack, want: string[], bridge: BridgePro
     if (bridge.exited) throw new Error(`the bridge exited:\n${bridge.lastLines()}`);
     if (Date.now() > deadline)
       throw new Error(`${missing} of ${want.length} accounts not connected after ${timeoutMs} ms`);
-    await sleep(100);
+    await sleep(every);
   }
 }
 
@@ -263,6 +299,75 @@ async function chatWindow(
   };
 }
 
+const STORM_SAMPLE_MS = 250;
+
+async function reconnectStorm(
+  stack: BenchStack,
+  bridge: BridgeProcess,
+  want: string[],
+  timeoutMs: number,
+): Promise<StormFigures> {
+  await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + want.length * 20 });
+  const steady = memoryOf(await bridge.probe("gc"));
+  const peak = { rss: 0, heapUsed: 0, heapTotal: 0, samples: 0 };
+  const note = (s: ProbeSample): void => {
+    peak.rss = Math.max(peak.rss, s.rss);
+    peak.heapUsed = Math.max(peak.heapUsed, s.heapUsed);
+    peak.heapTotal = Math.max(peak.heapTotal, s.heapTotal);
+    peak.samples++;
+  };
+  note(await bridge.probe("reset"));
+  const hwm = resetPeakRss(bridge.pid);
+  const cpu0 = cpuSeconds(bridge.pid);
+  const benchCpu0 = processCpuSeconds();
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling && !bridge.exited) {
+      const t = Date.now();
+      // A probe answer held up by a busy event loop is a late sample; none at all is a missed one.
+      const s = await bridge.probe("sample", 60_000).catch(() => undefined);
+      if (s) note(s);
+      await sleep(Math.max(0, STORM_SAMPLE_MS - (Date.now() - t)));
+    }
+  })();
+  try {
+    const t0 = performance.now();
+    const { connections } = await stack.control<{ connections: number }>("/msnp/drop-all", {});
+    const connectedAt = await allConnected(stack, want, bridge, timeoutMs);
+    const lag = lagOf(await bridge.probe("sample"));
+    const bridgeCpuS = round(cpuSeconds(bridge.pid) - cpu0, 1) ?? NaN;
+    const benchCpuS = round(processCpuSeconds() - benchCpu0, 1) ?? NaN;
+    const quiet = await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + want.length * 20 });
+    sampling = false;
+    await sampler;
+    const hwmBytes = hwm ? peakRssBytes(bridge.pid) : NaN;
+    const peakRss = Math.max(peak.rss, Number.isFinite(hwmBytes) ? hwmBytes : 0);
+    return {
+      dropped: connections,
+      allConnectedMs: round(connectedAt - t0, 0) ?? NaN,
+      quietMs: round(performance.now() - t0, 0) ?? NaN,
+      quiet: quiet.settled,
+      bridgeCpuS,
+      benchCpuS,
+      lag,
+      steady,
+      peak: {
+        rssMiB: round(peak.rss / MiB, 1) ?? NaN,
+        heapUsedMiB: round(peak.heapUsed / MiB, 1) ?? NaN,
+        heapTotalMiB: round(peak.heapTotal / MiB, 1) ?? NaN,
+        samples: peak.samples,
+        sampleEveryMs: STORM_SAMPLE_MS,
+      },
+      peakRssHwmMiB: round(hwmBytes / MiB, 1),
+      rssRatio: round(peakRss / steady.rssBytes, 2) ?? NaN,
+      heapRatio: round(peak.heapUsed / steady.heapUsedBytes, 2) ?? NaN,
+    };
+  } finally {
+    sampling = false;
+    await sampler;
+  }
+}
+
 async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Promise<ScalePoint> {
   const tag = randomBytes(2).toString("hex");
   const db = `scale-${n}-${tag}.db`;
@@ -349,6 +454,15 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     `P3 N=${n}: ${chat.accounts} chatting, lag p99 ${chat.lag.p99} ms, ` +
       `${chat.deliveredToMatrix}/${chat.sentEachWay} to Matrix, ${chat.deliveredToSkype}/${chat.sentEachWay} to Skype`,
   );
+
+  // 5. Reconnect storm.
+  const storm = await reconnectStorm(stack, bridge, want, connectTimeout);
+  opts.log(
+    `P3 N=${n}: reconnect storm, ${storm.dropped} dropped, all connected again in ${storm.allConnectedMs} ms ` +
+      `(quiet after ${storm.quietMs} ms), peak RSS ${Math.max(storm.peak.rssMiB, storm.peakRssHwmMiB ?? 0)} MiB ` +
+      `(${storm.rssRatio}× steady ${storm.steady.rssMiB} MiB), peak heap ${storm.peak.heapUsedMiB} MiB ` +
+      `(${storm.heapRatio}×), lag p99 ${storm.lag.p99} ms, bridge CPU ${storm.bridgeCpuS} s`,
+  );
   await bridge.stop("SIGTERM");
   return {
     accounts: n,
@@ -360,6 +474,7 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     memory,
     lagIdle,
     chat,
+    storm,
   };
 }
 

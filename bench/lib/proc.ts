@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /** Reading a child process's CPU time from /proc (Linux), to tell when it has settled. */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 
 /** CPU seconds (user + system) the process has used; NaN when unreadable. */
 export function cpuSeconds(pid: number | undefined): number {
@@ -38,4 +38,29 @@ export async function settle(
     if (calm >= quiet) return { waitedMs: Date.now() - t0, settled: true };
   }
   return { waitedMs: Date.now() - t0, settled: false };
+}
+
+/**
+ * Resets the process's peak RSS (VmHWM) to its current RSS (Linux: `echo 5 > /proc/<pid>/clear_refs`),
+ * so that `peakRssBytes` afterwards tells the highest RSS since now. False when not permitted.
+ */
+export function resetPeakRss(pid: number | undefined): boolean {
+  if (!pid) return false;
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, "5");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process's peak RSS in bytes (VmHWM in /proc/<pid>/status); NaN when unreadable. */
+export function peakRssBytes(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) * 1024 : NaN;
+  } catch {
+    return NaN;
+  }
 }

@@ -84,6 +84,14 @@ void test(
             deliveredToSkype: number;
             lag: { p99: number };
           };
+          storm?: {
+            dropped: number;
+            allConnectedMs: number;
+            lag: { p99: number };
+            steady: { rssMiB: number };
+            peak: { rssMiB: number; heapUsedMiB: number; samples: number };
+            rssRatio: number;
+          };
         }>;
         marginalKB: Array<{ heapUsed: number }>;
       };
@@ -95,6 +103,7 @@ void test(
     assert.ok(r.machine.nproc && r.machine.node);
     assert.match(output, /\| P1 \|/);
     assert.match(output, /\| P4 \|/);
+    assert.match(output, /reconnect storm/);
     assert.ok(r.table.length > 10);
 
     for (const k of ["s2m", "s2mBaseline", "m2s", "m2sBaseline"]) {
@@ -126,6 +135,12 @@ void test(
       positive(p.chat?.sentEachWay, `P3 N=${p.accounts} chat messages`);
       assert.equal(p.chat?.deliveredToMatrix, p.chat?.sentEachWay, `P3 N=${p.accounts} chat reached Matrix`);
       assert.equal(p.chat?.deliveredToSkype, p.chat?.sentEachWay, `P3 N=${p.accounts} chat reached Skype`);
+      assert.ok((p.storm?.dropped ?? 0) >= p.accounts, `P3 N=${p.accounts} storm dropped every account`);
+      positive(p.storm?.allConnectedMs, `P3 N=${p.accounts} storm recovery`);
+      assert.ok(Number.isFinite(p.storm?.lag.p99), `P3 N=${p.accounts} storm lag`);
+      positive(p.storm?.peak.samples, `P3 N=${p.accounts} storm memory samples`);
+      positive(p.storm?.peak.rssMiB, `P3 N=${p.accounts} storm peak RSS`);
+      positive(p.storm?.rssRatio, `P3 N=${p.accounts} storm RSS ratio`);
     }
     assert.equal(r.p3.marginalKB.length, 2);
 
