@@ -9,6 +9,7 @@ import type { Intent } from "matrix-appservice-bridge";
 import type { Config } from "../config/schema.js";
 import type { Session, SessionManager } from "../sessions/types.js";
 import type { Store } from "../store/types.js";
+import { ConcurrencyLimit } from "../util/keyed-queue.js";
 import { Logger, errorText } from "../util/logger.js";
 import { isBridgeUser, puppetPerson } from "./ghosts/ids.js";
 import { PuppetAvatars } from "./ghosts/avatars.js";
@@ -28,6 +29,9 @@ import { DurableOutbox, type OutboxOptions } from "./portal/outbox.js";
 import { ReadReceipts } from "./portal/receipts.js";
 import { PortalRegistry } from "./portal/registry.js";
 import { LinkedUsers } from "./user/linked-users.js";
+
+/** How many users' own puppets are set up on Matrix at once (registration, profile). */
+const SELF_SETUP_CONCURRENCY = 8;
 
 const log = new Logger("bridge.core");
 
@@ -73,6 +77,8 @@ export class Bridge {
   readonly puppets: Puppets;
   /** Puppet avatars from Skype (ghosts/avatars.ts). */
   readonly avatars: PuppetAvatars;
+  /** Sessions setting up their own puppet on Matrix at once (each a few requests to Synapse). */
+  private readonly selfSetup = new ConcurrencyLimit(SELF_SETUP_CONCURRENCY);
   readonly users: LinkedUsers;
   readonly portals: PortalRegistry;
   readonly outbox: DurableOutbox;
@@ -145,10 +151,14 @@ export class Bridge {
     // The user's own puppet gets its global profile now, long before it first joins a room: a
     // profile change makes Synapse rewrite the member events of rooms already joined, which would
     // overwrite the per-room "(you, on Skype)" name if it raced with the first join.
-    void portals.queue.push(`self\n${session.mxid}`, async () => {
-      const me = this.users.get(session.mxid);
-      if (me.identities.length > 0) await puppets.selfPuppet(me);
-    });
+    // Bounded across the bridge: after a restart every session attaches within seconds, and 10,000
+    // unbounded setups were 10,000 simultaneous requests to Synapse (7,319 reset; BENCHMARKS.md).
+    void portals.queue.push(`self\n${session.mxid}`, () =>
+      this.selfSetup.run(async () => {
+        const me = this.users.get(session.mxid);
+        if (me.identities.length > 0) await puppets.selfPuppet(me);
+      }),
+    );
     const route = this.metrics.timed(portals.routeSkypeEvent.bind(portals, session.mxid));
     session.on("message", (e) => route(e.conversation, { kind: "message", event: e }));
     session.on("edit", (e) => route(e.conversation, { kind: "edit", event: e }));

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-/** The two concurrency helpers of the project: per-key FIFO queues and single-flight calls. */
+/**
+ * The concurrency helpers of the project: per-key FIFO queues, single-flight calls and a bound on
+ * how many tasks of one kind run at once.
+ */
 
 /**
  * Runs tasks one at a time per key (e.g. per portal), in the order they were pushed; different
@@ -57,5 +60,38 @@ export class SingleFlight<T> {
     });
     this.running.set(key, p);
     return p;
+  }
+}
+
+/**
+ * Runs at most `limit` tasks at once; the others wait in arrival order. For work that every session
+ * does once when it starts (thousands at once after a restart) and that must not become thousands of
+ * simultaneous requests to one server.
+ */
+export class ConcurrencyLimit {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError("limit must be a positive integer");
+  }
+
+  /** Runs `task` when a slot is free; resolves or rejects with it. */
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    try {
+      return await task();
+    } finally {
+      // The slot passes straight to the next waiter (the count stays), or is freed.
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
+
+  /** Tasks running now and tasks waiting for a slot. */
+  get load(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
   }
 }
