@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * End-to-bridge encryption (config `encryption.enabled`): bot-sdk's own crypto (CryptoClient, the
- * Rust crypto through the stand-in in stubs/matrix-sdk-crypto-nodejs) wired into the transaction
- * path matrix-appservice-bridge 10.3.3 leaves it out of.
+ * End-to-bridge encryption (config `encryption.enabled`): bot-sdk's own crypto (CryptoClient, on
+ * the Rust crypto's WebAssembly build through the project's local `@matrix-org/matrix-sdk-crypto-nodejs`
+ * package, a complete implementation of the API bot-sdk uses; see package.json `overrides`), connected
+ * to the transaction path that matrix-appservice-bridge 10.3.3 leaves it out of.
  *
  * - Devices: the bot and each puppet get one device, created on first need and reused across
  *   restarts. bot-sdk's `Intent.enableEncryption()` cannot be left to choose: without an argument

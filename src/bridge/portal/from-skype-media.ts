@@ -18,10 +18,8 @@ import { errorText, Logger } from "../../util/logger.js";
 import { HeadTap, sniffImage, type ImageInfo } from "../convert/image-info.js";
 import { AttachmentEncryptor, type EncryptedFileInfo } from "../matrix/attachment-crypto.js";
 import { MatrixMediaError, MatrixMediaErrorCode } from "../matrix/media.js";
-import { postMessage, record } from "./from-skype.js";
+import { postEdit, postMessage } from "./from-skype.js";
 import type { Portal } from "./portal.js";
-import { afterDelivery } from "./skype-failures.js";
-import { arrivalMs } from "./skype-content.js";
 
 const log = new Logger("bridge.portal.skype.media");
 
@@ -332,8 +330,9 @@ export async function handleMedia(p: Portal, e: MessageEvent, media: MediaConten
 
 /**
  * An edit whose new content is an image or a file: `m.replace` of the original with the new media
- * as `m.new_content` (by the puppet that posted it), or, for a message the user sent from Matrix, a
- * reply carrying the new media (their event cannot be replaced by anyone else).
+ * as `m.new_content` (by the puppet that posted it, or the user's real account when double-puppeted),
+ * or, for a message the user sent from Matrix, a reply carrying the new media (their event cannot be
+ * replaced by anyone else). Sender, time and record as for text edits (from-skype.ts `postEdit`).
  */
 export async function handleMediaEdit(
   p: Portal,
@@ -342,32 +341,16 @@ export async function handleMediaEdit(
   original: MessageRow,
 ): Promise<void> {
   const ownId = e.clientMessageId === e.editedId ? e.clientMessageId : undefined;
-  const roomId = original.roomId;
-  const toMatrix = original.direction === "to_matrix";
-  const sender = toMatrix
-    ? (await p.puppetOf(original.sender)).mxid
-    : (await p.speaker({ ...e, fromMe: true }, roomId)).mxid;
-  const next = await mediaToMatrix(p, media, sender, roomId);
-  const content: Record<string, unknown> = toMatrix
-    ? {
-        ...next,
-        body: `* ${String(next.body)}`,
-        "m.new_content": next,
-        "m.mentions": {},
-        "m.relates_to": { rel_type: "m.replace", event_id: original.eventId },
-      }
-    : { ...next, "m.relates_to": { "m.in_reply_to": { event_id: original.eventId } } };
-  const last = p.bridge.store.messages.latestEdit(original.id)?.sentTs ?? original.sentTs;
-  const ts = Math.max(arrivalMs(e.arrivalTime, p.bridge.now()), last + 1);
-  const eventId = await p.sendAs(sender, roomId, content, p.txnFor("edit", e), ts);
-  afterDelivery(() => {
-    record(p, e, {
-      roomId,
-      eventId,
-      sentTs: ts,
-      editOf: original.id,
-      clientMessageId: ownId ? null : undefined,
-    });
-    p.advanceCursor(e);
+  await postEdit(p, e, original, ownId, async (sender, replace) => {
+    const next = await mediaToMatrix(p, media, sender, original.roomId);
+    return replace
+      ? {
+          ...next,
+          body: `* ${String(next.body)}`,
+          "m.new_content": next,
+          "m.mentions": {},
+          "m.relates_to": { rel_type: "m.replace", event_id: original.eventId },
+        }
+      : { ...next, "m.relates_to": { "m.in_reply_to": { event_id: original.eventId } } };
   });
 }

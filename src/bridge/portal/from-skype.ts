@@ -170,23 +170,41 @@ export async function handleEdit(p: Portal, e: EditEvent): Promise<void> {
     { type: e.format, body: e.body, emote: e.emote },
     { mentionResolver: p.mentionResolver(), replyQuoteMessageId: reply?.quoteMessageId },
   );
+  await postEdit(p, e, original, ownId, (_sender, replace) =>
+    Promise.resolve(
+      replace ? editContent(next, original.eventId) : foreignEditContent(next, original.eventId),
+    ),
+  );
+}
+
+/**
+ * Posts a Skype edit of `original`: as `m.replace` by whoever posted the original (its puppet, or
+ * the user's real account when double-puppeted), or, for a message the user sent from Matrix that
+ * nobody else may replace, as a reply to it. `content` builds the event for the chosen sender and
+ * form; the edit is stamped after the original's latest edit, recorded and the cursor moved.
+ */
+export async function postEdit(
+  p: Portal,
+  e: EditEvent,
+  original: MessageRow,
+  ownId: string | undefined,
+  content: (sender: string, replace: boolean) => Promise<Record<string, unknown>>,
+): Promise<void> {
   const last = p.bridge.store.messages.latestEdit(original.id)?.sentTs ?? original.sentTs;
   const ts = Math.max(arrivalMs(e.arrivalTime, p.bridge.now()), last + 1);
   const roomId = original.roomId;
   let sender: string;
-  let content: Record<string, unknown>;
+  let replace: boolean;
   if (original.direction === "to_matrix") {
     sender = (await p.puppetOf(original.sender, original)).mxid;
-    content = editContent(next, original.eventId);
+    replace = true;
   } else {
     const speaker = await p.speaker({ ...e, fromMe: true }, roomId);
     sender = speaker.mxid;
     // As the user's real account (double puppeting) the original is theirs to replace.
-    content = speaker.double
-      ? editContent(next, original.eventId)
-      : foreignEditContent(next, original.eventId);
+    replace = speaker.double === true;
   }
-  const eventId = await p.sendAs(sender, roomId, content, p.txnFor("edit", e), ts);
+  const eventId = await p.sendAs(sender, roomId, await content(sender, replace), p.txnFor("edit", e), ts);
   afterDelivery(() => {
     record(p, e, {
       roomId,

@@ -5,10 +5,15 @@ import { Readable } from "node:stream";
 import { test } from "node:test";
 import { deflateSync, crc32 } from "node:zlib";
 import type { MatrixMedia } from "../../../../../src/bridge/matrix/media.js";
-import { humanSize, mediaToMatrix } from "../../../../../src/bridge/portal/from-skype-media.js";
+import {
+  handleMediaEdit,
+  humanSize,
+  mediaToMatrix,
+} from "../../../../../src/bridge/portal/from-skype-media.js";
 import type { Portal } from "../../../../../src/bridge/portal/portal.js";
 import type { DownloadOptions } from "../../../../../src/sessions/media.js";
-import type { Session } from "../../../../../src/sessions/types.js";
+import type { EditEvent, Session } from "../../../../../src/sessions/types.js";
+import type { MessageRow } from "../../../../../src/store/types.js";
 import { SkypeErrorCode } from "../../../../../src/skype/errors.js";
 import { MediaError } from "../../../../../src/skype/media/ams-client.js";
 import { readMediaContent, writeUriObject } from "../../../../../src/skype/media/uri-object.js";
@@ -184,4 +189,66 @@ void test("failures become notices that say what and why", async () => {
   assert.equal(humanSize(1), "1 byte");
   assert.equal(humanSize(1536), "1.5 KB");
   assert.equal(humanSize(104_857_600), "105 MB");
+});
+
+void test("a media edit replaces the original as whoever posted it; the user's own from Matrix gets a reply unless double-puppeted", async () => {
+  const bytes = png(4, 3);
+  const edit = {
+    conversation: "8:live:bob_1",
+    sender: "8:live:bob_1",
+    clientMessageId: "2",
+    editedId: "1",
+    messageId: "12",
+    arrivalTime: "2026-12-05T00:00:05.000Z",
+    media: message("image", "new.png", bytes.length),
+  } as unknown as EditEvent;
+  const run = async (direction: "to_matrix" | "to_skype", double: boolean) => {
+    const { p } = portal({ full: bytes });
+    const sent: { sender: string; content: Record<string, unknown>; ts: number }[] = [];
+    const inserted: unknown[] = [];
+    let cursor = 0;
+    Object.assign(p, {
+      txnFor: () => "txn",
+      puppetOf: () => Promise.resolve({ mxid: "@skype_bob:hs" }),
+      speaker: () => Promise.resolve({ mxid: double ? "@alice:hs" : "@skype_alice:hs", self: true, double }),
+      sendAs: (sender: string, _room: string, content: Record<string, unknown>, _txn: string, ts: number) => {
+        sent.push({ sender, content, ts });
+        return Promise.resolve("$edit");
+      },
+      advanceCursor: () => cursor++,
+    });
+    Object.assign((p as unknown as { bridge: object }).bridge, {
+      now: () => 0,
+      config: { encryption: { enabled: false } },
+      metrics: { skypeDelivered: () => undefined },
+      store: { messages: { latestEdit: () => undefined, insert: (r: unknown) => inserted.push(r) } },
+    });
+    const original = {
+      id: 7,
+      roomId: "!dm:hs",
+      eventId: "$orig",
+      direction,
+      sender: "8:live:bob_1",
+      sentTs: 10,
+    };
+    await handleMediaEdit(p, edit, edit.media!, original as unknown as MessageRow);
+    assert.equal(sent.length, 1);
+    assert.equal(inserted.length, 1, "the edit is recorded");
+    assert.equal(cursor, 1, "and the cursor moves past it");
+    assert.ok(sent[0]!.ts > 10, "stamped after the original");
+    return sent[0]!;
+  };
+  const byPuppet = await run("to_matrix", false);
+  assert.equal(byPuppet.sender, "@skype_bob:hs");
+  assert.deepEqual(byPuppet.content["m.relates_to"], { rel_type: "m.replace", event_id: "$orig" });
+  assert.equal((byPuppet.content["m.new_content"] as { msgtype?: string }).msgtype, "m.image");
+
+  const asUser = await run("to_skype", true);
+  assert.equal(asUser.sender, "@alice:hs");
+  assert.deepEqual(asUser.content["m.relates_to"], { rel_type: "m.replace", event_id: "$orig" });
+
+  const ownPuppet = await run("to_skype", false);
+  assert.equal(ownPuppet.sender, "@skype_alice:hs");
+  assert.deepEqual(ownPuppet.content["m.relates_to"], { "m.in_reply_to": { event_id: "$orig" } });
+  assert.equal(ownPuppet.content.msgtype, "m.image");
 });
