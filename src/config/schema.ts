@@ -146,8 +146,10 @@ export interface MetricsConfig {
 
 /** `limits`. */
 export interface LimitsConfig {
-  /** How many Skype sessions may be starting at once (at boot). Default 4. */
+  /** How many Skype sessions may be starting at once (at boot). Default 16. */
   session_start_concurrency: number;
+  /** How many lost Skype connections may be reconnecting at once, bridge-wide. Default 32. */
+  reconnect_concurrency: number;
 }
 
 /** `history`: what a user's portals start with when they link a Skype account (PROFILE §5 "History"). */
@@ -320,6 +322,7 @@ export const configSchema = {
       default: {},
       properties: {
         session_start_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 16 },
+        reconnect_concurrency: { type: "integer", minimum: 1, maximum: 1000, default: 32 },
       },
     },
     history: {

@@ -13,7 +13,7 @@ import { msaMri, skypeMri, sortIdentities } from "../skype/model.js";
 import type { MsnpClientOptions } from "../skype/msnp/types.js";
 import { StoreError, StoreErrorCode } from "../store/errors.js";
 import type { Store, UserRow } from "../store/types.js";
-import { KeyedQueue } from "../util/keyed-queue.js";
+import { ConcurrencyLimit, KeyedQueue } from "../util/keyed-queue.js";
 import { errorText, Logger } from "../util/logger.js";
 import type { ContactRefreshOptions } from "./contact-refresh.js";
 import { SkypeSession, type SessionAccount } from "./session.js";
@@ -68,10 +68,16 @@ export class SkypeSessionManager implements SessionManager {
   private readonly listeners: ((session: Session) => void)[] = [];
   private readonly log: Logger;
   private readonly perUser: KeyedQueue;
+  /**
+   * Bridge-wide slots for reconnects (`limits.reconnect_concurrency`): when the server drops every
+   * connection at once, every client's first retry is due within the same second.
+   */
+  private readonly reconnectSlots: ConcurrencyLimit;
   private shuttingDown = false;
 
   constructor(private readonly opts: SessionManagerOptions) {
     this.log = opts.logger ?? new Logger("sessions");
+    this.reconnectSlots = new ConcurrencyLimit(Math.max(1, opts.config.limits.reconnect_concurrency));
     this.perUser = new KeyedQueue((mxid, e) =>
       this.log.error("a session task failed", { user: mxid, error: errorText(e) }),
     );
@@ -299,7 +305,7 @@ export class SkypeSessionManager implements SessionManager {
       refreshToken,
       logger: this.log.child({ user: mxid }),
       dispatcher: this.opts.dispatcher,
-      msnp: this.opts.msnp,
+      msnp: { reconnectGate: () => this.reconnectSlots.acquire(), ...this.opts.msnp },
       contactRefresh: this.opts.contactRefresh,
       tokenStore: this.opts.tokenStore,
     });

@@ -78,16 +78,31 @@ export class ConcurrencyLimit {
 
   /** Runs `task` when a slot is free; resolves or rejects with it. */
   async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.running++;
+    const release = await this.acquire();
     try {
       return await task();
     } finally {
+      release();
+    }
+  }
+
+  /**
+   * Waits for a slot and holds it until the returned function is called (calling it again does
+   * nothing). For work whose end is not one promise, e.g. a connection attempt that ends when the
+   * client is ready or failed.
+   */
+  async acquire(): Promise<() => void> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
       // The slot passes straight to the next waiter (the count stays), or is freed.
       const next = this.waiting.shift();
       if (next) next();
       else this.running--;
-    }
+    };
   }
 
   /** Tasks running now and tasks waiting for a slot. */

@@ -184,16 +184,26 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
 
   private async run(): Promise<void> {
     let attempt = 0;
+    let reconnecting = false;
     while (this.running) {
+      const release = reconnecting ? await this.admitted() : () => undefined;
+      if (!this.running) {
+        release();
+        return;
+      }
+      reconnecting = true;
       this.setState({ kind: "connecting" });
       let reachedReady = false;
       let error: SkypeError;
       try {
         error = await this.runSession(() => {
           reachedReady = true;
+          release();
         });
       } catch (e) {
         error = asSkypeError(e);
+      } finally {
+        release();
       }
       this.clearReauth();
       if (!this.running) return;
@@ -217,6 +227,32 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
       this.setState({ kind: "transient_disconnect", retryAt, error });
       await this.sleep(delay);
     }
+  }
+
+  /**
+   * Waits for the reconnect gate (when one is set). A stop meanwhile ends the wait at once; the slot,
+   * when it comes, is given straight back.
+   */
+  private async admitted(): Promise<() => void> {
+    const gate = this.options.reconnectGate;
+    if (!gate) return () => undefined;
+    // A gate that fails must not stop reconnecting: the attempt goes ahead unpaced.
+    const slot = gate().then(
+      (release) => {
+        let held = true;
+        return () => {
+          if (!held) return;
+          held = false;
+          release();
+        };
+      },
+      () => () => undefined,
+    );
+    const stopped = new Promise<"stopped">((resolve) => (this.wake = () => resolve("stopped")));
+    const first = await Promise.race([slot, stopped]);
+    if (first !== "stopped") return first;
+    void slot.then((release) => release());
+    return () => undefined;
   }
 
   private sleep(ms: number): Promise<void> {

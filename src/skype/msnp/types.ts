@@ -101,7 +101,17 @@ export interface MsnpClientOptions {
   initialHistory?: InitialHistory;
   /** Re-send ATH on the live connection this often (token refresh); off by default. */
   reauthIntervalMs?: number;
+  /**
+   * Paces reconnects across many clients (one bridge, thousands of accounts, one server outage):
+   * awaited before every attempt that follows a lost or failed connection — after the backoff
+   * delay — and given back once that attempt is ready (caught up) or has failed. Without it a
+   * client reconnects as soon as its backoff delay is over.
+   */
+  reconnectGate?: ReconnectGate;
 }
+
+/** Waits for permission to connect; resolves with the function that gives it back. */
+export type ReconnectGate = () => Promise<() => void>;
 
 /** The connection state (mautrix-style names). */
 export type MsnpState =

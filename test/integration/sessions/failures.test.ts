@@ -212,6 +212,65 @@ test("startAll: at most session_start_concurrency sessions connect at once; a fa
   assert.equal(manager.get("@nobody:example.org"), undefined);
 });
 
+test("a server dropping everyone at once: at most reconnect_concurrency reconnect at a time, and all come back", async (t) => {
+  const accounts = Array.from({ length: 8 }, (_, i) => ({
+    email: `storm${i}@example.com`,
+    skypename: `live:storm_${i}`,
+    display_name: `Storm ${i}`,
+    password: `pass${i}`,
+  }));
+  const env = await startSessionEnv(t, {
+    ref: { fixtures: { accounts }, msnp: { replyDelayMs: 15 } },
+    config: (c) => {
+      c.limits.session_start_concurrency = 8;
+      c.limits.reconnect_concurrency = 2;
+    },
+  });
+  for (const [i, a] of accounts.entries()) {
+    const login = await env.login(a.email, a.password);
+    const mxid = `@s${i}:example.org`;
+    env.store.users.upsert(mxid, {
+      accountEmail: a.email,
+      skypeName: a.skypename,
+      liveMri: `1:${a.email}`,
+      skypeMri: `8:${a.skypename}`,
+    });
+    env.store.users.setRefreshToken(mxid, login.refreshToken);
+  }
+  // Attempts in progress: a connect counts from the socket until its session reports connected
+  // (the slot is held a little longer, until caught up, so this never over-counts).
+  let inProgress = 0;
+  let peak = 0;
+  let storm = false;
+  const manager = env.manager({
+    msnp: {
+      backoff: { initialMs: 20, maxMs: 200, jitter: 0 },
+      connect: (target) => {
+        if (storm) peak = Math.max(peak, ++inProgress);
+        return defaultConnect(target);
+      },
+    },
+  });
+  const reconnected = new Set<string>();
+  manager.onSession((s) =>
+    s.on("state", (st) => {
+      if (!storm || st.kind !== "connected") return;
+      inProgress--;
+      reconnected.add(s.mxid);
+    }),
+  );
+  await manager.startAll();
+  await until(() => accounts.every((a) => subscribed(env, a.email)), "all online");
+
+  storm = true;
+  env.ref.msnp.dropEveryone({});
+  await until(() => reconnected.size === accounts.length, "all reconnected");
+  await until(() => accounts.every((a) => subscribed(env, a.email)), "all online again");
+  // Every retry fell due after 20 ms, so without the bound all eight would have been in progress.
+  assert.equal(peak, 2, "two reconnects at a time, never more");
+  await manager.stopAll();
+});
+
 test("signed in elsewhere (OUT OTH): logged_out with reason OTH, no reconnect", async (t) => {
   const env = await startSessionEnv(t);
   const manager = env.manager();

@@ -95,7 +95,7 @@ export async function startSessionEnv(
     encryption: { enabled: false, default: false, require: false },
     logging: { level: "debug", format: "text", modules: {} },
     metrics: { enabled: false, bind_address: "127.0.0.1" },
-    limits: { session_start_concurrency: 4 },
+    limits: { session_start_concurrency: 4, reconnect_concurrency: 32 },
     history: { conversations: 0, messages: 50 },
     double_puppet: { secrets: {} },
   };

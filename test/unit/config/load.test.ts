@@ -62,7 +62,7 @@ void test("a minimal file gets every default and normalised URLs", () => {
   });
   assert.deepEqual(config.database, { path: "skype-bridge.db" });
   assert.deepEqual(config.logging, { level: "info", format: "text", modules: {} });
-  assert.deepEqual(config.limits, { session_start_concurrency: 16 });
+  assert.deepEqual(config.limits, { session_start_concurrency: 16, reconnect_concurrency: 32 });
   assert.deepEqual(config.history, { conversations: 20, messages: 50 });
   assert.deepEqual(config.double_puppet, { secrets: {} });
   assert.deepEqual(config.encryption, { enabled: false, default: false, require: false });

@@ -84,3 +84,24 @@ test("ConcurrencyLimit runs at most `limit` tasks at once, the rest in arrival o
   assert.deepEqual(limit.load, { running: 0, waiting: 0 });
   assert.throws(() => new ConcurrencyLimit(0), RangeError);
 });
+
+test("ConcurrencyLimit.acquire holds a slot until given back; giving it back twice frees one slot only", async () => {
+  const limit = new ConcurrencyLimit(1);
+  const first = await limit.acquire();
+  let secondHeld = false;
+  const second = limit.acquire().then((release) => {
+    secondHeld = true;
+    return release;
+  });
+  const third = limit.acquire();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(secondHeld, false);
+  assert.deepEqual(limit.load, { running: 1, waiting: 2 });
+  first();
+  first(); // no effect: the third must keep waiting
+  const releaseSecond = await second;
+  assert.deepEqual(limit.load, { running: 1, waiting: 1 });
+  releaseSecond();
+  (await third)();
+  assert.deepEqual(limit.load, { running: 0, waiting: 0 });
+});

@@ -205,6 +205,83 @@ test("OUT with OTH → logged_out; a dropped connection → transient_disconnect
   assert.equal(s2.kind === "logged_out" && s2.reason, "OTH");
 });
 
+test("reconnect gate: not asked for the first connect; each reconnect waits for it, holds it until caught up, and a stop while waiting gives it back", async (t) => {
+  const server = new ScriptServer();
+  loginScript(server);
+  const port = await server.listen();
+  const log: string[] = [];
+  let grant: (() => void) | undefined;
+  const client = new MsnpClient({
+    host: "127.0.0.1",
+    port,
+    credentials: creds,
+    backoff: { initialMs: 10, maxMs: 20 },
+    random: () => 0,
+    reconnectGate: () => {
+      log.push("asked");
+      return new Promise((resolve) => {
+        grant = () => resolve(() => log.push("given back"));
+      });
+    },
+  });
+  t.after(async () => {
+    await client.stop();
+    await server.close();
+  });
+  client.on("state", (s) => log.push(s.kind));
+  client.on("caughtUp", () => log.push("caught up"));
+  client.start();
+  await waitState(client, "connected");
+  await new Promise((r) => client.once("caughtUp", r));
+  assert.deepEqual(log, ["connecting", "connected", "caught up"], "the first connect does not ask");
+
+  log.length = 0;
+  const asked = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (!grant) return;
+      clearInterval(poll);
+      resolve();
+    }, 2);
+  });
+  server.dropAll();
+  await asked;
+  // Waiting for the gate: no connect until it answers.
+  assert.deepEqual(log, ["transient_disconnect", "asked"]);
+  const caughtUp = new Promise((r) => client.once("caughtUp", r));
+  grant!();
+  await caughtUp;
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(log, [
+    "transient_disconnect",
+    "asked",
+    "connecting",
+    "connected",
+    "caught up",
+    "given back",
+  ]);
+
+  // A stop while waiting: the wait ends, and the slot that comes later goes straight back.
+  log.length = 0;
+  grant = undefined;
+  const askedAgain = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (!grant) return;
+      clearInterval(poll);
+      resolve();
+    }, 2);
+  });
+  server.dropAll();
+  await askedAgain;
+  await client.stop();
+  assert.equal(client.state.kind, "logged_out");
+  grant!();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    log.filter((e) => e === "asked" || e === "given back" || e === "connecting"),
+    ["asked", "given back"],
+  );
+});
+
 test("XFR redirect: reconnect to the target and send its state in CNT", async (t) => {
   const target = new ScriptServer();
   loginScript(target);
