@@ -5,7 +5,7 @@
  */
 import { mriKey, parseMri, sortIdentities, type Contact } from "../model.js";
 import { CodePage } from "./code-pages.js";
-import { wb, wbChild, wbChildren, wbChildText, type WbxmlElement } from "./wbxml.js";
+import { wb, wbChild, wbChildren, wbChildText, wbText, type WbxmlElement } from "./wbxml.js";
 
 const FH = CodePage.FolderHierarchy;
 const AS = CodePage.AirSync;
@@ -143,25 +143,56 @@ export interface SyncResult {
 }
 
 function text(el: WbxmlElement | undefined, tag: string, page: number): string | undefined {
-  const t = wbChildText(el, tag, page)?.trim();
+  return trimmed(wbChild(el, tag, page));
+}
+
+/** The trimmed text of `el`; undefined when there is no element or only blanks. */
+function trimmed(el: WbxmlElement | undefined): string | undefined {
+  if (!el) return undefined;
+  const t = wbText(el)!.trim();
   return t ? t : undefined;
 }
 
-/** Reads `ApplicationData` (Contacts page 1 and Contacts2 page 12). */
+/**
+ * Reads `ApplicationData` (Contacts page 1 and Contacts2 page 12). One pass over the children that
+ * keeps the first element of each field (as a look-up per field would find): eight look-ups per
+ * contact were most of parseSyncResponse's time (BENCHMARKS.md, P4).
+ */
 export function parseContactData(app: WbxmlElement | undefined): ContactData {
-  const C = CodePage.Contacts;
-  const C2 = CodePage.Contacts2;
+  let fileAs: WbxmlElement | undefined;
+  let firstName: WbxmlElement | undefined;
+  let lastName: WbxmlElement | undefined;
+  let email1: WbxmlElement | undefined;
+  let nickName: WbxmlElement | undefined;
+  let im1: WbxmlElement | undefined;
+  let im2: WbxmlElement | undefined;
+  let im3: WbxmlElement | undefined;
+  for (const c of app?.children ?? []) {
+    if (typeof c === "string" || c instanceof Uint8Array) continue;
+    if (c.page === CodePage.Contacts) {
+      if (c.tag === "FileAs") fileAs ??= c;
+      else if (c.tag === "FirstName") firstName ??= c;
+      else if (c.tag === "LastName") lastName ??= c;
+      else if (c.tag === "Email1Address") email1 ??= c;
+    } else if (c.page === CodePage.Contacts2) {
+      if (c.tag === "IMAddress") im1 ??= c;
+      else if (c.tag === "IMAddress2") im2 ??= c;
+      else if (c.tag === "IMAddress3") im3 ??= c;
+      else if (c.tag === "NickName") nickName ??= c;
+    }
+  }
+  // In tag order (IMAddress, IMAddress2, IMAddress3), not document order.
   const imAddresses: string[] = [];
-  for (const tag of ["IMAddress", "IMAddress2", "IMAddress3"]) {
-    const v = text(app, tag, C2);
+  for (const el of [im1, im2, im3]) {
+    const v = trimmed(el);
     if (v) imAddresses.push(v);
   }
   return {
-    fileAs: text(app, "FileAs", C),
-    firstName: text(app, "FirstName", C),
-    lastName: text(app, "LastName", C),
-    nickName: text(app, "NickName", C2),
-    email1: text(app, "Email1Address", C),
+    fileAs: trimmed(fileAs),
+    firstName: trimmed(firstName),
+    lastName: trimmed(lastName),
+    nickName: trimmed(nickName),
+    email1: trimmed(email1),
     imAddresses,
   };
 }
@@ -173,6 +204,18 @@ const COMMAND_KINDS: Record<string, SyncItemChange["kind"]> = {
   SoftDelete: "delete",
 };
 
+/** A command's `ServerId` and `ApplicationData` (the first of each), in one pass. */
+function commandParts(cmd: WbxmlElement): { serverId?: WbxmlElement; app?: WbxmlElement } {
+  let serverId: WbxmlElement | undefined;
+  let app: WbxmlElement | undefined;
+  for (const c of cmd.children) {
+    if (typeof c === "string" || c instanceof Uint8Array || c.page !== AS) continue;
+    if (c.tag === "ServerId") serverId ??= c;
+    else if (c.tag === "ApplicationData") app ??= c;
+  }
+  return { serverId, app };
+}
+
 /** Reads a `Sync` answer. */
 export function parseSyncResponse(root: WbxmlElement): SyncResult {
   const collections: SyncCollectionResult[] = [];
@@ -181,10 +224,10 @@ export function parseSyncResponse(root: WbxmlElement): SyncResult {
     for (const cmd of wbChild(col, "Commands", AS)?.children ?? []) {
       if (typeof cmd !== "object" || cmd instanceof Uint8Array || cmd.page !== AS) continue;
       const kind = COMMAND_KINDS[cmd.tag];
-      const serverId = text(cmd, "ServerId", AS);
+      const parts = commandParts(cmd);
+      const serverId = trimmed(parts.serverId);
       if (!kind || !serverId) continue;
-      const app = wbChild(cmd, "ApplicationData", AS);
-      commands.push({ kind, serverId, data: kind === "delete" ? undefined : parseContactData(app) });
+      commands.push({ kind, serverId, data: kind === "delete" ? undefined : parseContactData(parts.app) });
     }
     collections.push({
       collectionId: text(col, "CollectionId", AS),

@@ -149,3 +149,62 @@ test("saved sync state is validated on import", () => {
     );
   }
 });
+
+test("ApplicationData and ServerId: the first element of each field counts, IM addresses in tag order", () => {
+  const app = wb(
+    AS,
+    "ApplicationData",
+    "stray text",
+    wb(C2, "IMAddress3", " live:third "),
+    wb(C, "FileAs", "  "), // the first FileAs is blank: no FileAs, though a later one has text
+    wb(C, "FileAs", "Later"),
+    wb(AS, "FirstName", "wrong page"),
+    wb(C, "FirstName", "Ann", Uint8Array.from(Buffer.from("e"))),
+    wb(C2, "IMAddress", "live:first"),
+    wb(C2, "IMAddress", "live:ignored"),
+    wb(C2, "NickName", "annie"),
+    wb(C, "Email1Address"),
+  );
+  const doc = wb(
+    AS,
+    "Sync",
+    wb(
+      AS,
+      "Collections",
+      wb(
+        AS,
+        "Collection",
+        wb(
+          AS,
+          "Commands",
+          "text",
+          wb(AS, "Change", wb(AS, "ServerId", " "), wb(AS, "ServerId", "i2")),
+          wb(
+            AS,
+            "Add",
+            wb(C, "ServerId", "wrong page"),
+            wb(AS, "ServerId", " i1 "),
+            app,
+            wb(AS, "ApplicationData"),
+          ),
+        ),
+      ),
+    ),
+  );
+  // The tree as given (not encoded): tags on the wrong page have no WBXML token.
+  const r = parseSyncResponse(doc);
+  assert.deepEqual(r.collections[0]!.commands, [
+    {
+      kind: "add",
+      serverId: "i1",
+      data: {
+        fileAs: undefined,
+        firstName: "Anne",
+        lastName: undefined,
+        nickName: "annie",
+        email1: undefined,
+        imAddresses: ["live:first", "live:third"],
+      },
+    },
+  ]);
+});
