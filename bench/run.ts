@@ -2,8 +2,9 @@
 /**
  * `npm run bench`: P1 latency, P2 throughput, P3 scale and P4 parsers (see BENCHMARKS.md), one
  * table on stdout and the figures as JSON in bench/results/<date>.json. Everything runs on
- * 127.0.0.1: a real Synapse from the cached venv, the reference server in this process, the bridge
- * as a child process. Exit code 0 when it ran (targets met or not), 1 when it could not run.
+ * 127.0.0.1: a real Synapse from the cached venv, the reference server and the bridge as child
+ * processes (the server off this process's event loop, which takes the timings). Exit code 0 when
+ * it ran (targets met or not), 1 when it could not run.
  *
  * Environment (defaults in brackets):
  *   BENCH_ONLY              which parts, e.g. "p1,p4" [p1,p2,p3,p4]

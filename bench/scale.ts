@@ -22,12 +22,19 @@ import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { generatedNames, type GeneratedAccount } from "../refserver/generate.js";
+import type { StoredMessage } from "../refserver/msnp/history.js";
 import { Arrivals } from "./lib/arrivals.js";
 import { linkThroughStore } from "./lib/link.js";
 import { until, type MatrixUser } from "./lib/matrix.js";
 import type { ProbeSample } from "./lib/probe.js";
 import { cpuSeconds, peakRssBytes, resetPeakRss, settle } from "./lib/proc.js";
-import { STARTED, STARTING_SESSIONS, type BenchStack, type BridgeProcess } from "./lib/stack.js";
+import {
+  benchCpuSeconds,
+  STARTED,
+  STARTING_SESSIONS,
+  type BenchStack,
+  type BridgeProcess,
+} from "./lib/stack.js";
 import { linearFit, round, summarize, type LinearFit, type Summary } from "./lib/stats.js";
 
 export interface ScaleOptions {
@@ -73,7 +80,7 @@ export interface StartFigures {
   appserviceReadyMs: number;
   /** CPU seconds the bridge process used from spawn until all were connected. */
   bridgeCpuS: number;
-  /** CPU seconds this process (the reference server, mostly) used over the same time. */
+  /** CPU seconds this process and the reference server's (mostly the server) used over the same time. */
   benchCpuS: number;
   /** Event-loop delay of the bridge from "homeserver and bridge reach each other" until all were connected. */
   lag: Lag;
@@ -88,7 +95,7 @@ export interface StormFigures {
   /** Drop → the bridge used under 15 % of a core for 2 s (ms), and whether it did within the wait. */
   quietMs: number;
   quiet: boolean;
-  /** CPU seconds of the bridge, and of this process (the reference server, mostly), drop → all connected. */
+  /** CPU seconds of the bridge, and of this process and the reference server's, drop → all connected. */
   bridgeCpuS: number;
   benchCpuS: number;
   /** Event-loop delay of the bridge, drop → all connected. */
@@ -158,23 +165,21 @@ function lagOf(s: ProbeSample): Lag {
   };
 }
 
-const processCpuSeconds = (): number => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1e6;
-};
+/** This process and the reference server's (a child process of its own). */
+const processCpuSeconds = benchCpuSeconds;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Waits until every identity in `want` is ready on the reference server; returns performance.now().
- * Polls every 100 ms, less often for many accounts (each poll lists every endpoint of the server,
- * which runs in this process: 500 ms at 10,000).
+ * Polls every 100 ms, less often for many accounts (each poll lists every ready identity of the
+ * server: 500 ms at 10,000).
  */
 async function allConnected(stack: BenchStack, want: string[], bridge: BridgeProcess, timeoutMs: number) {
   const deadline = Date.now() + timeoutMs;
   const every = Math.min(1000, Math.max(100, want.length / 20));
   for (;;) {
-    const ready = stack.readyIdentities();
+    const ready = await stack.readyIdentities();
     const missing = want.filter((m) => !ready.has(m)).length;
     if (missing === 0) return performance.now();
     if (bridge.exited) throw new Error(`the bridge exited:\n${bridge.lastLines()}`);
@@ -270,17 +275,23 @@ async function chatWindow(
     return arrivals.get(chatters[Number(k)]!.user)!.at(text);
   };
   const toMatrix = (): number => [...sentAt.keys()].filter((key) => arrivalOf(key) !== undefined).length;
-  const toSkype = (): number =>
-    chatters.reduce(
-      (n, c) =>
-        n +
-        stack.skype.msnp
-          .storedMessages({ user: c.contactEmail, conversation: c.account.identities[1] })
-          .filter((m) => m.content.includes("-back")).length,
-      0,
-    );
+  const toSkype = async (): Promise<number> => {
+    let n = 0;
+    // 16 control-API reads at a time: 500 chatters at 10,000 accounts.
+    for (let i = 0; i < chatters.length; i += 16) {
+      const counts = await Promise.all(
+        chatters.slice(i, i + 16).map(async (c) => {
+          const q = new URLSearchParams({ user: c.contactEmail, conversation: c.account.identities[1] });
+          const r = await stack.query<{ messages: StoredMessage[] }>(`/msnp/messages?${q.toString()}`);
+          return r.messages.filter((m) => m.content.includes("-back")).length;
+        }),
+      );
+      for (const k of counts) n += k;
+    }
+    return n;
+  };
   const deadline = Date.now() + 60_000;
-  while ((toMatrix() < sent || toSkype() < sent) && Date.now() < deadline) await sleep(500);
+  while ((toMatrix() < sent || (await toSkype()) < sent) && Date.now() < deadline) await sleep(500);
   const latencies: number[] = [];
   for (const [key, t0] of sentAt) {
     const at = arrivalOf(key);
@@ -293,7 +304,7 @@ async function chatWindow(
     windowMs: opts.chatWindowMs,
     sentEachWay: sent,
     deliveredToMatrix: toMatrix(),
-    deliveredToSkype: toSkype(),
+    deliveredToSkype: await toSkype(),
     lag,
     s2mLatency: summarize(latencies),
   };
@@ -419,8 +430,8 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
   // 2. Restart.
   await bridge.stop("SIGTERM");
   await until(
-    () => {
-      const ready = stack.readyIdentities();
+    async () => {
+      const ready = await stack.readyIdentities();
       return !want.some((m) => ready.has(m));
     },
     "the old endpoints to close",

@@ -2,7 +2,9 @@
 /**
  * Runs the reference server as a process:
  *   tsx refserver/main.ts [--fixtures file.yaml] [--http-port N] [--msnp-port N] [--control-port N]
- * Prints one JSON line with its addresses on stdout, then serves until SIGINT/SIGTERM.
+ * Prints one JSON line with its addresses on stdout (`httpUrl`, `msnp`, `controlUrl`, and `endpoints`:
+ * the bridge's `skype.endpoints` block), then serves until SIGINT/SIGTERM. The benchmark runs it this
+ * way (bench/lib/stack.ts), so the server's work stays off the event loop that takes the timings.
  */
 import { startReferenceServer } from "./index.js";
 
@@ -30,8 +32,12 @@ async function main(): Promise<void> {
     controlPort: port("--control-port"),
   });
   process.stdout.write(
-    JSON.stringify({ httpUrl: server.httpUrl, msnp: server.msnpAddress, controlUrl: server.controlUrl }) +
-      "\n",
+    JSON.stringify({
+      httpUrl: server.httpUrl,
+      msnp: server.msnpAddress,
+      controlUrl: server.controlUrl,
+      endpoints: server.endpoints,
+    }) + "\n",
   );
   const stop = (): void => {
     void server.close().then(() => process.exit(0));

@@ -54,7 +54,11 @@ export async function setUpChat(stack: BenchStack, opts: { nodeArgs?: string[] }
   await human.startSync();
   const bridge = await stack.startBridge({ db: "chat.db", nodeArgs: opts.nodeArgs });
   const userMri = account!.identities[1];
-  await until(() => stack.readyIdentities().has(userMri), "the linked account to connect", 60_000);
+  await until(
+    async () => (await stack.readyIdentities()).has(userMri),
+    "the linked account to connect",
+    60_000,
+  );
   const contactNames = generatedNames(prefix, 0, 0);
   const contactMri = `8:${contactNames.skypename}`;
   const contact = await SkypeContact.signIn(stack, contactNames);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
- * What the end-to-end benchmarks run against, all on 127.0.0.1: the reference server (in this
+ * What the end-to-end benchmarks run against, all on 127.0.0.1: the reference server (a child
  * process, driven through its control API), a real Synapse from the cached venv (the e2e harness's
  * Synapse class) with two appservices registered — the bridge and the bench's minimal appservice —
  * and the bridge as a child process with the probe (bench/lib/probe.ts) loaded over IPC.
@@ -12,17 +12,137 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import yaml from "js-yaml";
-import { startReferenceServer, type RunningReferenceServer } from "../../refserver/index.js";
 import type { GeneratedAccount } from "../../refserver/generate.js";
+import type { RunningReferenceServer } from "../../refserver/index.js";
 import { generateRegistration } from "../../test/e2e/harness/registration.js";
 import { Synapse } from "../../test/e2e/harness/synapse.js";
 import { freePort } from "../../test/e2e/harness/util.js";
 import { MiniAppservice } from "./appservice.js";
 import { MatrixUser } from "./matrix.js";
 import type { ProbeSample } from "./probe.js";
+import { cpuSeconds } from "./proc.js";
 
 const ROOT = resolve(__dirname, "..", "..");
 const PROBE = resolve(__dirname, "probe.ts");
+const REFSERVER = join(ROOT, "refserver", "main.ts");
+
+/** Reference servers started and not yet stopped: killed when this process exits, whatever the path. */
+const liveServers = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of liveServers) child.kill("SIGKILL");
+});
+
+/**
+ * CPU seconds (user + system) of this process and of the reference servers it runs: what the
+ * bench's side of a measurement cost, now that the server is a process of its own.
+ */
+export function benchCpuSeconds(): number {
+  const u = process.cpuUsage();
+  let s = (u.user + u.system) / 1e6;
+  for (const child of liveServers) s += cpuSeconds(child.pid) || 0;
+  return s;
+}
+
+/** What refserver/main.ts prints on its first line. */
+interface ServerAddresses {
+  httpUrl: string;
+  msnp: string;
+  controlUrl: string;
+  endpoints: RunningReferenceServer["endpoints"];
+}
+
+/**
+ * The reference server as a child process (`node --import tsx refserver/main.ts`): Skype's servers
+ * are elsewhere, so their work (routing each message, P3's sign-ins, contact syncs, endpoint
+ * listings) must not run on the event loop that reads /sync and stops the latency clocks. Its
+ * output goes to `refserver.log` in the stack's folder.
+ */
+export class ReferenceServerProcess {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly log: WriteStream,
+    readonly httpUrl: string,
+    readonly controlUrl: string,
+    /** The `skype.endpoints` block for the bridge's config. */
+    readonly endpoints: RunningReferenceServer["endpoints"],
+  ) {}
+
+  /** Spawns the server and waits for its addresses (its first stdout line). */
+  static async start(logPath: string, timeoutMs = 60_000): Promise<ReferenceServerProcess> {
+    const log = createWriteStream(logPath, { flags: "a" });
+    const child = spawn(process.execPath, ["--import", "tsx", REFSERVER], {
+      cwd: ROOT,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    liveServers.add(child);
+    child.once("exit", () => liveServers.delete(child));
+    child.stderr.on("data", (c: Buffer) => log.write(c));
+    try {
+      const addresses = await new Promise<ServerAddresses>((resolvePromise, reject) => {
+        let first = "";
+        let done = false;
+        const timer = setTimeout(
+          () => fail(new Error(`the reference server did not start within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+        const fail = (e: Error): void => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          reject(e);
+        };
+        child.once("error", fail);
+        child.once("exit", (code, signal) =>
+          fail(
+            new Error(`the reference server exited (${signal ?? code}) before it listened; see ${logPath}`),
+          ),
+        );
+        child.stdout.on("data", (c: Buffer) => {
+          log.write(c);
+          if (done) return;
+          first += c.toString("utf8");
+          const nl = first.indexOf("\n");
+          if (nl < 0) return;
+          done = true;
+          clearTimeout(timer);
+          try {
+            resolvePromise(JSON.parse(first.slice(0, nl)) as ServerAddresses);
+          } catch (e) {
+            reject(e instanceof Error ? e : new Error(String(e)));
+          }
+        });
+      });
+      return new ReferenceServerProcess(
+        child,
+        log,
+        addresses.httpUrl,
+        addresses.controlUrl,
+        addresses.endpoints,
+      );
+    } catch (e) {
+      child.kill("SIGKILL");
+      log.end();
+      throw e;
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** SIGTERM (the server closes its listeners), SIGKILL after 10 s. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await new Promise<void>((r) => this.log.end(() => r()));
+  }
+}
 
 export interface BridgeStartOptions {
   /** Database file name inside the stack's folder. */
@@ -145,7 +265,7 @@ export class BenchStack {
 
   private constructor(
     readonly dir: string,
-    readonly skype: RunningReferenceServer,
+    readonly skype: ReferenceServerProcess,
     readonly synapse: Synapse,
     readonly appservice: MiniAppservice,
     readonly tokenKey: string,
@@ -156,10 +276,11 @@ export class BenchStack {
 
   static async create(): Promise<BenchStack> {
     const dir = mkdtempSync(join(tmpdir(), "skype-bench-"));
-    const skype = await startReferenceServer();
+    let skype: ReferenceServerProcess | undefined;
     const appservice = new MiniAppservice();
     let synapse: Synapse | undefined;
     try {
+      skype = await ReferenceServerProcess.start(join(dir, "refserver.log"));
       await appservice.listen();
       const asRegistration = join(dir, "bench-as.yaml");
       appservice.writeRegistration(asRegistration);
@@ -195,7 +316,7 @@ export class BenchStack {
     } catch (e) {
       await synapse?.stop();
       await appservice.close();
-      await skype.close();
+      await skype?.stop();
       rmSync(dir, { recursive: true, force: true });
       throw e;
     }
@@ -261,6 +382,14 @@ export class BenchStack {
     return json;
   }
 
+  /** GETs from the reference server's control API (`path` with its query). */
+  async query<T = Record<string, unknown>>(path: string): Promise<T> {
+    const res = await fetch(`${this.skype.controlUrl}${path}`);
+    const json = (await res.json()) as T & { error?: string };
+    if (!res.ok) throw new Error(`control GET ${path}: ${res.status} ${json.error ?? ""}`);
+    return json;
+  }
+
   /** Generates accounts on the reference server (POST /world/generate). */
   async generate(prefix: string, count: number, contacts: number): Promise<GeneratedAccount[]> {
     const r = await this.control<{ accounts: GeneratedAccount[] }>("/world/generate", {
@@ -271,18 +400,20 @@ export class BenchStack {
     return r.accounts;
   }
 
-  /** Identities with a ready MSNP endpoint on the reference server. */
-  readyIdentities(): Set<string> {
-    const out = new Set<string>();
-    for (const e of this.skype.msnp.endpoints()) if (e.ready) for (const id of e.identities) out.add(id);
-    return out;
+  /**
+   * Identities with a ready MSNP endpoint on the reference server. Only the identities travel
+   * (`ready=1&ids=1`): the full listing holds every connection's contact list, ~18 MB at 10,000.
+   */
+  async readyIdentities(): Promise<Set<string>> {
+    const r = await this.query<{ identities: string[] }>("/msnp/endpoints?ready=1&ids=1");
+    return new Set(r.identities);
   }
 
   async close(): Promise<void> {
     for (const b of this.bridges) await b.stop("SIGTERM").catch(() => undefined);
     await this.synapse.stop().catch(() => undefined);
     await this.appservice.close().catch(() => undefined);
-    await this.skype.close().catch(() => undefined);
+    await this.skype.stop().catch(() => undefined);
     if (!process.env.BENCH_KEEP_DIRS) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -33,6 +33,12 @@ function members(body: Body): MemberSpec[] {
   });
 }
 
+/** A yes/no query parameter: `1` or `true` (anything else, or absent, is no). */
+function flag(query: URLSearchParams, name: string): boolean {
+  const v = query.get(name);
+  return v === "1" || v === "true";
+}
+
 function kind(body: Body): "text" | "richtext" | "emote" | undefined {
   const k = optStr(body, "kind");
   if (k === undefined || k === "text" || k === "richtext" || k === "emote") return k;
@@ -66,6 +72,9 @@ function kind(body: Body): "text" | "richtext" | "emote" | undefined {
  * - `GET /msnp/messages?user=&conversation=` → `{messages}`: stored history (all when no user).
  * - `GET /msnp/received?user=` → `{messages}`: every SDG clients sent (Control/* included).
  * - `GET /msnp/endpoints` → `{endpoints}`: open connections with epid, subscriptions, unacked count.
+ *   `?ready=1` lists only ready endpoints (bound, any challenge answered); `?ids=1`
+ *   answers `{identities}` instead: the distinct identities of the listed endpoints, without the
+ *   views (each of which holds the contact list), for polling many connections.
  * - `POST /msnp/read` `{user, conversation, messageId}` → `{}`: `user` marks `conversation` (a thread
  *   id, or the other party as `user` names them; an e-mail or Skype name stands for their `8:`) read
  *   up to `messageId` (PROFILE §7.5); the horizon
@@ -157,7 +166,12 @@ export function registerMsnpControlRoutes(control: ControlApi, server: MsnpServe
       user: q.get("user") || undefined,
     }),
   }));
-  control.route("GET", "/msnp/endpoints", () => ({ endpoints: server.endpoints() }));
+  control.route("GET", "/msnp/endpoints", (_b, q) => {
+    const all = server.endpoints();
+    const endpoints = flag(q, "ready") ? all.filter((e) => e.ready) : all;
+    if (!flag(q, "ids")) return { endpoints };
+    return { identities: [...new Set(endpoints.flatMap((e) => e.identities))] };
+  });
   control.route("GET", "/msnp/knobs", () => knobsView(server.options));
   control.route("POST", "/msnp/knobs", (b) => {
     if ("tls" in b) throw new ControlError(400, "tls cannot be changed at run time");

@@ -221,6 +221,28 @@ test("control API: drop-all cuts every open connection at once, with OUT when as
   assert.equal((await dropAll({ out: "BYE" })).status, 400);
 });
 
+test("control API: /msnp/endpoints with ready=1 and ids=1 lists only ready endpoints' identities", async (t) => {
+  const control = new ControlApi();
+  const base = await control.listen(0);
+  t.after(() => control.close());
+  const s = await start(t, {}, control);
+  const get = async (query: string): Promise<{ endpoints?: unknown[]; identities?: string[] }> =>
+    (await (await fetch(`${base}/msnp/endpoints${query}`)).json()) as {
+      endpoints?: unknown[];
+      identities?: string[];
+    };
+  const alice = await s.signIn("alice@hotmail.co.uk");
+  await s.signIn("alice@hotmail.co.uk");
+  await s.connect(); // open, never signed in: not ready
+  await waitFor(() => s.server.endpoints().length === 3);
+  assert.equal((await get("")).endpoints?.length, 3);
+  assert.equal((await get("?ready=1")).endpoints?.length, 2);
+  const ready = await get("?ready=1&ids=1");
+  assert.equal(ready.endpoints, undefined, "no views, only identities");
+  assert.deepEqual(ready.identities?.sort(), s.world.identities(alice.person).sort(), "each identity once");
+  assert.ok(((await get("?ids=1")).identities ?? []).length >= 2);
+});
+
 test("replyDelayMs delays replies and keeps their order", async (t) => {
   const s = await start(t, { replyDelayMs: 20 });
   const a = await s.signIn("alice@hotmail.co.uk", { subscribe: null });
