@@ -170,18 +170,50 @@ export function decodeWbxml(input: Uint8Array): WbxmlElement {
   return root;
 }
 
+/**
+ * Tag names of a page by token (0x00–0x3f), built once per page from the code-page tables, so the
+ * decoder finds a name with one array index per element instead of two map look-ups. Pages with no
+ * known tag share one table, so a document switching through all 256 pages adds nothing.
+ */
+const namesByPage: (readonly string[] | undefined)[] = [];
+let unknownPageNames: readonly string[] | undefined;
+
+function tokenName(token: number): string {
+  return `0x${token.toString(16).padStart(2, "0")}`;
+}
+
+function pageTagNames(page: number): readonly string[] {
+  let names = namesByPage[page];
+  if (names === undefined) {
+    const list: string[] = [];
+    let known = false;
+    for (let t = 0; t < 0x40; t++) {
+      const name = tagName(page, t);
+      if (name !== undefined) known = true;
+      list.push(name ?? tokenName(t));
+    }
+    names = known ? list : (unknownPageNames ??= list);
+    namesByPage[page] = names;
+  }
+  return names;
+}
+
 /** Reads the root element (skipping leading page switches). */
 function decodeContent(r: Reader, strtbl: Buffer, state: { page: number }): WbxmlElement | undefined {
   const stack: WbxmlElement[] = [];
+  /** The innermost open element: the top of `stack`. */
+  let parent: WbxmlElement | undefined;
   let root: WbxmlElement | undefined;
+  let names = pageTagNames(state.page);
   while (r.pos < r.buf.length) {
     const t = r.byte("token");
-    const parent = stack[stack.length - 1];
     if (t === SWITCH_PAGE) {
       state.page = r.byte("page");
+      names = pageTagNames(state.page);
     } else if (t === END) {
       if (!stack.pop()) throw wbxmlError("END without an open element");
       if (stack.length === 0) return root;
+      parent = stack[stack.length - 1];
     } else if (t === STR_I || t === STR_T || t === OPAQUE) {
       if (!parent) throw wbxmlError("content outside the root element");
       parent.children.push(readValue(r, t, strtbl));
@@ -190,21 +222,17 @@ function decodeContent(r: Reader, strtbl: Buffer, state: { page: number }): Wbxm
       if (!parent && root) throw wbxmlError("more than one root element");
       // Counted for every element, with content or not, so the limit is the encoder's.
       if (stack.length >= MAX_DEPTH) throw wbxmlError("nested too deeply");
-      const token = t & 0x3f;
-      const el: WbxmlElement = {
-        page: state.page,
-        tag: tagName(state.page, token) ?? `0x${token.toString(16).padStart(2, "0")}`,
-        children: [],
-      };
+      const el: WbxmlElement = { page: state.page, tag: names[t & 0x3f]!, children: [] };
       if (parent) parent.children.push(el);
       else root = el;
       if (t & HAS_CONTENT) {
         stack.push(el);
+        parent = el;
       } else if (!parent) {
         return root;
       }
     } else {
-      throw wbxmlError(`unsupported global token 0x${t.toString(16).padStart(2, "0")}`);
+      throw wbxmlError(`unsupported global token ${tokenName(t)}`);
     }
   }
   if (stack.length > 0) throw wbxmlError("truncated (an element is not closed)");

@@ -81,6 +81,20 @@ test("STR_T references the string table; unknown tags decode by token", () => {
   assert.equal((doc.children[1] as { tag: string }).tag, "0x3f");
 });
 
+test("tags are named by the page in force: unknown pages by token, known pages after them", () => {
+  // <Sync> SWITCH 0x20 <0x05/> SWITCH 1 <Anniversary/> SWITCH 0 <SyncKey/> </Sync>
+  const doc = decodeWbxml(hex("03 01 6A 00 45 00 20 05 00 01 05 00 00 0B 01"));
+  assert.deepEqual(doc, {
+    page: 0,
+    tag: "Sync",
+    children: [
+      { page: 0x20, tag: "0x05", children: [] },
+      { page: 1, tag: "Anniversary", children: [] },
+      { page: 0, tag: "SyncKey", children: [] },
+    ],
+  });
+});
+
 test("public id 0 with a string-table index is accepted", () => {
   const doc = decodeWbxml(hex("03 00 00 6A 00 05"));
   assert.equal(doc.tag, "Sync");
