@@ -184,7 +184,7 @@ export class Bridge {
     session.on("contacts", (contacts, info) => {
       void portals.queue.push(`contacts\n${session.mxid}`, async () => {
         this.users.get(session.mxid).linkOwnIdentities();
-        await puppets.syncContacts(contacts);
+        await puppets.syncContacts(contacts, session.mxid);
       });
       // Avatars are re-read with the contacts (ETags make unchanged ones cheap; a routine re-read skips
       // recently asked ones: ghosts/avatars.ts), in a lane of their own.

@@ -54,7 +54,7 @@ export class UserRecord {
 
   saveState(s: SessionState): void {
     this.write("the session state", () =>
-      this.store.users.upsert(this.mxid, { loginState: s.kind, stateDetail: stateDetail(s) }),
+      this.store.users.update(this.mxid, { loginState: s.kind, stateDetail: stateDetail(s) }),
     );
   }
 
@@ -73,8 +73,7 @@ export class UserRecord {
     const sum = digest(text);
     if (sum === this.savedSyncDigest) return;
     this.write("the contact-sync state", () => {
-      this.store.users.upsert(this.mxid, { contactSyncState: state });
-      this.savedSyncDigest = sum;
+      if (this.store.users.update(this.mxid, { contactSyncState: state })) this.savedSyncDigest = sum;
     });
   }
 
@@ -85,8 +84,8 @@ export class UserRecord {
     return out;
   }
 
+  /** Runs an update (which writes nothing when the row is gone); store failures are logged. */
   private write(what: string, fn: () => unknown): void {
-    if (!this.row()) return;
     try {
       fn();
     } catch (e) {

@@ -88,6 +88,11 @@ export interface UserRepo {
   /** Creates the user if missing (state `logged_out`), then applies the patch. */
   upsert(mxid: string, patch?: UserPatch): UserRow;
   /**
+   * Applies the patch to an existing user; false (nothing written) when there is none. Reads
+   * nothing back: for the frequent writes of a running session (its state, its sync bookkeeping).
+   */
+  update(mxid: string, patch: UserPatch): boolean;
+  /**
    * Stores the refresh token encrypted (AES-256-GCM, bound to this mxid), or clears it with `null`.
    * `STORE_NO_KEY` when the store was opened without a key; `STORE_NOT_FOUND` for an unknown user.
    */

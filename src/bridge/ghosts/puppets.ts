@@ -8,6 +8,7 @@
  * presence.ts. The user's own Skype identities are one more person: their own puppet, which speaks
  * for what they send from another Skype endpoint.
  */
+import { createHash } from "node:crypto";
 import { parseMri, type Contact } from "../../skype/model.js";
 import type { PersonMerge, PersonRow } from "../../store/types.js";
 import { Logger, errorText } from "../../util/logger.js";
@@ -48,11 +49,18 @@ type RenameListener = (personId: string, displayName: string) => Promise<void> |
 type MergeListener = (survivor: PersonRow, merge: PersonMerge) => Promise<void> | void;
 
 /** Owns every puppet's profile; `presence` mirrors Skype presence on them. */
+/** A digest of a contact list as read (order included: the same read gives the same order). */
+function listDigest(contacts: readonly Contact[]): string {
+  return createHash("sha256").update(JSON.stringify(contacts)).digest("base64");
+}
+
 export class Puppets {
   readonly presence: PuppetPresence;
   private readonly serial = new KeyedQueue();
   private readonly renameListeners: RenameListener[] = [];
   private readonly mergeListeners: MergeListener[] = [];
+  /** Per linked user, the digest of the contact list last applied without a failure. */
+  private readonly appliedLists = new Map<string, string>();
 
   constructor(
     private readonly ctx: Bridge,
@@ -159,10 +167,19 @@ export class Puppets {
    * list (one commit instead of one or two per contact at every connect), each contact in a
    * savepoint of its own so that a bad one undoes nothing else; a contact already stored as it is
    * writes nothing. Never throws; per-contact failures are logged.
+   *
+   * With `owner` (the linked user whose list it is), a list equal to the one last applied for that
+   * owner without a failure is skipped: every reconnect re-reads the contacts (changes made while
+   * away must not be missed), and after a server outage that is every user's list at once, nearly
+   * always unchanged. Applying it again would only re-check each contact (and set back a name
+   * another user's list gave the same person since).
    */
-  async syncContacts(contacts: readonly Contact[]): Promise<void> {
+  async syncContacts(contacts: readonly Contact[], owner?: string): Promise<void> {
+    const digest = owner === undefined ? undefined : listDigest(contacts);
+    if (owner !== undefined && this.appliedLists.get(owner) === digest) return;
     const applied: { contact: Contact; person: PersonRow; merged: readonly PersonMerge[] }[] = [];
     const { store } = this.ctx;
+    let failed = false;
     try {
       store.transaction(() => {
         for (const contact of contacts) {
@@ -170,6 +187,7 @@ export class Puppets {
           try {
             applied.push({ contact, ...store.transaction(() => this.applyContact(contact)) });
           } catch (e) {
+            failed = true;
             log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
           }
         }
@@ -183,9 +201,12 @@ export class Puppets {
         for (const merge of merged) await this.emitMerged(person, merge);
         if (store.puppets.get(person.id)) await this.ensure(person.id);
       } catch (e) {
+        failed = true;
         log.warn("could not apply a contact", { identities: contact.identities, error: errorText(e) });
       }
     }
+    // A list with a failure is applied again next time, which retries what failed.
+    if (owner !== undefined && digest !== undefined && !failed) this.appliedLists.set(owner, digest);
   }
 
   /** Links one contact's identities and takes its name (inside the caller's transaction). */

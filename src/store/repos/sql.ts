@@ -14,11 +14,16 @@ export type SqlValue = string | number | bigint | Buffer | null;
  * `fields` maps patch field names to column names; `where` uses named parameters; `@now` stamps
  * `updated_ts`.
  */
-export function patchSql(table: string, where: string, fields: Readonly<Record<string, string>>): string {
+export function patchSql(
+  table: string,
+  where: string,
+  fields: Readonly<Record<string, string>>,
+  returning = true,
+): string {
   const sets = Object.entries(fields).map(
     ([field, column]) => `${column} = CASE WHEN @has_${field} = 1 THEN @${field} ELSE ${column} END`,
   );
-  return `UPDATE ${table} SET ${sets.join(", ")}, updated_ts = @now WHERE ${where} RETURNING *`;
+  return `UPDATE ${table} SET ${sets.join(", ")}, updated_ts = @now WHERE ${where}${returning ? " RETURNING *" : ""}`;
 }
 
 /** The parameters for {@link patchSql}: `has_<field>` flags and values (undefined → keep). */

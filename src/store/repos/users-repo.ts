@@ -46,6 +46,7 @@ export class SqliteUserRepo implements UserRepo {
   readonly #byManagementRoom;
   readonly #insert;
   readonly #patch;
+  readonly #update;
   readonly #setToken;
   readonly #getToken;
   readonly #setMatrixToken;
@@ -71,6 +72,7 @@ export class SqliteUserRepo implements UserRepo {
     this.#patch = db.prepare<Record<string, unknown>, RawUser>(
       patchSql("users", "mxid = @key", PATCH_FIELDS),
     );
+    this.#update = db.prepare<Record<string, unknown>>(patchSql("users", "mxid = @key", PATCH_FIELDS, false));
     this.#setToken = db.prepare<[string | null, number, string]>(
       "UPDATE users SET refresh_token_enc = ?, updated_ts = ? WHERE mxid = ?",
     );
@@ -105,6 +107,20 @@ export class SqliteUserRepo implements UserRepo {
   }
 
   upsert(mxid: string, patch: UserPatch = {}): UserRow {
+    const params = this.#patchParams(mxid, patch);
+    return transaction(this.db, () => {
+      const now = this.now();
+      this.#insert.run(mxid, now, now);
+      return toUser(found(this.#patch.get({ ...params, now }), "the user"));
+    });
+  }
+
+  update(mxid: string, patch: UserPatch): boolean {
+    const params = this.#patchParams(mxid, patch);
+    return this.#update.run({ ...params, now: this.now() }).changes > 0;
+  }
+
+  #patchParams(mxid: string, patch: UserPatch): Record<string, unknown> {
     checkText(mxid, "mxid");
     if (patch.loginState !== undefined) checkText(patch.loginState, "loginState");
     const { contactSyncState, ...rest } = patch;
@@ -112,12 +128,7 @@ export class SqliteUserRepo implements UserRepo {
       contactSyncState === undefined || contactSyncState === null
         ? contactSyncState
         : toJson(contactSyncState, "contactSyncState");
-    const params = { ...patchParams({ ...rest, contactSyncState: sync }, PATCH_FIELDS), key: mxid };
-    return transaction(this.db, () => {
-      const now = this.now();
-      this.#insert.run(mxid, now, now);
-      return toUser(found(this.#patch.get({ ...params, now }), "the user"));
-    });
+    return { ...patchParams({ ...rest, contactSyncState: sync }, PATCH_FIELDS), key: mxid };
   }
 
   setRefreshToken(mxid: string, token: string | null): void {

@@ -36,10 +36,10 @@ test("saveSyncState writes a changed state only; a new record knows what the row
   t.after(() => store.close());
   store.users.upsert(ALICE);
   const writes: unknown[] = [];
-  const upsert = store.users.upsert.bind(store.users);
-  store.users.upsert = (mxid, patch) => {
+  const update = store.users.update.bind(store.users);
+  store.users.update = (mxid, patch) => {
     if (patch?.contactSyncState !== undefined) writes.push(patch.contactSyncState);
-    return upsert(mxid, patch);
+    return update(mxid, patch);
   };
   const log = new Logger("test");
   const record = new UserRecord(store, ALICE, log);

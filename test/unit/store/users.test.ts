@@ -155,3 +155,19 @@ void test("the contact-sync state is parsed when read, not with every row (a cor
   assert.deepEqual(fixed.contactSyncState, { folders: {} });
   assert.deepEqual({ ...fixed }.contactSyncState, { folders: {} }, "a copy carries the value");
 });
+
+void test("update patches an existing user only: false and nothing created for an unknown one", (t) => {
+  const store = open(t);
+  assert.equal(store.users.update(ALICE, { loginState: "connected" }), false);
+  assert.equal(store.users.get(ALICE), undefined, "update never creates a user");
+  store.users.upsert(ALICE, { epid: "3f2a", contactSyncState: { cacheKey: "ck" } });
+  assert.equal(store.users.update(ALICE, { loginState: "transient_disconnect", stateDetail: "x" }), true);
+  const row = store.users.get(ALICE)!;
+  assert.deepEqual([row.loginState, row.stateDetail, row.epid], ["transient_disconnect", "x", "3f2a"]);
+  assert.deepEqual(row.contactSyncState, { cacheKey: "ck" }, "fields not in the patch are kept");
+  assert.equal(store.users.update(ALICE, { contactSyncState: null }), true);
+  assert.equal(store.users.get(ALICE)!.contactSyncState, null);
+  assert.throws(() => store.users.update(ALICE, { contactSyncState: 1n }), {
+    code: StoreErrorCode.InvalidArgument,
+  });
+});

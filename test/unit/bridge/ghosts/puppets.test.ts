@@ -74,6 +74,29 @@ test("syncContacts: the whole list in one transaction; an unchanged list writes 
   assert.equal(store.persons.getByIdentity("8:c4.second")!.id, store.persons.getByIdentity("8:live:c_4")!.id);
 });
 
+test("syncContacts with an owner: the list last applied for that owner is skipped; a changed one or a failed one is applied again", async () => {
+  const { store, puppets } = testBed({ attach: false });
+  const seen = spyStore(store);
+  await puppets.syncContacts(contacts(20), ALICE);
+  assert.equal(seen.outer, 1);
+  await puppets.syncContacts(contacts(20), ALICE);
+  assert.equal(seen.outer, 1, "the same list of the same owner: not even looked at");
+  await puppets.syncContacts(contacts(20), "@other:example.org");
+  assert.equal(seen.outer, 2, "another owner's list is applied");
+  await puppets.syncContacts(contacts(20), ALICE);
+  assert.equal(seen.outer, 2);
+  const renamed = contacts(20, (i) => (i === 2 ? "Renamed" : `Contact ${i}`));
+  await puppets.syncContacts(renamed, ALICE);
+  assert.equal(seen.outer, 3);
+  assert.equal(store.persons.getByIdentity("8:live:c_2")!.displayName, "Renamed");
+
+  // A contact the store refused: the same list is tried again next time.
+  const bad = [...contacts(2), { identities: ["not an identity"], displayName: "Bad" }];
+  await puppets.syncContacts(bad, ALICE);
+  await puppets.syncContacts(bad, ALICE);
+  assert.equal(seen.outer, 5);
+});
+
 test("syncContacts: a contact the store refuses undoes nothing else", async () => {
   const { store, puppets } = testBed();
   const list = contacts(3);
