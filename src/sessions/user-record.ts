@@ -7,6 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { redactText } from "../util/redact.js";
+import { StoreError, StoreErrorCode } from "../store/errors.js";
 import type { Store, UserRow } from "../store/types.js";
 import { errorText, type Logger } from "../util/logger.js";
 import { readSyncState, type PersistedSyncState } from "./setup.js";
@@ -64,7 +65,13 @@ export class UserRecord {
    * @throws StoreError
    */
   storeRefreshToken(rt: string): void {
-    if (this.store.users.get(this.mxid)) this.store.users.setRefreshToken(this.mxid, rt);
+    try {
+      this.store.users.setRefreshToken(this.mxid, rt);
+    } catch (e) {
+      // The user was unlinked meanwhile (no row): nothing to keep.
+      if (e instanceof StoreError && e.code === StoreErrorCode.NotFound) return;
+      throw e;
+    }
   }
 
   /** Stores the contact-sync bookkeeping, unless it is what was last read or written. */

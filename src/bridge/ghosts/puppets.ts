@@ -49,10 +49,20 @@ type RenameListener = (personId: string, displayName: string) => Promise<void> |
 type MergeListener = (survivor: PersonRow, merge: PersonMerge) => Promise<void> | void;
 
 /** Owns every puppet's profile; `presence` mirrors Skype presence on them. */
-/** A digest of a contact list as read (order included: the same read gives the same order). */
-function listDigest(contacts: readonly Contact[]): string {
-  return createHash("sha256").update(JSON.stringify(contacts)).digest("base64");
+/**
+ * A digest of a contact list as read (order included: the same read gives the same order) and of
+ * the template its names are shown with.
+ */
+function listDigest(contacts: readonly Contact[], nameTemplate: string): string {
+  return createHash("sha256")
+    .update(nameTemplate)
+    .update("\n")
+    .update(JSON.stringify(contacts))
+    .digest("base64");
 }
+
+/** `meta` key of the digest of the contact list last applied for a linked user. */
+const appliedListKey = (mxid: string): string => `puppets.contacts_applied|${mxid}`;
 
 export class Puppets {
   readonly presence: PuppetPresence;
@@ -169,14 +179,17 @@ export class Puppets {
    * writes nothing. Never throws; per-contact failures are logged.
    *
    * With `owner` (the linked user whose list it is), a list equal to the one last applied for that
-   * owner without a failure is skipped: every reconnect re-reads the contacts (changes made while
-   * away must not be missed), and after a server outage that is every user's list at once, nearly
-   * always unchanged. Applying it again would only re-check each contact (and set back a name
-   * another user's list gave the same person since).
+   * owner without a failure is skipped: every reconnect and every restart re-reads the contacts
+   * (changes made while away must not be missed), and after a server outage or a restart that is
+   * every user's list at once, nearly always unchanged. Applying it again would only re-check each
+   * contact (and set back a name another user's list gave the same person since). The digest is
+   * kept in `meta` (so a restart skips too) and covers the puppet name template, so a changed
+   * template still renames every puppet.
    */
   async syncContacts(contacts: readonly Contact[], owner?: string): Promise<void> {
-    const digest = owner === undefined ? undefined : listDigest(contacts);
-    if (owner !== undefined && this.appliedLists.get(owner) === digest) return;
+    const digest =
+      owner === undefined ? undefined : listDigest(contacts, this.ctx.config.puppets.display_name_template);
+    if (owner !== undefined && this.appliedList(owner) === digest) return;
     const applied: { contact: Contact; person: PersonRow; merged: readonly PersonMerge[] }[] = [];
     const { store } = this.ctx;
     let failed = false;
@@ -206,7 +219,27 @@ export class Puppets {
       }
     }
     // A list with a failure is applied again next time, which retries what failed.
-    if (owner !== undefined && digest !== undefined && !failed) this.appliedLists.set(owner, digest);
+    if (owner !== undefined && digest !== undefined && !failed) this.rememberApplied(owner, digest);
+  }
+
+  private appliedList(owner: string): string | undefined {
+    const known = this.appliedLists.get(owner);
+    if (known !== undefined) return known;
+    try {
+      return this.ctx.store.meta.get(appliedListKey(owner));
+    } catch (e) {
+      log.warn("could not read which contact list was applied last", { user: owner, error: errorText(e) });
+      return undefined;
+    }
+  }
+
+  private rememberApplied(owner: string, digest: string): void {
+    this.appliedLists.set(owner, digest);
+    try {
+      this.ctx.store.meta.set(appliedListKey(owner), digest);
+    } catch (e) {
+      log.warn("could not store which contact list was applied", { user: owner, error: errorText(e) });
+    }
   }
 
   /** Links one contact's identities and takes its name (inside the caller's transaction). */

@@ -95,6 +95,18 @@ test("syncContacts with an owner: the list last applied for that owner is skippe
   await puppets.syncContacts(bad, ALICE);
   await puppets.syncContacts(bad, ALICE);
   assert.equal(seen.outer, 5);
+
+  // After a restart (same store, new bridge) the last list applied is still known...
+  await puppets.syncContacts(renamed, ALICE);
+  const restarted = testBed({ store, attach: false });
+  const seenAfter = spyStore(store);
+  await restarted.puppets.syncContacts(renamed, ALICE);
+  assert.equal(seenAfter.outer, 0, "skipped after a restart too");
+  // ...unless the puppet name template changed: then every puppet's name must be checked again.
+  const retemplated = testBed({ store, attach: false });
+  (retemplated.ctx.config.puppets as { display_name_template: string }).display_name_template = "{name} [S]";
+  await retemplated.puppets.syncContacts(renamed, ALICE);
+  assert.equal(seenAfter.outer, 1);
 });
 
 test("syncContacts: a contact the store refuses undoes nothing else", async () => {
