@@ -8,17 +8,23 @@ const TAB = 9;
 const CR = 13;
 const SPACE = 32;
 const COLON = 58;
-const UNDERSCORE = 95;
-const DOT = 46;
-const HYPHEN = 45;
+
+/** Character classes of ASCII codes: bit 1 starts a name (`[A-Za-z0-9]`), bit 2 continues one (`[A-Za-z0-9_.-]`). */
+const NAME_START = 1;
+const NAME_PART = 2;
+const NAME_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const alnum = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  NAME_CHARS[c] = (alnum ? NAME_START | NAME_PART : 0) | (c === 95 || c === 46 || c === 45 ? NAME_PART : 0);
+}
+
+/** The class bits of `c` (0 for anything not ASCII). */
+function nameClass(c: number): number {
+  return c < 128 ? NAME_CHARS[c]! : 0;
+}
 
 function isBlank(c: number): boolean {
   return c === SPACE || c === TAB;
-}
-
-/** `[A-Za-z0-9]` */
-function isAlnum(c: number): boolean {
-  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
 /**
@@ -27,13 +33,15 @@ function isAlnum(c: number): boolean {
  * (not `trim()`, which also eats NBSP, U+2028, BOM…) and holding no CR. Undefined when the line is
  * not a header. A character scan, not a regex: this runs for every header of every message, and
  * the regex (with a split and a trim regex) was most of the parser's time (BENCHMARKS.md, P4).
+ * `hasCr`: the line holds a CR, which no header may; the caller finds CRs once for the whole text
+ * (a search per line from the line on to the end of the text made a block of many LF-only lines
+ * quadratic: a 1 MiB one took seconds).
  */
-function headerOn(text: string, start: number, end: number): [string, string] | undefined {
+function headerOn(text: string, start: number, end: number, hasCr: boolean): [string, string] | undefined {
   let i = start;
-  if (i >= end || !isAlnum(text.charCodeAt(i))) return undefined;
+  if (hasCr || i >= end || (nameClass(text.charCodeAt(i)) & NAME_START) === 0) return undefined;
   for (i++; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (!(isAlnum(c) || c === UNDERSCORE || c === DOT || c === HYPHEN)) break;
+    if ((nameClass(text.charCodeAt(i)) & NAME_PART) === 0) break;
   }
   const nameEnd = i;
   while (i < end && isBlank(text.charCodeAt(i))) i++;
@@ -42,8 +50,6 @@ function headerOn(text: string, start: number, end: number): [string, string] | 
   while (i < end && isBlank(text.charCodeAt(i))) i++;
   let valueEnd = end;
   while (valueEnd > i && isBlank(text.charCodeAt(valueEnd - 1))) valueEnd--;
-  const cr = text.indexOf("\r", i);
-  if (cr !== -1 && cr < end) return undefined;
   return [text.slice(start, nameEnd), text.slice(i, valueEnd)];
 }
 
@@ -53,17 +59,42 @@ function headerOn(text: string, start: number, end: number): [string, string] | 
  * when `strict`, end the scan: it returns false at the first non-empty line that is no header.
  */
 function scanLines(text: string, into: [string, string][], strict: boolean): boolean {
+  // The first CR at or after `pos` (-1: none left): each search starts after the last CR found,
+  // so all of them together read the text once.
+  let cr = text.indexOf("\r");
   for (let pos = 0; ;) {
+    if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos);
     const lf = text.indexOf("\n", pos);
     const end = lf === -1 ? text.length : lf > pos && text.charCodeAt(lf - 1) === CR ? lf - 1 : lf;
     if (end > pos) {
-      const header = headerOn(text, pos, end);
+      const header = headerOn(text, pos, end, cr !== -1 && cr < end);
       if (header) into.push(header);
       else if (strict) return false;
     }
     if (lf === -1) return true;
     pos = lf + 1;
   }
+}
+
+/**
+ * Whether header name `k` equals `lower` (a name already lower-cased) ignoring case, as
+ * `k.toLowerCase() === lower` does, but comparing ASCII by character instead of lower-casing
+ * every name looked at: a look-up went through a block's names allocating a copy of each.
+ */
+function sameName(k: string, lower: string): boolean {
+  if (k.length === lower.length) {
+    for (let i = 0; i < k.length; i++) {
+      const c = k.charCodeAt(i);
+      const d = lower.charCodeAt(i);
+      // Beyond ASCII, case mapping can depend on context: toLowerCase decides.
+      if (c >= 0x80 || d >= 0x80) return k.toLowerCase() === lower;
+      if (c !== d && !(c >= 65 && c <= 90 && c + 32 === d)) return false;
+    }
+    return true;
+  }
+  // An ASCII name keeps its length when lower-cased, so it cannot match.
+  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return k.toLowerCase() === lower;
+  return false;
 }
 
 /** A header block. Order is kept for output; lookups ignore case. */
@@ -98,7 +129,8 @@ export class MsnpHeaders {
   /** The first value of `name`, or undefined. */
   get(name: string): string | undefined {
     const n = name.toLowerCase();
-    return this.list.find(([k]) => k.toLowerCase() === n)?.[1];
+    for (const [k, v] of this.list) if (sameName(k, n)) return v;
+    return undefined;
   }
 
   has(name: string): boolean {
@@ -108,7 +140,7 @@ export class MsnpHeaders {
   /** Replaces the first `name` header, or appends one. */
   set(name: string, value: string): this {
     const n = name.toLowerCase();
-    const e = this.list.find(([k]) => k.toLowerCase() === n);
+    const e = this.list.find(([k]) => sameName(k, n));
     if (e) e[1] = value;
     else this.list.push([name, value]);
     return this;
@@ -121,8 +153,7 @@ export class MsnpHeaders {
 
   delete(name: string): this {
     const n = name.toLowerCase();
-    for (let i = this.list.length - 1; i >= 0; i--)
-      if (this.list[i]![0].toLowerCase() === n) this.list.splice(i, 1);
+    for (let i = this.list.length - 1; i >= 0; i--) if (sameName(this.list[i]![0], n)) this.list.splice(i, 1);
     return this;
   }
 
