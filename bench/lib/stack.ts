@@ -7,7 +7,16 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync, type WriteStream } from "node:fs";
+import {
+  closeSync,
+  createWriteStream,
+  mkdtempSync,
+  openSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+  type WriteStream,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -155,7 +164,13 @@ export interface BridgeStartOptions {
   log?: string;
 }
 
-/** The bridge child process with its probe. */
+/**
+ * The bridge child process with its probe. The bridge writes its log straight into a file (its
+ * stdout and stderr are that file), as under systemd or Docker, where a collector reads it: through a
+ * pipe to this process instead, a busy bench (two cores, a storm of reconnects) lets the pipe fill,
+ * and the bridge's synchronous log writes then wait for the bench — a cost of the bench, not of the
+ * bridge. The file is read back every 20 ms for the lines the bench waits for.
+ */
 export class BridgeProcess {
   /** performance.now() at spawn. */
   readonly spawnedAt = performance.now();
@@ -164,17 +179,36 @@ export class BridgeProcess {
   private readonly pending = new Map<number, (s: ProbeSample) => void>();
   private nextId = 0;
   private partial = "";
+  private readOffset = 0;
+  private readonly reader: NodeJS.Timeout;
   lineCount = 0;
 
   constructor(
     readonly child: ChildProcess,
-    private readonly log: WriteStream,
+    private readonly logFd: number,
     watch: RegExp[],
   ) {
     for (const re of watch) this.marks.set(re, NaN);
-    const onData = (chunk: Buffer): void => {
-      this.log.write(chunk);
-      this.partial += chunk.toString("utf8");
+    this.reader = setInterval(() => this.readLog(), 20);
+    child.on("message", (m: { id: number; sample: ProbeSample }) => {
+      this.pending.get(m.id)?.(m.sample);
+      this.pending.delete(m.id);
+    });
+  }
+
+  /** Reads what the bridge appended to its log since the last call. */
+  private readLog(): void {
+    const chunk = Buffer.alloc(1 << 20);
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(this.logFd, chunk, 0, chunk.length, this.readOffset);
+      } catch {
+        return; // closed at stop()
+      }
+      if (n <= 0) return;
+      this.readOffset += n;
+      this.partial += chunk.toString("utf8", 0, n);
       const lines = this.partial.split("\n");
       this.partial = lines.pop() ?? "";
       const now = performance.now();
@@ -184,13 +218,7 @@ export class BridgeProcess {
         if (this.tail.length > 200) this.tail.shift();
         for (const [re, at] of this.marks) if (Number.isNaN(at) && re.test(line)) this.marks.set(re, now);
       }
-    };
-    child.stdout?.on("data", onData);
-    child.stderr?.on("data", onData);
-    child.on("message", (m: { id: number; sample: ProbeSample }) => {
-      this.pending.get(m.id)?.(m.sample);
-      this.pending.delete(m.id);
-    });
+    }
   }
 
   get pid(): number | undefined {
@@ -252,7 +280,9 @@ export class BridgeProcess {
     const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
     const code = await exited;
     clearTimeout(timer);
-    await new Promise<void>((r) => this.log.end(() => r()));
+    this.readLog();
+    clearInterval(this.reader);
+    closeSync(this.logFd);
     return code;
   }
 }
@@ -331,7 +361,9 @@ export class BenchStack {
     const configPath = join(this.dir, `${opts.db}.config.yaml`);
     const config = { ...this.baseConfig, database: { path: this.dbPath(opts.db) }, ...opts.config };
     writeFileSync(configPath, yaml.dump(config));
-    const log = createWriteStream(join(this.dir, opts.log ?? `${opts.db}.log`), { flags: "a" });
+    const logPath = join(this.dir, opts.log ?? `${opts.db}.log`);
+    // Read and appended to (O_APPEND): the bridge's writes land at the end whatever the offset.
+    const logFd = openSync(logPath, "a+");
     const child = spawn(
       process.execPath,
       [
@@ -350,10 +382,10 @@ export class BenchStack {
       {
         cwd: ROOT,
         env: { ...process.env, SKYPE_BRIDGE_TOKEN_KEY: this.tokenKey },
-        stdio: ["ignore", "pipe", "pipe", "ipc"],
+        stdio: ["ignore", logFd, logFd, "ipc"],
       },
     );
-    const bridge = new BridgeProcess(child, log, [STARTED, STARTING_SESSIONS]);
+    const bridge = new BridgeProcess(child, logFd, [STARTED, STARTING_SESSIONS]);
     this.bridges.push(bridge);
     try {
       await bridge.waitForLine(STARTED, 120_000);

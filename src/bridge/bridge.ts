@@ -193,7 +193,9 @@ export class Bridge {
       );
     });
     session.on("caughtUp", ({ messages }) => {
-      log.info("caught up with Skype", { user: session.mxid, messages });
+      // After a server outage every session catches up at once: a line each only when it found something.
+      if (messages > 0) log.info("caught up with Skype", { user: session.mxid, messages });
+      else log.debug("caught up with Skype", { user: session.mxid, messages });
       // Every contact online was re-announced before catch-up ended: the others are offline.
       presence.caughtUp(session.mxid);
       presenceWritten();
