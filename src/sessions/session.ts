@@ -106,6 +106,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** Credentials refused or signed out: no reconnect, no refresh. */
   private halted = false;
   private stopping?: Promise<void>;
+  /** The state kind last written to the store (see {@link persistState}). */
+  private persistedKind?: SessionState["kind"];
   private authRecoveries = 0;
   /** Why the session halted, when Skype refused the sign-in. */
   private refusal?: SkypeError;
@@ -208,7 +210,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   start(): Promise<void> {
     if (!this.started && !this.stopped) {
       this.started = true;
-      this.user.saveState(this.current);
+      this.persistState(this.current);
       this.refresher.start();
       this.msnp.start();
     }
@@ -301,10 +303,22 @@ export class SkypeSession extends SessionEmitter implements Session {
     this.current = next;
     if (next.kind !== "connecting") this.settle();
     if (!changed) return;
-    if (persist) this.user.saveState(next);
+    if (persist) this.persistState(next);
     const detail = stateDetail(next);
     this.log.info("session state changed", { state: next.kind, ...(detail ? { detail } : {}) });
     this.fire("state", next);
+  }
+
+  /**
+   * The row keeps the session's last settled state: a drop, and the reconnect back to the state
+   * already stored, write nothing (a server outage would otherwise be two writes per user, for
+   * every user at once). What is shown live comes from the session itself; the row is read only
+   * when no session runs (bridge-state.ts).
+   */
+  private persistState(s: SessionState): void {
+    if (s.kind === "transient_disconnect" || s.kind === this.persistedKind) return;
+    this.persistedKind = s.kind;
+    this.user.saveState(s);
   }
 
   private persistSyncState(): void {

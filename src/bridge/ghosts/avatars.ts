@@ -13,6 +13,7 @@
  * - `404`: the person has no avatar (any previous one is cleared);
  * - a body that is not an image (or any other failure): the previous avatar stays, logged.
  */
+import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { SkypeError, SkypeErrorCode } from "../../skype/errors.js";
 import type { Contact } from "../../skype/model.js";
@@ -45,6 +46,13 @@ function stopsTheRound(e: unknown): boolean {
 export class PuppetAvatars {
   /** Persons whose avatar is being read now (another sync asking meanwhile waits for that one). */
   private readonly inFlight = new Map<string, Promise<void>>();
+  /**
+   * Per linked user, the last round that went through without a stop: when, and a digest of the
+   * identities it covered. A routine read of the same identities within the routine window has
+   * nothing to ask for, and is then skipped without a look at each person (after a server outage
+   * every user's contacts are re-read at once).
+   */
+  private readonly lastRound = new Map<string, { at: number; identities: string }>();
 
   constructor(private readonly bridge: Bridge) {}
 
@@ -63,7 +71,11 @@ export class PuppetAvatars {
       if (id !== undefined) identities.push(id);
     }
     const now = this.bridge.now();
-    const queue = [...new Set(identities)].filter((id) => !info.routine || !this.checkedSince(id, now));
+    const unique = [...new Set(identities)];
+    const covered = createHash("sha256").update(unique.join("\n")).digest("base64");
+    const last = this.lastRound.get(session.mxid);
+    if (info.routine && last?.identities === covered && now - last.at < ROUTINE_RECHECK_MS) return;
+    const queue = unique.filter((id) => !info.routine || !this.checkedSince(id, now));
     let stopped: unknown;
     const worker = async (): Promise<void> => {
       for (let id = queue.shift(); id !== undefined && stopped === undefined; id = queue.shift()) {
@@ -78,6 +90,8 @@ export class PuppetAvatars {
     // One line for the round, not one per contact: the next contacts sync tries again.
     if (stopped !== undefined)
       log.warn("avatars could not be read this time", { user: session.mxid, error: errorText(stopped) });
+    // The round stands for its oldest check (a person skipped as recent, or one whose read failed).
+    else this.lastRound.set(session.mxid, { at: this.oldestCheck(unique, now), identities: covered });
   }
 
   /**
@@ -91,6 +105,17 @@ export class PuppetAvatars {
     const task = this.syncNow(session, person.id, identity).finally(() => this.inFlight.delete(person.id));
     this.inFlight.set(person.id, task);
     return task;
+  }
+
+  /** The oldest time any of `identities` had their avatar asked for (`now` when all were just now). */
+  private oldestCheck(identities: readonly string[], now: number): number {
+    let oldest = now;
+    for (const id of identities) {
+      const checked = this.bridge.store.persons.getByIdentity(id)?.avatarCheckedTs;
+      if (checked == null) return 0;
+      oldest = Math.min(oldest, checked);
+    }
+    return oldest;
   }
 
   /** Whether the person behind `identity` had their avatar asked for within the routine window. */

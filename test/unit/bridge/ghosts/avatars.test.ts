@@ -47,3 +47,46 @@ test("a routine re-read skips avatars asked for within the day; a change asks fo
   await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
   assert.equal(asked.length, 6, "a day later a connect asks again");
 });
+
+test("a routine re-read of the same contacts within the day looks at no person; a new contact is still asked for", async () => {
+  const { bridge, puppets, store } = testBed({ attach: false });
+  await puppets.syncContacts(CONTACTS);
+  let clock = 1_000_000;
+  (bridge as { now: () => number }).now = () => clock;
+  const asked: string[] = [];
+  const session = {
+    mxid: ALICE,
+    identities: [ALICE_SKYPE],
+    fetchAvatar: (identity: string) => {
+      asked.push(identity);
+      return Promise.resolve({ kind: "none" as const });
+    },
+  } as unknown as Session;
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
+  assert.equal(asked.length, 6);
+
+  let lookups = 0;
+  const getByIdentity = store.persons.getByIdentity.bind(store.persons);
+  store.persons.getByIdentity = (id) => {
+    lookups++;
+    return getByIdentity(id);
+  };
+  asked.length = 0;
+  clock += 60_000;
+  await bridge.avatars.syncAll(session, CONTACTS, { routine: true });
+  assert.deepEqual([asked.length, lookups], [0, 0], "nothing asked, no person looked at");
+
+  const more: Contact[] = [...CONTACTS, { identities: ["8:live:new_one"], displayName: "New" }];
+  await puppets.syncContacts(more);
+  await bridge.avatars.syncAll(session, more, { routine: true });
+  assert.deepEqual(asked, ["8:live:new_one"], "the new contact only");
+
+  asked.length = 0;
+  clock += ROUTINE_RECHECK_MS - 30_000;
+  await bridge.avatars.syncAll(session, more, { routine: true });
+  assert.equal(
+    asked.length,
+    6,
+    "the window counts from the oldest check: those of a day ago are asked again",
+  );
+});
