@@ -19,6 +19,25 @@ import {
 const ALICE = "@alice:example.org";
 const BOB = "@bob:example.org";
 
+/** Signs each account in and stores it linked to `@<prefix><i>:example.org`, as a finished login does. */
+async function linkAccounts(
+  env: Awaited<ReturnType<typeof startSessionEnv>>,
+  accounts: readonly { email: string; skypename: string; password: string }[],
+  prefix: string,
+): Promise<void> {
+  for (const [i, a] of accounts.entries()) {
+    const login = await env.login(a.email, a.password);
+    const mxid = `@${prefix}${i}:example.org`;
+    env.store.users.upsert(mxid, {
+      accountEmail: a.email,
+      skypeName: a.skypename,
+      liveMri: `1:${a.email}`,
+      skypeMri: `8:${a.skypename}`,
+    });
+    env.store.users.setRefreshToken(mxid, login.refreshToken);
+  }
+}
+
 test("revoked tokens: bad_credentials once for that user; another linked user stays connected", async (t) => {
   const env = await startSessionEnv(t);
   const manager = env.manager();
@@ -163,17 +182,7 @@ test("startAll: at most session_start_concurrency sessions connect at once; a fa
     ref: { fixtures, msnp: { replyDelayMs: 15 } },
     config: (c) => (c.limits.session_start_concurrency = 2),
   });
-  for (const [i, a] of accounts.entries()) {
-    const login = await env.login(a.email, a.password);
-    const mxid = `@u${i}:example.org`;
-    env.store.users.upsert(mxid, {
-      accountEmail: a.email,
-      skypeName: a.skypename,
-      liveMri: `1:${a.email}`,
-      skypeMri: `8:${a.skypename}`,
-    });
-    env.store.users.setRefreshToken(mxid, login.refreshToken);
-  }
+  await linkAccounts(env, accounts, "u");
   env.store.users.upsert("@broken:example.org", {
     accountEmail: "user0@example.com",
     skypeName: "live:user_0",
@@ -226,17 +235,7 @@ test("a server dropping everyone at once: at most reconnect_concurrency reconnec
       c.limits.reconnect_concurrency = 2;
     },
   });
-  for (const [i, a] of accounts.entries()) {
-    const login = await env.login(a.email, a.password);
-    const mxid = `@s${i}:example.org`;
-    env.store.users.upsert(mxid, {
-      accountEmail: a.email,
-      skypeName: a.skypename,
-      liveMri: `1:${a.email}`,
-      skypeMri: `8:${a.skypename}`,
-    });
-    env.store.users.setRefreshToken(mxid, login.refreshToken);
-  }
+  await linkAccounts(env, accounts, "s");
   // Attempts in progress: a connect counts from the socket until its session reports connected
   // (the slot is held a little longer, until caught up, so this never over-counts).
   let inProgress = 0;

@@ -25,6 +25,17 @@ function waitState(c: MsnpClient, kind: MsnpState["kind"]): Promise<MsnpState> {
   });
 }
 
+/** Resolves once `cond` holds (checked every 2 ms). */
+function until(cond: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const poll = setInterval(() => {
+      if (!cond()) return;
+      clearInterval(poll);
+      resolve();
+    }, 2);
+  });
+}
+
 function loginScript(server: ScriptServer, opts: { challenge?: string } = {}) {
   let reg = 0;
   server.handler = (f, reply) => {
@@ -236,13 +247,7 @@ test("reconnect gate: not asked for the first connect; each reconnect waits for 
   assert.deepEqual(log, ["connecting", "connected", "caught up"], "the first connect does not ask");
 
   log.length = 0;
-  const asked = new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (!grant) return;
-      clearInterval(poll);
-      resolve();
-    }, 2);
-  });
+  const asked = until(() => grant !== undefined);
   server.dropAll();
   await asked;
   // Waiting for the gate: no connect until it answers.
@@ -263,13 +268,7 @@ test("reconnect gate: not asked for the first connect; each reconnect waits for 
   // A stop while waiting: the wait ends, and the slot that comes later goes straight back.
   log.length = 0;
   grant = undefined;
-  const askedAgain = new Promise<void>((resolve) => {
-    const poll = setInterval(() => {
-      if (!grant) return;
-      clearInterval(poll);
-      resolve();
-    }, 2);
-  });
+  const askedAgain = until(() => grant !== undefined);
   server.dropAll();
   await askedAgain;
   await client.stop();
