@@ -32,14 +32,21 @@ export interface MultipartSpec {
 
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 
-const KINDS: Record<string, ContentBlockKind> = {
-  messaging: "Messaging",
-  publication: "Publication",
-  notification: "Notification",
-};
+/** Content-block names in lower case, with their kind. */
+const KINDS: readonly (readonly [string, ContentBlockKind])[] = [
+  ["messaging", "Messaging"],
+  ["publication", "Publication"],
+  ["notification", "Notification"],
+];
 
-function kindOf(name: string | undefined): ContentBlockKind | undefined {
-  return name === undefined ? undefined : KINDS[name.toLowerCase()];
+/**
+ * The kind of a content block by its first header, compared without lower-casing a copy of it. A
+ * list, not an object keyed by name: a block starting `constructor:` or `toString:` found
+ * Object.prototype members there.
+ */
+function kindOf(block: MsnpHeaders): ContentBlockKind | undefined {
+  for (const [name, kind] of KINDS) if (block.firstNameIs(name)) return kind;
+  return undefined;
 }
 
 /**
@@ -61,12 +68,11 @@ export function parseMultipart(buf: Buffer): MultipartBody {
     const blockEnd = end < 0 ? buf.length : end;
     const headers = MsnpHeaders.parse(buf.toString("utf8", pos, blockEnd));
     pos = end < 0 ? buf.length : end + 4;
-    const first = headers.firstName()?.toLowerCase();
-    if (first === "routing") routing = headers;
-    else if (first === "reliability") reliability = headers;
+    if (headers.firstNameIs("routing")) routing = headers;
+    else if (headers.firstNameIs("reliability")) reliability = headers;
     else {
       content = headers;
-      contentKind = kindOf(first);
+      contentKind = kindOf(headers);
       break;
     }
   }
@@ -80,14 +86,14 @@ export function parseMultipart(buf: Buffer): MultipartBody {
     if (n !== body.length) lengthMismatch = true;
     if (n < body.length) body = body.subarray(0, n);
   }
-  return {
-    routing: routing ?? new MsnpHeaders(),
-    reliability: reliability ?? new MsnpHeaders(),
-    content: content ?? new MsnpHeaders(),
-    ...(contentKind !== undefined ? { contentKind } : {}),
-    body,
-    lengthMismatch,
-  };
+  routing ??= new MsnpHeaders();
+  reliability ??= new MsnpHeaders();
+  content ??= new MsnpHeaders();
+  // Two literals rather than a spread of `{ contentKind }`, which built and copied an object per
+  // message; the keys keep their order.
+  return contentKind !== undefined
+    ? { routing, reliability, content, contentKind, body, lengthMismatch }
+    : { routing, reliability, content, body, lengthMismatch };
 }
 
 function isDigits(s: string): boolean {

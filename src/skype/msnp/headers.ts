@@ -82,18 +82,18 @@ function scanLines(text: string, into: [string, string][], strict: boolean): boo
  * every name looked at: a look-up went through a block's names allocating a copy of each.
  */
 function sameName(k: string, lower: string): boolean {
-  if (k.length === lower.length) {
-    for (let i = 0; i < k.length; i++) {
-      const c = k.charCodeAt(i);
-      const d = lower.charCodeAt(i);
-      // Beyond ASCII, case mapping can depend on context: toLowerCase decides.
-      if (c >= 0x80 || d >= 0x80) return k.toLowerCase() === lower;
-      if (c !== d && !(c >= 65 && c <= 90 && c + 32 === d)) return false;
-    }
-    return true;
+  const n = Math.min(k.length, lower.length);
+  for (let i = 0; i < n; i++) {
+    const c = k.charCodeAt(i);
+    const d = lower.charCodeAt(i);
+    // Beyond ASCII, case mapping can change lengths or depend on context: toLowerCase decides.
+    if (c >= 0x80 || d >= 0x80) return k.toLowerCase() === lower;
+    if (c !== d && !(c >= 65 && c <= 90 && c + 32 === d)) return false;
   }
-  // An ASCII name keeps its length when lower-cased, so it cannot match.
-  for (let i = 0; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return k.toLowerCase() === lower;
+  if (k.length === lower.length) return true;
+  // All ASCII so far, and one name is longer: only characters beyond ASCII in the rest of `k`
+  // could make the lengths agree once lower-cased.
+  for (let i = n; i < k.length; i++) if (k.charCodeAt(i) >= 0x80) return k.toLowerCase() === lower;
   return false;
 }
 
@@ -129,7 +129,10 @@ export class MsnpHeaders {
   /** The first value of `name`, or undefined. */
   get(name: string): string | undefined {
     const n = name.toLowerCase();
-    for (const [k, v] of this.list) if (sameName(k, n)) return v;
+    for (let i = 0; i < this.list.length; i++) {
+      const e = this.list[i]!;
+      if (sameName(e[0], n)) return e[1];
+    }
     return undefined;
   }
 
@@ -164,6 +167,12 @@ export class MsnpHeaders {
   /** The name of the first header (used to recognise Routing/Reliability/content blocks). */
   firstName(): string | undefined {
     return this.list[0]?.[0];
+  }
+
+  /** Whether the first header's name is `lower` (given in lower case), ignoring case. */
+  firstNameIs(lower: string): boolean {
+    const first = this.list[0];
+    return first !== undefined && sameName(first[0], lower);
   }
 
   entries(): readonly (readonly [string, string])[] {

@@ -78,3 +78,13 @@ test("CS64 challenge response (public MSNP11 vectors, Skype product id/key)", ()
   assert.equal(cs64Response("21948129323261853323"), "59bcf63ed21f44906c3d3e121ddbed65");
   assert.match(cs64Response("{a1b2c3d4-0000-1111-2222-333344445555}"), /^[0-9a-f]{32}$/);
 });
+
+test("a content block named like an Object.prototype member has no kind", () => {
+  for (const name of ["constructor", "toString", "hasOwnProperty", "valueOf"]) {
+    const m = parseMultipart(Buffer.from(`Routing: 1.0\r\n\r\n${name}: x\r\n\r\nbody`));
+    assert.equal(m.contentKind, undefined, name);
+    assert.equal(m.content.get(name), "x");
+    assert.equal(m.body.toString(), "body");
+  }
+  assert.equal(parseMultipart(Buffer.from("MESSAGING: 2.0\r\n\r\n")).contentKind, "Messaging");
+});

@@ -100,3 +100,26 @@ test("a 1 MiB block of LF-only header lines parses in linear time", () => {
   const ms = Math.min(timed(), timed());
   assert.ok(ms < 1_000, `${ms.toFixed(0)} ms`);
 });
+
+test("get, has, set and delete ignore case exactly as toLowerCase does, beyond ASCII too", () => {
+  // Characters whose lower case is another length (İ), depends on context (Σ) or is ASCII (K, the
+  // Kelvin sign), among ASCII letters that differ only in case.
+  const name = fc
+    .array(fc.constantFrom("a", "A", "i", "I", "k", "K", "-", "İ", "i̇", "Σ", "σ", "ς", "\u212a", "ß", "ẞ"), {
+      maxLength: 5,
+    })
+    .map((parts) => parts.join(""));
+  fc.assert(
+    fc.property(fc.array(name, { maxLength: 5 }), name, (names, query) => {
+      const h = new MsnpHeaders(names.map((n, i) => [n, String(i)] as const));
+      const lower = query.toLowerCase();
+      const index = names.findIndex((n) => n.toLowerCase() === lower);
+      assert.equal(h.get(query), index === -1 ? undefined : String(index));
+      assert.equal(h.has(query), index !== -1);
+      assert.equal(h.firstNameIs(lower), names.length > 0 && names[0]!.toLowerCase() === lower);
+      h.delete(query);
+      assert.equal(h.size, names.filter((n) => n.toLowerCase() !== lower).length);
+    }),
+    { numRuns: 20_000 },
+  );
+});
