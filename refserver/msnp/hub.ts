@@ -70,9 +70,19 @@ export class AckStore {
   }
 }
 
+const EMPTY: ReadonlySet<MsnpConnection> = new Set();
+
 /** The MSNP side's shared state; one per MsnpServer. */
 export class MsnpHub {
   readonly connections = new Set<MsnpConnection>();
+  /**
+   * Bound connections by person, and connections by the persons whose presence they were told
+   * (to send a DEL when it goes): indexes, so that a login or a presence change costs the person's
+   * contacts, not every connection on the server (at 10,000 accounts a scan per login was the
+   * bench's bottleneck).
+   */
+  private readonly byPerson = new Map<string, Set<MsnpConnection>>();
+  private readonly knownBy = new Map<string, Set<MsnpConnection>>();
   readonly history = new HistoryStore();
   /** Consumption horizons (PROFILE §7.5): the latest per reader and conversation. */
   readonly horizons = new HorizonStore();
@@ -113,7 +123,39 @@ export class MsnpHub {
 
   /** Bound, open connections of a person. */
   connectionsOf(personKey: string): MsnpConnection[] {
-    return [...this.connections].filter((c) => c.bound && !c.closed && c.person?.key === personKey);
+    const conns = this.byPerson.get(personKey);
+    return conns ? [...conns].filter((c) => c.bound && !c.closed) : [];
+  }
+
+  /** Records that `conn` is now bound (BND) to its person. */
+  bound(conn: MsnpConnection): void {
+    const key = conn.person?.key;
+    if (key === undefined) return;
+    let set = this.byPerson.get(key);
+    if (!set) this.byPerson.set(key, (set = new Set()));
+    set.add(conn);
+  }
+
+  /** Records whether `conn` was told the presence of `personKey` (see presence.ts). */
+  noteKnown(conn: MsnpConnection, personKey: string, known: boolean): void {
+    let set = this.knownBy.get(personKey);
+    if (known) {
+      if (!set) this.knownBy.set(personKey, (set = new Set()));
+      set.add(conn);
+    } else if (set?.delete(conn) && set.size === 0) this.knownBy.delete(personKey);
+  }
+
+  /** Connections that were told `personKey`'s presence and may need a DEL. */
+  knowing(personKey: string): ReadonlySet<MsnpConnection> {
+    return this.knownBy.get(personKey) ?? EMPTY;
+  }
+
+  /** Forgets a closed connection in the indexes. */
+  forget(conn: MsnpConnection): void {
+    const key = conn.person?.key;
+    const set = key === undefined ? undefined : this.byPerson.get(key);
+    if (set?.delete(conn) && set.size === 0) this.byPerson.delete(key!);
+    for (const known of conn.knownPresence.keys()) this.noteKnown(conn, known, false);
   }
 
   /** Finds a person by e-mail, Skype name or MRI. */

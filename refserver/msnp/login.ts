@@ -107,6 +107,7 @@ export function handleBnd(hub: MsnpHub, conn: MsnpConnection, frame: Frame): voi
   }
   conn.epid = epid;
   conn.bound = true;
+  hub.bound(conn);
   const cookie = conn.issueCookie();
   let nonce = "";
   if (hub.options.requireChallenge) {

@@ -94,8 +94,8 @@ function fanOut(hub: MsnpHub, f: FanOut): number {
   const routing: HeaderList = [["Routing", "1.0"], ["To", f.to], ["From", f.from], ...f.routing];
   const mmm = encodeMmm({ routing, reliability: f.reliability, content: messaging, body: f.body });
   const keys = new Set(f.targets.map((p) => p.key));
-  for (const c of hub.connections) {
-    if (c === f.exclude || !c.canPush || !c.person || !keys.has(c.person.key)) continue;
+  for (const c of [...keys].flatMap((k) => hub.connectionsOf(k))) {
+    if (c === f.exclude || !c.canPush) continue;
     const ackId = hub.nextAckId();
     const frame = encodeFrame("SDG", 0, "MSGR", [["Ack-Id", ackId]], mmm);
     c.write(frame);

@@ -64,19 +64,27 @@ export function syncPresenceTo(hub: MsnpHub, conn: MsnpConnection, person: Perso
   }
   if (known.size) conn.knownPresence.set(person.key, known);
   else conn.knownPresence.delete(person.key);
+  hub.noteKnown(conn, person.key, known.size > 0);
 }
 
-/** Tells every connection about a change of `person`'s presence. */
+/**
+ * Tells every connection concerned about a change of `person`'s presence: those of its contacts
+ * (the only ones that may see it, {@link canSee}; contacts are mutual, World.makeContacts) and those
+ * that were told its presence before (they may need a DEL).
+ */
 export function announcePresence(hub: MsnpHub, person: Person, sendDoc: boolean): void {
-  for (const c of hub.connections) if (!c.closed) syncPresenceTo(hub, c, person, sendDoc);
+  const concerned = new Set<MsnpConnection>(hub.knowing(person.key));
+  for (const key of person.contacts) for (const c of hub.connectionsOf(key)) concerned.add(c);
+  for (const c of concerned) if (!c.closed) syncPresenceTo(hub, c, person, sendDoc);
 }
 
 /** Sends `conn` the presence of everyone it may see (after subscribing, or an address book change). */
 export function sendAllPresence(hub: MsnpHub, conn: MsnpConnection): void {
   const viewer = conn.person;
   if (!viewer) return;
+  // Contacts are mutual (World.makeContacts / removeContacts): the viewer's own list is everyone
+  // who has the viewer in theirs.
   const keys = new Set<string>([...viewer.contacts, ...conn.knownPresence.keys()]);
-  for (const p of hub.world.people.values()) if (p.contacts.has(viewer.key)) keys.add(p.key);
   for (const key of keys) {
     const p = hub.world.people.get(key);
     if (p) syncPresenceTo(hub, conn, p, false);

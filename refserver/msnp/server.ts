@@ -143,6 +143,7 @@ export class MsnpServer {
 
   private closed(conn: MsnpConnection): void {
     this.hub.connections.delete(conn);
+    this.hub.forget(conn);
     const p = conn.person;
     if (!p || !conn.published || !conn.epid || this.hub.closed) return;
     const stillThere = this.hub.connectionsOf(p.key).some((c) => c.epid === conn.epid);

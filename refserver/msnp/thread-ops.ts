@@ -59,8 +59,8 @@ function people(hub: MsnpHub, keys: Iterable<string>): Person[] {
 function notifyThread(hub: MsnpHub, t: Thread, targets: readonly Person[], actor: ThreadActor): void {
   const keys = new Set(targets.map((p) => p.key));
   const frame = encodeFrame("NFY", 0, "MSGR\\THREAD", [], threadXml(t));
-  for (const c of hub.connections) {
-    if (!c.person || !keys.has(c.person.key) || !c.ready) continue;
+  for (const c of [...keys].flatMap((k) => hub.connectionsOf(k))) {
+    if (!c.ready) continue;
     if (c.canPush || c === actor.conn) c.write(frame);
   }
 }
