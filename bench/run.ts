@@ -21,6 +21,7 @@
  *                           server (HTTP delayMs and MSNP replyDelayMs knobs) [0]
  *   BENCH_PARSER_MESSAGES, BENCH_PARSER_DOCUMENTS, BENCH_PARSER_REPEATS   P4 sizes [20000, 400, 5]
  *   BENCH_CPU_PROF          a folder: the bridge runs with --cpu-prof there
+ *   BENCH_HEAP_PROF         a folder: the bridge runs with --heap-prof there (sampled allocations)
  *   BENCH_OUT               the JSON file [bench/results/<date>.json]
  *   BENCH_KEEP_DIRS=1       keep the temporary folder (Synapse, bridge logs and databases)
  */
@@ -308,7 +309,11 @@ async function main(): Promise<void> {
   if (process.env.BENCH_SCALE_LONG === "1" && !sizes.includes(10_000)) sizes.push(10_000);
   const concurrency = process.env.BENCH_SESSION_CONCURRENCY;
   const cpuProf = process.env.BENCH_CPU_PROF;
-  const nodeArgs = cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProf)}`] : [];
+  const heapProf = process.env.BENCH_HEAP_PROF;
+  const nodeArgs = [
+    ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProf)}`] : []),
+    ...(heapProf ? ["--heap-prof", `--heap-prof-dir=${resolve(heapProf)}`] : []),
+  ];
   const settings = {
     parts: only,
     messages: num("BENCH_MESSAGES", 500),
@@ -326,6 +331,7 @@ async function main(): Promise<void> {
     parserDocuments: num("BENCH_PARSER_DOCUMENTS", 400),
     parserRepeats: Math.max(1, num("BENCH_PARSER_REPEATS", 5)),
     cpuProfile: cpuProf ?? null,
+    heapProfile: heapProf ?? null,
   };
   const date = new Date().toISOString();
   const result: BenchResult = { date, machine: machine(), settings, table: [], errors: [] };
