@@ -22,6 +22,7 @@
  *   BENCH_PARSER_MESSAGES, BENCH_PARSER_DOCUMENTS, BENCH_PARSER_REPEATS   P4 sizes [20000, 400, 5]
  *   BENCH_CPU_PROF          a folder: the bridge runs with --cpu-prof there
  *   BENCH_HEAP_PROF         a folder: the bridge runs with --heap-prof there (sampled allocations)
+ *   BENCH_NODE_ARGS         more node flags for the bridge, space-separated (e.g. V8 heap settings)
  *   BENCH_OUT               the JSON file [bench/results/<date>.json]
  *   BENCH_KEEP_DIRS=1       keep the temporary folder (Synapse, bridge logs and databases)
  */
@@ -313,6 +314,7 @@ async function main(): Promise<void> {
   const nodeArgs = [
     ...(cpuProf ? ["--cpu-prof", `--cpu-prof-dir=${resolve(cpuProf)}`] : []),
     ...(heapProf ? ["--heap-prof", `--heap-prof-dir=${resolve(heapProf)}`] : []),
+    ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((a) => a !== ""),
   ];
   const settings = {
     parts: only,
@@ -332,6 +334,7 @@ async function main(): Promise<void> {
     parserRepeats: Math.max(1, num("BENCH_PARSER_REPEATS", 5)),
     cpuProfile: cpuProf ?? null,
     heapProfile: heapProf ?? null,
+    nodeArgs,
   };
   const date = new Date().toISOString();
   const result: BenchResult = { date, machine: machine(), settings, table: [], errors: [] };
