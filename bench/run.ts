@@ -23,6 +23,8 @@
  *   BENCH_CPU_PROF          a folder: the bridge runs with --cpu-prof there
  *   BENCH_HEAP_PROF         a folder: the bridge runs with --heap-prof there (sampled allocations)
  *   BENCH_NODE_ARGS         more node flags for the bridge, space-separated (e.g. V8 heap settings)
+ *   BENCH_STORM_ALLOCATIONS a path prefix: P3 writes every allocation of each storm (drop → all back,
+ *                           garbage included) to <prefix>.<N>.heapprofile
  *   BENCH_OUT               the JSON file [bench/results/<date>.json]
  *   BENCH_KEEP_DIRS=1       keep the temporary folder (Synapse, bridge logs and databases)
  */

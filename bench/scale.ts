@@ -343,10 +343,15 @@ async function reconnectStorm(
       await sleep(Math.max(0, STORM_SAMPLE_MS - (Date.now() - t)));
     }
   })();
+  // Opt-in: every allocation from the drop until all are back, garbage included (bench/lib/probe.ts).
+  const allocations = process.env.BENCH_STORM_ALLOCATIONS;
+  if (allocations) await bridge.probe("allocations-start");
   try {
     const t0 = performance.now();
     const { connections } = await stack.control<{ connections: number }>("/msnp/drop-all", {});
     const connectedAt = await allConnected(stack, want, bridge, timeoutMs);
+    if (allocations)
+      await bridge.probe("allocations-stop", 120_000, `${allocations}.${want.length}.heapprofile`);
     const lag = lagOf(await bridge.probe("sample"));
     const bridgeCpuS = round(cpuSeconds(bridge.pid) - cpu0, 1) ?? NaN;
     const benchCpuS = round(processCpuSeconds() - benchCpu0, 1) ?? NaN;

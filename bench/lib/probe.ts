@@ -7,8 +7,13 @@
  *
  * Messages: `{id, cmd: "sample" | "reset" | "gc"}` → `{id, sample}`; `gc` runs a full collection
  * first (the bridge runs with --expose-gc under the benchmark). `{id, cmd: "heapsnapshot", path}`
- * writes a heap snapshot there first (for finding where memory goes; slow).
+ * writes a heap snapshot there first (for finding where memory goes; slow). `allocations-start` and
+ * `{cmd: "allocations-stop", path}` sample every allocation in between, garbage included (V8's
+ * sampling heap profiler with the objects later collected kept), and write the profile there as a
+ * `.heapprofile` (for finding what a phase allocates, e.g. a reconnect storm).
  */
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { writeHeapSnapshot } from "node:v8";
 
@@ -46,8 +51,40 @@ function sample(): ProbeSample {
   };
 }
 
+let inspector: Session | undefined;
+
+function post(method: string, params: Record<string, unknown> = {}): Promise<unknown> {
+  if (!inspector) {
+    inspector = new Session();
+    inspector.connect();
+  }
+  const session = inspector;
+  return new Promise((resolve, reject) =>
+    session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))),
+  );
+}
+
+async function allocations(cmd: string, path?: string): Promise<void> {
+  if (cmd === "allocations-start") {
+    await post("HeapProfiler.startSampling", {
+      samplingInterval: 32768,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } else if (path) {
+    const { profile } = (await post("HeapProfiler.stopSampling")) as { profile: unknown };
+    writeFileSync(path, JSON.stringify(profile));
+  }
+}
+
 if (process.send) {
   process.on("message", (msg: { id?: number; cmd?: string; path?: string }) => {
+    if (msg.cmd === "allocations-start" || msg.cmd === "allocations-stop") {
+      void allocations(msg.cmd, msg.path)
+        .catch((e: unknown) => process.stderr.write(`probe: ${String(e)}\n`))
+        .then(() => process.send?.({ id: msg.id, sample: sample() }));
+      return;
+    }
     if (msg.cmd === "heapsnapshot" && msg.path) writeHeapSnapshot(msg.path);
     if (msg.cmd === "gc") {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -240,7 +240,7 @@ export class BridgeProcess {
 
   /** Asks the probe for a sample (`reset` restarts the lag histogram; `gc` collects first). */
   probe(
-    cmd: "sample" | "reset" | "gc" | "heapsnapshot",
+    cmd: "sample" | "reset" | "gc" | "heapsnapshot" | "allocations-start" | "allocations-stop",
     timeoutMs = 30_000,
     path?: string,
   ): Promise<ProbeSample> {
