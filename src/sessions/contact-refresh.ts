@@ -84,6 +84,14 @@ export class ContactRefresher {
     return this.last.map((c) => ({ ...c, identities: [...c.identities] }));
   }
 
+  /**
+   * The same list, not copied: frozen, and the same object until the list changes (ContactSync
+   * keeps it across syncs that changed nothing). For callers that only read it.
+   */
+  shared(): readonly Contact[] {
+    return this.last;
+  }
+
   /** Starts the periodic refresh, if configured. */
   start(): void {
     const every = this.options.intervalMs;

@@ -106,6 +106,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** Credentials refused or signed out: no reconnect, no refresh. */
   private halted = false;
   private stopping?: Promise<void>;
+  /** {@link publishable}'s result for the list it was computed from. */
+  private mrisOf?: { list: readonly Contact[]; mris: string[]; key: string };
   /** The state kind last written to the store (see {@link persistState}). */
   private persistedKind?: SessionState["kind"];
   private authRecoveries = 0;
@@ -332,8 +334,19 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   // ---- contacts ----
 
+  /** The MRIs to publish, and their digest; computed again only when the contact list changed. */
   private contactMris(): string[] {
-    return [...new Set(this.refresher.contacts().flatMap((c) => c.identities))].sort();
+    return this.publishable().mris;
+  }
+
+  private publishable(): { mris: string[]; key: string } {
+    const list = this.refresher.shared();
+    if (this.mrisOf?.list !== list) {
+      const mris = [...new Set(list.flatMap((c) => c.identities))].sort();
+      const key = createHash("sha256").update(mris.join("\n")).digest("base64");
+      this.mrisOf = { list, mris, key };
+    }
+    return this.mrisOf;
   }
 
   private onContacts(list: Contact[], info: ContactsReadInfo): void {
@@ -344,8 +357,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** `PUT MSGR\CONTACTS` with the synced list: when it changed, or after each login's catch-up. */
   private publishContacts(always: boolean): void {
     if (this.stopped || this.halted) return;
-    const mris = this.contactMris();
-    const key = createHash("sha256").update(mris.join("\n")).digest("base64");
+    const { mris, key } = this.publishable();
     if (mris.length === 0 || (!always && key === this.publishedContacts)) return;
     this.publishedContacts = key;
     this.msnp.setContacts(mris).catch((e: unknown) => {

@@ -52,7 +52,10 @@ export class PuppetAvatars {
    * nothing to ask for, and is then skipped without a look at each person (after a server outage
    * every user's contacts are re-read at once).
    */
-  private readonly lastRound = new Map<string, { at: number; identities: string }>();
+  private readonly lastRound = new Map<
+    string,
+    { at: number; identities: string; list: readonly Contact[]; own: string | undefined }
+  >();
 
   constructor(private readonly bridge: Bridge) {}
 
@@ -63,18 +66,25 @@ export class PuppetAvatars {
    */
   async syncAll(session: Session, contacts: readonly Contact[], info: ContactsReadInfo): Promise<void> {
     if (!session.fetchAvatar) return;
-    const identities: string[] = [];
     const own = session.identities.find((i) => i.startsWith("8:")) ?? session.identities[0];
+    const now = this.bridge.now();
+    const last = this.lastRound.get(session.mxid);
+    // The very list of the last round (a session hands the same frozen list while it is unchanged).
+    const same = last?.list === contacts && last.own === own;
+    if (info.routine && same && now - last.at < ROUTINE_RECHECK_MS) return;
+    const identities: string[] = [];
     if (own !== undefined) identities.push(own);
     for (const c of contacts) {
       const id = c.identities.find((i) => i.startsWith("8:")) ?? c.identities[0];
       if (id !== undefined) identities.push(id);
     }
-    const now = this.bridge.now();
     const unique = [...new Set(identities)];
     const covered = createHash("sha256").update(unique.join("\n")).digest("base64");
-    const last = this.lastRound.get(session.mxid);
-    if (info.routine && last?.identities === covered && now - last.at < ROUTINE_RECHECK_MS) return;
+    if (info.routine && last?.identities === covered && now - last.at < ROUTINE_RECHECK_MS) {
+      last.list = contacts;
+      last.own = own;
+      return;
+    }
     const queue = unique.filter((id) => !info.routine || !this.checkedSince(id, now));
     let stopped: unknown;
     const worker = async (): Promise<void> => {
@@ -91,7 +101,13 @@ export class PuppetAvatars {
     if (stopped !== undefined)
       log.warn("avatars could not be read this time", { user: session.mxid, error: errorText(stopped) });
     // The round stands for its oldest check (a person skipped as recent, or one whose read failed).
-    else this.lastRound.set(session.mxid, { at: this.oldestCheck(unique, now), identities: covered });
+    else
+      this.lastRound.set(session.mxid, {
+        at: this.oldestCheck(unique, now),
+        identities: covered,
+        list: contacts,
+        own,
+      });
   }
 
   /**

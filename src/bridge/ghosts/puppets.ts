@@ -71,6 +71,8 @@ export class Puppets {
   private readonly mergeListeners: MergeListener[] = [];
   /** Per linked user, the digest of the contact list last applied without a failure. */
   private readonly appliedLists = new Map<string, string>();
+  /** Per linked user, the list object last applied (or found applied) without a failure. */
+  private readonly appliedObjects = new Map<string, readonly Contact[]>();
 
   constructor(
     private readonly ctx: Bridge,
@@ -187,9 +189,14 @@ export class Puppets {
    * template still renames every puppet.
    */
   async syncContacts(contacts: readonly Contact[], owner?: string): Promise<void> {
+    // The very list object applied last (a session hands the same frozen list while it is unchanged).
+    if (owner !== undefined && this.appliedObjects.get(owner) === contacts) return;
     const digest =
       owner === undefined ? undefined : listDigest(contacts, this.ctx.config.puppets.display_name_template);
-    if (owner !== undefined && this.appliedList(owner) === digest) return;
+    if (owner !== undefined && this.appliedList(owner) === digest) {
+      this.appliedObjects.set(owner, contacts);
+      return;
+    }
     const applied: { contact: Contact; person: PersonRow; merged: readonly PersonMerge[] }[] = [];
     const { store } = this.ctx;
     let failed = false;
@@ -219,7 +226,10 @@ export class Puppets {
       }
     }
     // A list with a failure is applied again next time, which retries what failed.
-    if (owner !== undefined && digest !== undefined && !failed) this.rememberApplied(owner, digest);
+    if (owner !== undefined && digest !== undefined && !failed) {
+      this.rememberApplied(owner, digest);
+      this.appliedObjects.set(owner, contacts);
+    }
   }
 
   private appliedList(owner: string): string | undefined {

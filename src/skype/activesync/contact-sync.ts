@@ -98,7 +98,9 @@ export class ContactSync {
   /**
    * The contacts known from the last sync, merged by shared identity, sorted by display name. The
    * list and its contacts are frozen and shared with the sync state (and every other caller until
-   * the next change): copy before changing anything.
+   * the next change): copy before changing anything. A sync that changed no folder and no contact
+   * returns the very same list, so callers can tell "unchanged" by identity (after a server outage
+   * every session re-reads its contacts at once, nearly always unchanged).
    */
   contacts(): Contact[] {
     if (!this.merged) {
@@ -123,14 +125,12 @@ export class ContactSync {
   }
 
   private async run(signal?: AbortSignal): Promise<Contact[]> {
-    try {
-      await this.folderSync(signal);
-      const targets = Object.entries(this.state.folders).filter(([, f]) => isContactFolder(f));
-      if (targets.length === 0) this.log.warn("ActiveSync: the server lists no SKYPE or WL contact folder");
-      for (const [id] of targets) await this.syncFolder(id, signal);
-    } finally {
-      this.merged = undefined; // The state may have changed, also in a run that failed half-way.
-    }
+    // Each change drops the merged list as it is applied, so a run that fails half-way leaves no
+    // stale list behind, and one that changed nothing keeps it.
+    await this.folderSync(signal);
+    const targets = Object.entries(this.state.folders).filter(([, f]) => isContactFolder(f));
+    if (targets.length === 0) this.log.warn("ActiveSync: the server lists no SKYPE or WL contact folder");
+    for (const [id] of targets) await this.syncFolder(id, signal);
     return this.contacts();
   }
 
@@ -145,10 +145,12 @@ export class ContactSync {
         this.log.info("ActiveSync: FolderSync key refused; starting again from 0", { status: r.status });
         this.state.folderSyncKey = "0";
         this.state.folders = {};
+        this.merged = undefined;
         continue;
       }
       if (r.status !== 1) throw statusError("FolderSync", r.status);
       if (key === "0") this.state.folders = {};
+      if (key === "0" || r.changes.length > 0) this.merged = undefined;
       for (const c of r.changes) this.applyFolderChange(c);
       if (r.syncKey) this.state.folderSyncKey = r.syncKey;
       return;
@@ -194,9 +196,11 @@ export class ContactSync {
         this.log.info("ActiveSync: Sync key refused; starting the folder again from 0", { status });
         folder.syncKey = "0";
         folder.items = {};
+        this.merged = undefined;
         continue;
       }
       if (status !== 1 || !col) throw statusError("Sync", status);
+      if (initial || col.commands.length > 0) this.merged = undefined;
       if (initial) folder.items = {};
       for (const cmd of col.commands) applyItem(folder, cmd);
       if (initial && (!col.syncKey || col.syncKey === "0")) {

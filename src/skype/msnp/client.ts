@@ -57,7 +57,9 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   private readonly backoff: BackoffOptions;
   private myStatus: PresenceStatus;
   private myMood: string;
-  private contactList?: string[];
+  private contactList?: readonly string[];
+  /** The last `PUT MSGR\CONTACTS` document and the list (by identity) it was built from. */
+  private contactsDoc?: { mris: readonly string[]; xml: string };
   private reauthTimer?: unknown;
   /** A first link's history, until one catch-up finished. */
   private historyPending: MsnpClientOptions["initialHistory"];
@@ -156,13 +158,13 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
       presence: this.presence,
       emit: this.emitSafe,
       presenceBody: () => this.presenceBody(),
-      contacts: () => this.contacts(),
+      contactsDocument: () => this.contactsDocument(),
       getCursors: o.getCursors,
       onThread: (t) => this.threads.noteThread(t),
     };
   }
 
-  private async contacts(): Promise<string[]> {
+  private async contacts(): Promise<readonly string[]> {
     if (this.contactList) return this.contactList;
     try {
       return (await this.options.getContacts?.()) ?? [];
@@ -472,14 +474,29 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   }
 
   /**
-   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins).
-   * Network I/O when connected. @throws MsnpError when the server refuses.
+   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins; the array
+   * is kept as given, so hand a new one for a new list). Network I/O when connected.
+   * @throws MsnpError when the server refuses.
    */
-  async setContacts(mris: string[]): Promise<void> {
-    this.contactList = [...mris];
+  async setContacts(mris: readonly string[]): Promise<void> {
+    this.contactList = mris;
     const s = this.session;
     if (s?.ready && !s.conn.isClosed) {
-      await s.request("PUT", "MSGR\\CONTACTS", contactsXml(this.contactList));
+      await s.request("PUT", "MSGR\\CONTACTS", this.documentOf(mris));
     }
+  }
+
+  /** The contact list's document for the login (see {@link documentOf}). */
+  private async contactsDocument(): Promise<string> {
+    return this.documentOf(await this.contacts());
+  }
+
+  /**
+   * The `PUT MSGR\CONTACTS` document of `mris`, built again only for another list: the caller
+   * hands the same array while its list is unchanged, and every login publishes it twice.
+   */
+  private documentOf(mris: readonly string[]): string {
+    if (this.contactsDoc?.mris !== mris) this.contactsDoc = { mris, xml: contactsXml(mris) };
+    return this.contactsDoc.xml;
   }
 }

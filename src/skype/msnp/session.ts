@@ -17,7 +17,7 @@ import { isThreadId, type SelfIdentity } from "./identity.js";
 import { login, type LoginOutcome } from "./login.js";
 import { rawFromPush, type RawMessage } from "./messages.js";
 import type { Outbox } from "./outbox.js";
-import { contactsXml, recentConversationsXml, subscriptionsXml } from "./payloads.js";
+import { recentConversationsXml, subscriptionsXml } from "./payloads.js";
 import type { PresenceTracker } from "./presence.js";
 import type { Emit, Receiver } from "./receiver.js";
 import { parseThreads } from "./threads.js";
@@ -43,8 +43,8 @@ export interface SessionContext {
   emit: Emit;
   /** Builds the `PUT MSGR\PRESENCE` body for the current presence. */
   presenceBody(): Buffer;
-  /** The contact list to publish with `PUT MSGR\CONTACTS`. */
-  contacts(): Promise<string[]>;
+  /** The `PUT MSGR\CONTACTS` document of the contact list to publish. */
+  contactsDocument(): Promise<string>;
   getCursors?: () => Promise<Record<string, string>>;
   /** Called for every `NFY MSGR\THREAD` before `threadUpdate` is emitted. */
   onThread(info: ThreadInfo): void;
@@ -108,7 +108,7 @@ export class Session {
     const c = this.ctx;
     this.catchingUp = true;
     await this.request("PUT", "MSGR\\PRESENCE", c.presenceBody());
-    await this.request("PUT", "MSGR\\CONTACTS", contactsXml(await c.contacts()));
+    await this.request("PUT", "MSGR\\CONTACTS", await c.contactsDocument());
     await this.request("PUT", "MSGR\\SUBSCRIPTIONS", subscriptionsXml());
     const recentReply = await this.request("GET", "MSGR\\RECENTCONVERSATIONS", recentConversationsXml());
     this.startKeepalive();

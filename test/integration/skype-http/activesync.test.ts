@@ -70,6 +70,21 @@ test("saved state syncs incrementally: a newly accepted contact arrives", async 
   assert.equal((await retry.syncAll()).length, 4);
 });
 
+test("a sync that changed no contact returns the very same list object; a new contact a new one", async (t) => {
+  const env = await startRef(t);
+  const { http, tokens } = await tokensFor(env, "alice@hotmail.co.uk", "wonderland");
+  const sync = new ContactSync(env.endpoints, tokens, http);
+  const first = await sync.syncAll();
+  const again = await sync.syncAll();
+  assert.equal(again, first, "unchanged: the same frozen list (callers tell 'unchanged' by identity)");
+  assert.ok(Object.isFrozen(first));
+  await new AddressBookClient(env.endpoints, tokens, http).acceptRequest("carol@live.com");
+  const changed = await sync.syncAll();
+  assert.notEqual(changed, first);
+  assert.equal(changed.length, first.length + 1);
+  assert.equal(await sync.syncAll(), changed);
+});
+
 test("a bad Sync key (Status 3) and a bad FolderSync key (Status 9) restart from 0", async (t) => {
   const env = await startRef(t);
   const { http, tokens } = await tokensFor(env, "alice@hotmail.co.uk", "wonderland");
