@@ -149,9 +149,14 @@ export class ContactRefresher {
     const routine = !this.changeAsked;
     this.changeAsked = false;
     let failure: SkypeError | undefined;
+    // The sync bookkeeping is saved once, after both reads (each read that succeeded may have moved
+    // it on): one copy of the whole state per run instead of two, at every reconnect of every
+    // session. A crash between the two reads leaves the keys of the run before, which the server
+    // still takes or answers with a restart from key 0.
+    let read = false;
     try {
       const list = await this.contactsFrom.syncAll(signal);
-      this.call("persist", () => this.hooks.persist());
+      read = true;
       if (!this.stopped) {
         this.last = list;
         this.call("contacts", () => this.hooks.contacts(list, { routine }));
@@ -163,13 +168,14 @@ export class ContactRefresher {
     if (!this.stopped && failure?.code !== SkypeErrorCode.BadCredentials) {
       try {
         const pending = await this.requestsFrom.findPendingRequests(signal);
-        this.call("persist", () => this.hooks.persist());
+        read = true;
         const list = pending.map((p) => ({ mri: p.mri, displayName: p.displayName, message: p.message }));
         if (!this.stopped) this.call("requests", () => this.hooks.requests(list));
       } catch (e) {
         failure ??= this.noteFailure("contact requests", e);
       }
     }
+    if (read) this.call("persist", () => this.hooks.persist());
     if (!failure) {
       this.failures = 0;
       return;

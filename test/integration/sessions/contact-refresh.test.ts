@@ -71,7 +71,7 @@ test("calls during a run queue exactly one more run", async (t) => {
   assert.equal(f.calls.requests, 2);
   assert.deepEqual(f.out.contacts, [[BOB], [BOB]]);
   assert.deepEqual(f.out.requests[0], [{ mri: "1:carol@live.com", displayName: "Carol", message: "hi" }]);
-  assert.equal(f.out.persisted, 4);
+  assert.equal(f.out.persisted, 2, "saved once per run, after both reads");
   assert.deepEqual(r.contacts(), [BOB]);
 });
 
@@ -176,4 +176,18 @@ test("listeners that throw or reject never crash the session", async (t) => {
   const again = nextEvent(alice, "contacts");
   await alice.resyncContacts();
   await again;
+});
+
+test("the sync bookkeeping is saved once a run read anything: after contacts alone, not after nothing", async (t) => {
+  const f = fakes({
+    contacts: [ok([BOB]), fail(new SkypeError(SkypeErrorCode.Network, "down", true))],
+    requests: [fail(new SkypeError(SkypeErrorCode.Network, "down", true))],
+  });
+  const r = new ContactRefresher(f.source, f.book, f.hooks, log, { retryInitialMs: 60_000 });
+  t.after(() => r.stop());
+  await assert.rejects(r.refresh("sync"), { code: SkypeErrorCode.Network });
+  assert.equal(f.out.persisted, 1, "the contacts were read: saved, although the requests failed");
+  await assert.rejects(r.refresh("sync"), { code: SkypeErrorCode.Network });
+  assert.equal(f.calls.requests, 2);
+  assert.equal(f.out.persisted, 1, "nothing read: nothing saved");
 });
