@@ -482,7 +482,11 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
     this.contactList = mris;
     const s = this.session;
     if (s?.ready && !s.conn.isClosed) {
-      await s.request("PUT", "MSGR\\CONTACTS", this.documentOf(mris));
+      const doc = this.documentOf(mris);
+      // Published after each login's catch-up, the last use of the login's document: it is not kept
+      // (~8 KB per session for 50 contacts, for as long as the session runs).
+      this.contactsDoc = undefined;
+      await s.request("PUT", "MSGR\\CONTACTS", doc);
     }
   }
 
@@ -493,7 +497,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
 
   /**
    * The `PUT MSGR\CONTACTS` document of `mris`, built again only for another list: the caller
-   * hands the same array while its list is unchanged, and every login publishes it twice.
+   * hands the same array while its list is unchanged, and every login publishes it twice (at the
+   * login, and after catch-up, which drops it).
    */
   private documentOf(mris: readonly string[]): string {
     if (this.contactsDoc?.mris !== mris) this.contactsDoc = { mris, xml: contactsXml(mris) };
