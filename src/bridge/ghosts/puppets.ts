@@ -48,7 +48,6 @@ export function fallbackName(identity: string): string {
 type RenameListener = (personId: string, displayName: string) => Promise<void> | void;
 type MergeListener = (survivor: PersonRow, merge: PersonMerge) => Promise<void> | void;
 
-/** Owns every puppet's profile; `presence` mirrors Skype presence on them. */
 /**
  * A digest of a contact list as read (order included: the same read gives the same order) and of
  * the template its names are shown with.
@@ -64,6 +63,7 @@ function listDigest(contacts: readonly Contact[], nameTemplate: string): string 
 /** `meta` key of the digest of the contact list last applied for a linked user. */
 const appliedListKey = (mxid: string): string => `puppets.contacts_applied|${mxid}`;
 
+/** Owns every puppet's profile; `presence` mirrors Skype presence on them. */
 export class Puppets {
   readonly presence: PuppetPresence;
   private readonly serial = new KeyedQueue();

@@ -88,10 +88,23 @@ test("a dropped connection: transient_disconnect, then connected again, one even
   await until(() => contactEvents.length === 1 && subscribed(env, "alice@hotmail.co.uk"), "first sync");
   const firstConnection = endpointsOf(env, "alice@hotmail.co.uk")[0]!.connection;
 
+  // The row keeps the settled state: a drop, and the reconnect back to it, write nothing.
+  const writes: string[] = [];
+  const update = env.store.users.update.bind(env.store.users);
+  env.store.users.update = (mxid, patch) => {
+    if (mxid === ALICE && patch.loginState !== undefined) writes.push(patch.loginState);
+    return update(mxid, patch);
+  };
+  let rowDuringDrop: string | undefined;
+  alice.on("state", (s) => {
+    if (s.kind === "transient_disconnect") rowDuringDrop = env.store.users.get(ALICE)!.loginState;
+  });
   const back = nextEvent(alice, "state", (s) => s.kind === "connected");
   env.ref.msnp.dropUser({ user: "alice@hotmail.co.uk" });
   await back;
   assert.deepEqual(kinds(states, ALICE), ["connected", "transient_disconnect", "connected"]);
+  assert.equal(rowDuringDrop, "connected", "the drop was seen, and not written");
+  assert.deepEqual(writes, [], "neither the drop nor the reconnect wrote the state");
   const transient = states.get(ALICE)![1] as Extract<SessionState, { kind: "transient_disconnect" }>;
   assert.equal(typeof transient.retryAt, "number");
   await until(() => contactEvents.length === 2, "contacts re-read after the reconnect");
