@@ -59,7 +59,11 @@ export class BridgeApp {
         get: () => store.meta.get("bridge.bot_display_name"),
         set: (name) => store.meta.set("bridge.bot_display_name", name),
       },
-      accept: (txnId, events) => this.inbox.accept(txnId, events),
+      accept: (txnId, events) => {
+        // A name a message may now match (mentions.ts): seen before anything else of the transaction.
+        this.core.mentions.observe(events);
+        return this.inbox.accept(txnId, events);
+      },
       onEvent: (event) => this.inbox.handle(event, (e) => this.routeClear(e)),
       onEphemeral: (event) => this.core.handleEphemeral(event),
     });

@@ -18,6 +18,7 @@ import { MatrixOps } from "./matrix/client.js";
 import { DoublePuppets, isDoublePuppeted } from "./matrix/double-puppet.js";
 import { MatrixMedia } from "./matrix/media.js";
 import { DEFAULT_RETRY, type RetryPolicy } from "./matrix/errors.js";
+import { EmptyMentions } from "./matrix/mentions.js";
 import { RoomMembers } from "./matrix/members.js";
 import { BridgeMetrics } from "./metrics/registry.js";
 import { asRoomEvent } from "./portal/matrix-event-kinds.js";
@@ -93,6 +94,8 @@ export class Bridge {
   readonly metrics: BridgeMetrics;
   /** Acting as linked users' real accounts (double puppeting), when configured or given. */
   readonly doublePuppets: DoublePuppets;
+  /** What is known of portal members' names, to leave out an empty `m.mentions` (matrix/mentions.ts). */
+  readonly mentions: EmptyMentions;
   /** The homeserver's media repository, streamed (images and files both ways). */
   readonly media: MatrixMedia;
   private readonly attached = new WeakSet<Session>();
@@ -113,6 +116,11 @@ export class Bridge {
     this.matrix = new MatrixOps((userId) => env.intent(userId), env.botUserId, this.metrics.matrixCall);
     this.doublePuppets = new DoublePuppets(env.config, env.store, env.appserviceId);
     this.matrix.useDoublePuppets(this.doublePuppets);
+    this.mentions = new EmptyMentions(
+      (roomId) => this.matrix.memberNames(roomId),
+      (mxid) => isBridgeUser(this, mxid),
+    );
+    this.matrix.useEmptyMentions(this.mentions);
     this.doublePuppets.onRefused = (mxid, mode) => {
       const text =
         mode === "token"

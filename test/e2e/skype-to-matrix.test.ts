@@ -73,6 +73,7 @@ describe("Skype → Matrix", () => {
       (e) => e.room_id === dm && e.sender === bob && e.type === "m.room.message",
       "the first message",
     );
+    // The body has alice's name in it: the empty m.mentions stays, so no legacy rule pings her.
     assert.deepEqual(first.content, {
       msgtype: "m.text",
       body: "Hi Alice, it's Bob <3 & co",
@@ -91,16 +92,61 @@ describe("Skype → Matrix", () => {
   });
 
   test("rich text arrives as HTML with a plain body; /me as an emote", async () => {
+    // No member's name in these bodies: the empty m.mentions is left out (see the next test).
     const { event: rich } = await bobSays("<b>bold</b> and <i>italic</i> &amp; <s>gone</s>", "richtext");
     assert.deepEqual(rich.content, {
       msgtype: "m.text",
       body: "bold and italic & gone",
       format: "org.matrix.custom.html",
       formatted_body: "<strong>bold</strong> and <em>italic</em> &amp; <del>gone</del>",
-      "m.mentions": {},
     });
     const { event: emote } = await bobSays("waves", "emote");
-    assert.deepEqual(emote.content, { msgtype: "m.emote", body: "waves", "m.mentions": {} });
+    assert.deepEqual(emote.content, { msgtype: "m.emote", body: "waves" });
+  });
+
+  test("an empty m.mentions is left out only where no push rule could match: Synapse notifies, never highlights", async () => {
+    const plain = (await bobSays("see you at the yard")).event;
+    assert.equal("m.mentions" in plain.content, false);
+    const named = (await bobSays("ALICE, look")).event;
+    assert.deepEqual(named.content["m.mentions"], {});
+    // A new name in the portal: once the bridge has had the membership event (a message sent after
+    // it reached Skype, so the bridge's transactions got that far), a body with it keeps the key.
+    await human.sendStateEvent(dm, "m.room.member", human.mxid, {
+      membership: "join",
+      displayname: "Queen of Hearts",
+    });
+    const sentBefore = env.skype.msnp.receivedMessages({ user: "alice@hotmail.co.uk" }).length;
+    await human.sendText(dm, "renamed");
+    await waitFor(
+      () => env.skype.msnp.receivedMessages({ user: "alice@hotmail.co.uk" }).length > sentBefore,
+      {
+        what: "Skype to receive the message after the rename",
+      },
+    );
+    const renamed = (await bobSays("all hail the queen of hearts")).event;
+    assert.deepEqual(renamed.content["m.mentions"], {});
+    // A real mention, to show the check below can see a highlight.
+    const mention = (await bobSays(`<at id="${ALICE_SKYPE}">Alice</at> over here`, "richtext")).event;
+    assert.deepEqual(mention.content["m.mentions"], { user_ids: [human.mxid] });
+
+    const ids = [plain, named, renamed, mention].map((e) => e.event_id);
+    const highlights = await waitFor(
+      async () => {
+        const res = (await human.doRequest("GET", "/_matrix/client/v3/notifications", { limit: 100 })) as {
+          notifications: { event: { event_id: string }; actions: unknown[] }[];
+        };
+        const byId = new Map(res.notifications.map((n) => [n.event.event_id, n.actions]));
+        if (!ids.every((id) => byId.has(id))) return undefined;
+        const highlighted = (actions: unknown[]) =>
+          actions.some((a) => {
+            const t = a as { set_tweak?: string; value?: unknown };
+            return t.set_tweak === "highlight" && t.value !== false;
+          });
+        return ids.map((id) => highlighted(byId.get(id)!));
+      },
+      { what: "the four messages in alice's notifications" },
+    );
+    assert.deepEqual(highlights, [false, false, false, true]);
   });
 
   test("an edit replaces the message (same puppet, m.replace); a delete redacts it", async () => {
@@ -122,7 +168,6 @@ describe("Skype → Matrix", () => {
       msgtype: "m.text",
       body: "* the typo, fixed",
       "m.new_content": { msgtype: "m.text", body: "the typo, fixed", "m.mentions": {} },
-      "m.mentions": {},
       "m.relates_to": { rel_type: "m.replace", event_id: original.event_id },
     });
     assert.ok(edit.origin_server_ts > original.origin_server_ts);

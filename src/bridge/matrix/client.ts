@@ -8,6 +8,7 @@
 import type { Intent } from "matrix-appservice-bridge";
 import { isUnregisteredUser, matrixErrorInfo } from "./errors.js";
 import { markDoublePuppeted, type DoublePuppets } from "./double-puppet.js";
+import type { EmptyMentions, RoomMemberName } from "./mentions.js";
 
 const CS = "/_matrix/client/v3";
 const enc = encodeURIComponent;
@@ -26,6 +27,8 @@ export class MatrixOps {
   private roomVersion?: Promise<string>;
   /** Clients acting as linked users' real accounts (double puppeting); none: never. */
   private doublePuppets?: DoublePuppets;
+  /** Leaves out an empty `m.mentions` where it changes nothing (mentions.ts); none: never. */
+  private mentions?: EmptyMentions;
 
   /**
    * @param intentOf the bridge's intent factory (no argument: the bot).
@@ -40,6 +43,11 @@ export class MatrixOps {
 
   private intent(userId: string): Intent {
     return userId === this.botUserId ? this.intentOf() : this.intentOf(userId);
+  }
+
+  /** Lets messages go out without an empty `m.mentions` where that changes no push (mentions.ts). */
+  useEmptyMentions(mentions: EmptyMentions): void {
+    this.mentions = mentions;
   }
 
   /** Lets calls made as a linked user's MXID go out as their real account (double-puppet.ts). */
@@ -111,12 +119,14 @@ export class MatrixOps {
     ts?: number,
   ): Promise<string> {
     const qs = ts === undefined ? {} : { ts: Math.floor(ts) };
+    const body =
+      this.mentions && type === "m.room.message" ? await this.mentions.trim(roomId, content) : content;
     const res = await this.request(
       userId,
       "PUT",
       `${CS}/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`,
       qs,
-      content,
+      body,
     );
     return eventIdOf(res);
   }
@@ -279,6 +289,30 @@ export class MatrixOps {
     const state = await this.getState(userId, roomId, "m.room.member", target);
     const m = state?.membership;
     return typeof m === "string" ? (m as Membership) : undefined;
+  }
+
+  /** The room's members that have not left, with their names, as the bot sees them. */
+  async memberNames(roomId: string): Promise<RoomMemberName[]> {
+    const res = await this.request(
+      this.botUserId,
+      "GET",
+      `${CS}/rooms/${enc(roomId)}/members`,
+      { not_membership: "leave" },
+      null,
+    );
+    const out: RoomMemberName[] = [];
+    for (const e of Array.isArray(res.chunk) ? (res.chunk as unknown[]) : []) {
+      const ev = e as {
+        state_key?: unknown;
+        content?: { membership?: unknown; displayname?: unknown };
+      } | null;
+      const userId = ev?.state_key;
+      const membership = ev?.content?.membership;
+      if (typeof userId !== "string" || typeof membership !== "string") continue;
+      const displayname = ev?.content?.displayname;
+      out.push({ userId, membership, ...(typeof displayname === "string" ? { displayname } : {}) });
+    }
+    return out;
   }
 
   async joinedMembers(userId: string, roomId: string): Promise<string[]> {
