@@ -86,6 +86,11 @@ export class Logger {
     return new Logger(this.module, { ...this.base, ...context });
   }
 
+  /** True when a line at `level` would be written (to skip building an expensive one). */
+  enabled(level: LogLevel): boolean {
+    return ORDER[level] >= minimumFor(this.module);
+  }
+
   debug(message: string, context?: Record<string, unknown>): void {
     this.log("debug", message, context);
   }

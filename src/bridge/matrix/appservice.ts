@@ -7,11 +7,13 @@
  * - answer a transaction only after its events are durably accepted (the `accept` hook writes them
  *   to the bridge's inbox), so a crash between Synapse's push and our handling loses nothing, and a
  *   re-sent transaction is recognised by its events' ids rather than by the last txn id in memory;
- * - serve the MSC2659 ping route.
+ * - serve the MSC2659 ping route;
+ * - log each request at `debug` only, formatted only then (the library formats one per request).
  */
 import { createHash, timingSafeEqual } from "node:crypto";
+import { performance } from "node:perf_hooks";
 import { AppService } from "matrix-appservice";
-import type { Request, Response } from "express";
+import type { NextFunction, Request, Response } from "express";
 import { Logger, errorText } from "../../util/logger.js";
 
 const log = new Logger("bridge.appservice");
@@ -44,6 +46,40 @@ function bearer(req: Request): string | undefined {
   return typeof q === "string" ? q : undefined;
 }
 
+/** One `debug` line per request (never the query string: it may hold a token). */
+function accessLog(req: Request, res: Response, next: NextFunction): void {
+  if (!log.enabled("debug")) return next();
+  const start = performance.now();
+  res.once("finish", () =>
+    log.debug("appservice request", {
+      method: req.method,
+      path: req.path,
+      status: res.statusCode,
+      ms: Math.round((performance.now() - start) * 10) / 10,
+    }),
+  );
+  next();
+}
+
+/**
+ * matrix-appservice puts morgan ("combined") in front of every route. Its line only ever reaches
+ * our log at `debug` (util/library-logging.ts), yet morgan formats it for every transaction: in a
+ * CPU profile of a Skype → Matrix burst (BENCHMARKS.md, cause 6) that was ~0.24 ms per bridged
+ * message, as much as the bridge's own handling. Its layer keeps its place in Express's stack but
+ * runs {@link accessLog} instead. Express 4 keeps the stack in `app._router.stack`, each layer's
+ * function in `handle` and its name in `name` (morgan's is `logger`); if that ever changes, nothing
+ * is replaced and morgan stays.
+ */
+function replaceAccessLog(app: unknown): void {
+  const stack = (app as { _router?: { stack?: unknown } })._router?.stack;
+  if (!Array.isArray(stack)) return;
+  for (const layer of stack as { name?: unknown; handle?: unknown }[])
+    if (layer.name === "logger" && typeof layer.handle === "function") {
+      layer.handle = accessLog;
+      layer.name = "accessLog";
+    }
+}
+
 // matrix-appservice declares onTransaction private; we replace it (its constructor binds the
 // route to `this.onTransaction`, which resolves to this override).
 // @ts-expect-error overriding a private method of the base class on purpose (see above)
@@ -61,6 +97,7 @@ export class SkypeAppService extends AppService {
 
   constructor(private readonly hsToken: string) {
     super({ homeserverToken: hsToken });
+    replaceAccessLog(this.expressApp);
     this.expressApp.post("/_matrix/app/v1/ping", (req: Request, res: Response) => {
       if (!this.authorised(req, res)) return;
       const body = req.body as { transaction_id?: unknown } | undefined;

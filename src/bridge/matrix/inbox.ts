@@ -96,40 +96,40 @@ export class Inbox {
   /**
    * The appservice `accept` hook: stores the transaction's events in one SQLite transaction and
    * returns those to dispatch now (not seen before). Events from the bot or a puppet (which the
-   * bridge never handles) are stored as done, only to recognise re-sends, and still returned (the
-   * bridge library updates its membership caches from them). While a replay runs, other new events
-   * are held and handed out by the replay instead, keeping arrival order. Events without an
-   * `event_id` cannot be recognised and are passed through unstored. The caller must hand every
-   * returned event not from the bridge's own users to {@link handle}, in order. Throws StoreError
-   * when the store fails (the caller answers Synapse with an error, and Synapse re-sends).
+   * bridge never handles: the echo of every message it sends) are not stored and always returned
+   * (the bridge library updates its membership caches from them, idempotently, so a re-sent one
+   * does no harm); storing them cost a sealed row and a commit per bridged message. While a replay
+   * runs, other new events are held and handed out by the replay instead, keeping arrival order.
+   * Events without an `event_id` cannot be recognised and are passed through unstored. The caller
+   * must hand every returned event not from the bridge's own users to {@link handle}, in order.
+   * Throws StoreError when the store fails (the caller answers Synapse with an error, and Synapse
+   * re-sends).
    */
   accept(txnId: string, events: readonly MatrixEventJson[]): MatrixEventJson[] {
-    const storable = events.filter((e) => typeof e.event_id === "string" && e.event_id !== "");
-    const ours = new Set(
-      storable
-        .filter((e) => typeof e["sender"] === "string" && isBridgeUser(this.ctx, e["sender"]))
-        .map((e) => e.event_id),
-    );
-    const fresh = this.ctx.store.inbox.accept(
-      txnId,
-      storable.map((e) => ({
-        eventId: e.event_id!,
-        roomId: typeof e.room_id === "string" ? e.room_id : null,
-        event: e,
-        done: ours.has(e.event_id),
-      })),
-    );
+    const ours = (e: MatrixEventJson): boolean =>
+      typeof e["sender"] === "string" && isBridgeUser(this.ctx, e["sender"]);
+    const storable = events.filter((e) => typeof e.event_id === "string" && e.event_id !== "" && !ours(e));
+    const fresh =
+      storable.length === 0
+        ? []
+        : this.ctx.store.inbox.accept(
+            txnId,
+            storable.map((e) => ({
+              eventId: e.event_id!,
+              roomId: typeof e.room_id === "string" ? e.room_id : null,
+              event: e,
+            })),
+          );
     const freshIds = new Set(fresh.map((r) => r.eventId));
     if (fresh.length < storable.length)
       log.debug("events already received were skipped", { txnId, skipped: storable.length - fresh.length });
     this.maybePrune();
     const out = events.filter((e) => {
-      if (typeof e.event_id !== "string" || e.event_id === "") return true;
-      if (!freshIds.has(e.event_id)) return false;
-      return ours.has(e.event_id) || !this.replayRunning;
+      if (typeof e.event_id !== "string" || e.event_id === "" || ours(e)) return true;
+      return freshIds.has(e.event_id) && !this.replayRunning;
     });
     // Handed out now: a replay starting before the caller handles them must not take them too.
-    for (const e of out) if (e.event_id && !ours.has(e.event_id)) this.inFlight.add(e.event_id);
+    for (const e of out) if (e.event_id && freshIds.has(e.event_id)) this.inFlight.add(e.event_id);
     return out;
   }
 

@@ -5,6 +5,7 @@ import {
   sameToken,
   type MatrixEventJson,
 } from "../../../../src/bridge/matrix/appservice.js";
+import { configureLogging, setLogWriter } from "../../../../src/util/logger.js";
 
 async function withService(fn: (url: string, as: SkypeAppService) => Promise<void>): Promise<void> {
   const as = new SkypeAppService("hs-secret");
@@ -96,3 +97,43 @@ test("tokens are compared in constant time on every route, the library's query r
     assert.notEqual((await query("hs-secret")).status, 403);
   });
 });
+
+test("morgan's access log is replaced: one debug line per request, built only when debug is on", async () => {
+  const lines: string[] = [];
+  const restore = setLogWriter((line) => lines.push(line));
+  try {
+    await withService(async (url, as) => {
+      const stack = (as.expressApp as unknown as { _router: { stack: { name: string }[] } })._router.stack;
+      assert.equal(
+        stack.some((l) => l.name === "logger"),
+        false,
+      );
+      assert.equal(stack.filter((l) => l.name === "accessLog").length, 1);
+      configureLogging({ level: "info" });
+      assert.equal((await put(url, "10", { events: [] })).status, 200);
+      assert.equal(lines.filter((l) => l.includes("appservice request")).length, 0);
+      configureLogging({ level: "debug" });
+      const res = await fetch(`${url}/_matrix/app/v1/transactions/11?access_token=hs-secret`, {
+        method: "PUT",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ events: [] }),
+      });
+      assert.equal(res.status, 200);
+      const logged = await waitForLine(lines, "appservice request");
+      assert.match(logged, /method=PUT path=\/_matrix\/app\/v1\/transactions\/11 status=200 ms=/);
+      assert.doesNotMatch(logged, /hs-secret/);
+    });
+  } finally {
+    configureLogging({ level: "info" });
+    restore();
+  }
+});
+
+async function waitForLine(lines: string[], text: string): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const found = lines.find((l) => l.includes(text));
+    if (found) return found;
+    await new Promise((r) => setImmediate(r));
+  }
+  throw new Error(`no log line with ${text}`);
+}
