@@ -25,6 +25,8 @@
  *   BENCH_NODE_ARGS         more node flags for the bridge, space-separated (e.g. V8 heap settings)
  *   BENCH_STORM_ALLOCATIONS a path prefix: P3 writes every allocation of each storm (drop → all back,
  *                           garbage included) to <prefix>.<N>.heapprofile
+ *   BENCH_HEAP_SNAPSHOT     a path prefix: P3 writes the settled heap after each restart (and of the
+ *                           empty bridge) to <prefix>.<N>.heapsnapshot
  *   BENCH_OUT               the JSON file [bench/results/<date>.json]
  *   BENCH_KEEP_DIRS=1       keep the temporary folder (Synapse, bridge logs and databases)
  */

@@ -395,6 +395,7 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     const bridge = await stack.startBridge(startOpts);
     const s = await settle(bridge.pid, { maxShare: 0.1, timeoutMs: 30_000 });
     const memory = memoryOf(await bridge.probe("gc"));
+    await heapSnapshot(bridge, 0);
     await bridge.stop("SIGTERM");
     return { accounts: 0, contacts: opts.contacts, linkMs: 0, settleMs: s.waitedMs, memory };
   }
@@ -455,6 +456,7 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
   );
   const settled = await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + n * 20 });
   const memory = memoryOf(await bridge.probe("gc"));
+  await heapSnapshot(bridge, n);
 
   // 3. Idle.
   await bridge.probe("reset");
@@ -504,6 +506,12 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     ...(chatError === undefined ? {} : { chatError }),
     storm,
   };
+}
+
+/** With BENCH_HEAP_SNAPSHOT=<prefix>: the settled heap of the run with N accounts, to <prefix>.<N>.heapsnapshot. */
+async function heapSnapshot(bridge: BridgeProcess, n: number): Promise<void> {
+  const prefix = process.env.BENCH_HEAP_SNAPSHOT;
+  if (prefix) await bridge.probe("heapsnapshot", 600_000, `${prefix}.${n}.heapsnapshot`);
 }
 
 export async function runScale(stack: BenchStack, opts: ScaleOptions): Promise<ScaleFigures> {
