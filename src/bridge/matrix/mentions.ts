@@ -18,8 +18,9 @@
  * takes a new name, after the message was sent sees it as a client would evaluate any message
  * without `m.mentions`; and a member's change that the appservice has not been told of yet.
  *
- * What is known of a room's members is dropped at each membership event the appservice sees there,
- * and read again after {@link MEMBERS_TTL_MS}. When they cannot be read, the key stays.
+ * What is known of a room's members is dropped at each membership event the appservice sees there
+ * (but those of the bridge's own users), and read again after {@link MEMBERS_TTL_MS}. When they
+ * cannot be read, the key stays.
  */
 
 /** How long a room's member names are trusted without a membership event. */
@@ -98,10 +99,16 @@ export class EmptyMentions {
     return rest;
   }
 
-  /** Sees a transaction's events: a membership event makes its room's names stale. */
-  observe(events: readonly { type?: unknown; room_id?: unknown }[]): void {
-    for (const e of events)
-      if (e.type === "m.room.member" && typeof e.room_id === "string") this.rooms.delete(e.room_id);
+  /**
+   * Sees a transaction's events: a membership event makes its room's names stale, unless it is one
+   * of the bridge's own users' (whose names never count; puppets join group portals often).
+   */
+  observe(events: readonly { type?: unknown; room_id?: unknown; state_key?: unknown }[]): void {
+    for (const e of events) {
+      if (e.type !== "m.room.member" || typeof e.room_id !== "string") continue;
+      if (typeof e.state_key === "string" && this.isBridgeUser(e.state_key)) continue;
+      this.rooms.delete(e.room_id);
+    }
   }
 
   private known(roomId: string): Known {

@@ -103,7 +103,9 @@ test("a membership event in the room makes the names read again", async () => {
     false,
     "not this room's",
   );
-  mentions.observe([{ type: "m.room.member", room_id: ROOM }]);
+  mentions.observe([{ type: "m.room.member", room_id: ROOM, state_key: PUPPET }]);
+  assert.equal("m.mentions" in (await mentions.trim(ROOM, text("hello Wonderland"))), false, "a puppet's");
+  mentions.observe([{ type: "m.room.member", room_id: ROOM, state_key: "@alice:example.org" }]);
   assert.deepEqual(await mentions.trim(ROOM, text("hello Wonderland")), text("hello Wonderland"));
   assert.deepEqual(reads, [ROOM, ROOM]);
 });
