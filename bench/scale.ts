@@ -247,6 +247,10 @@ async function chatWindow(
     );
   }
   await sleep(2000);
+  // BENCH_CHAT_CPU_PROFILE=<prefix>: what the bridge's main thread did in the window, to
+  // <prefix>.<chatters>.cpuprofile (for finding what holds the event loop).
+  const profile = process.env.BENCH_CHAT_CPU_PROFILE;
+  if (profile) await bridge.probe("cpu-start");
   await bridge.probe("reset");
   const cpu0 = cpuSeconds(bridge.pid);
   const t0 = Date.now();
@@ -271,6 +275,7 @@ async function chatWindow(
   );
   const lag = lagOf(await bridge.probe("sample"));
   lag.cpuShare = round((cpuSeconds(bridge.pid) - cpu0) / ((Date.now() - t0) / 1000), 3) ?? NaN;
+  if (profile) await bridge.probe("cpu-stop", 120_000, `${profile}.${chatters.length}.cpuprofile`);
   // Let what was sent arrive (bounded), then count.
   const arrivalOf = (key: string): number | undefined => {
     const [k, text] = key.split("|") as [string, string];

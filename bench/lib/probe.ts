@@ -10,7 +10,9 @@
  * writes a heap snapshot there first (for finding where memory goes; slow). `allocations-start` and
  * `{cmd: "allocations-stop", path}` sample every allocation in between, garbage included (V8's
  * sampling heap profiler with the objects later collected kept), and write the profile there as a
- * `.heapprofile` (for finding what a phase allocates, e.g. a reconnect storm).
+ * `.heapprofile` (for finding what a phase allocates, e.g. a reconnect storm). `cpu-start` and
+ * `{cmd: "cpu-stop", path}` do the same with V8's CPU profiler (1 ms samples), written as a
+ * `.cpuprofile` (for finding what holds the event loop in a phase, e.g. the chat window).
  */
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
@@ -77,8 +79,25 @@ async function allocations(cmd: string, path?: string): Promise<void> {
   }
 }
 
+async function cpu(cmd: string, path?: string): Promise<void> {
+  if (cmd === "cpu-start") {
+    await post("Profiler.enable");
+    await post("Profiler.setSamplingInterval", { interval: 1000 });
+    await post("Profiler.start");
+  } else if (path) {
+    const { profile } = (await post("Profiler.stop")) as { profile: unknown };
+    writeFileSync(path, JSON.stringify(profile));
+  }
+}
+
 if (process.send) {
   process.on("message", (msg: { id?: number; cmd?: string; path?: string }) => {
+    if (msg.cmd === "cpu-start" || msg.cmd === "cpu-stop") {
+      void cpu(msg.cmd, msg.path)
+        .catch((e: unknown) => process.stderr.write(`probe: ${String(e)}\n`))
+        .then(() => process.send?.({ id: msg.id, sample: sample() }));
+      return;
+    }
     if (msg.cmd === "allocations-start" || msg.cmd === "allocations-stop") {
       void allocations(msg.cmd, msg.path)
         .catch((e: unknown) => process.stderr.write(`probe: ${String(e)}\n`))

@@ -240,7 +240,15 @@ export class BridgeProcess {
 
   /** Asks the probe for a sample (`reset` restarts the lag histogram; `gc` collects first). */
   probe(
-    cmd: "sample" | "reset" | "gc" | "heapsnapshot" | "allocations-start" | "allocations-stop",
+    cmd:
+      | "sample"
+      | "reset"
+      | "gc"
+      | "heapsnapshot"
+      | "allocations-start"
+      | "allocations-stop"
+      | "cpu-start"
+      | "cpu-stop",
     timeoutMs = 30_000,
     path?: string,
   ): Promise<ProbeSample> {
