@@ -22,7 +22,13 @@ import {
 } from "./commands.js";
 import { AsCommand, encodeAsQuery } from "./query.js";
 import { decodeWbxml, encodeWbxml, type WbxmlElement } from "./wbxml.js";
-import { parseContactSyncState, withoutUndefined, type ContactSyncState, type FolderState } from "./state.js";
+import {
+  idMap,
+  parseContactSyncState,
+  withoutUndefined,
+  type ContactSyncState,
+  type FolderState,
+} from "./state.js";
 
 export type { ContactSyncState, FolderState } from "./state.js";
 
@@ -76,7 +82,7 @@ export class ContactSync {
     this.log = opts.logger ?? silentLogger;
     this.state = opts.state
       ? freezeContacts(parseContactSyncState(opts.state))
-      : { version: 1, deviceId: opts.deviceId ?? newDeviceId(), folderSyncKey: "0", folders: {} };
+      : { version: 1, deviceId: opts.deviceId ?? newDeviceId(), folderSyncKey: "0", folders: idMap() };
   }
 
   /**
@@ -84,8 +90,9 @@ export class ContactSync {
    * and item maps are copies; the contacts in them are the state's own, frozen.
    */
   exportState(): ContactSyncState {
-    const folders: Record<string, FolderState> = {};
-    for (const [id, f] of Object.entries(this.state.folders)) folders[id] = { ...f, items: { ...f.items } };
+    const folders = idMap<FolderState>();
+    for (const [id, f] of Object.entries(this.state.folders))
+      folders[id] = { ...f, items: Object.assign(idMap<Contact>(), f.items) };
     return { ...this.state, folders };
   }
 
@@ -144,12 +151,12 @@ export class ContactSync {
         if (restarts++ >= (this.opts.maxRestarts ?? 2)) throw statusError("FolderSync", r.status);
         this.log.info("ActiveSync: FolderSync key refused; starting again from 0", { status: r.status });
         this.state.folderSyncKey = "0";
-        this.state.folders = {};
+        this.state.folders = idMap();
         this.merged = undefined;
         continue;
       }
       if (r.status !== 1) throw statusError("FolderSync", r.status);
-      if (key === "0") this.state.folders = {};
+      if (key === "0") this.state.folders = idMap();
       if (key === "0" || r.changes.length > 0) this.merged = undefined;
       for (const c of r.changes) this.applyFolderChange(c);
       if (r.syncKey) this.state.folderSyncKey = r.syncKey;
@@ -169,7 +176,7 @@ export class ContactSync {
       type: c.type ?? old?.type,
       parentId: c.parentId ?? old?.parentId,
       syncKey: old?.syncKey ?? "0",
-      items: old?.items ?? {},
+      items: old?.items ?? idMap(),
     });
   }
 
@@ -195,13 +202,13 @@ export class ContactSync {
         if (restarts++ >= (this.opts.maxRestarts ?? 2)) throw statusError("Sync", status);
         this.log.info("ActiveSync: Sync key refused; starting the folder again from 0", { status });
         folder.syncKey = "0";
-        folder.items = {};
+        folder.items = idMap();
         this.merged = undefined;
         continue;
       }
       if (status !== 1 || !col) throw statusError("Sync", status);
       if (initial || col.commands.length > 0) this.merged = undefined;
-      if (initial) folder.items = {};
+      if (initial) folder.items = idMap();
       for (const cmd of col.commands) applyItem(folder, cmd);
       if (initial && (!col.syncKey || col.syncKey === "0")) {
         throw new ProtocolParseError(SkypeErrorCode.Parse, "ActiveSync Sync: no new SyncKey for SyncKey 0");

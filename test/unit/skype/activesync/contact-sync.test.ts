@@ -63,3 +63,31 @@ test("contacts(): one shared, frozen list, rebuilt only after a change; merges a
   assert.notEqual(sync.contacts(), list, "a new state, a new list");
   assert.deepEqual(sync.contacts(), list);
 });
+
+test("server ids are plain keys: __proto__ and constructor as folder and contact ids stay data", () => {
+  const folderId: string = "constructor";
+  const hostile = JSON.parse(
+    JSON.stringify({
+      version: 1,
+      deviceId: "Skype-0123456789",
+      folderSyncKey: "1",
+      folders: { constructor: { sid: "SKYPE", syncKey: "4", items: {} } },
+    }),
+  ) as { folders: Record<string, { items: Record<string, unknown> }> };
+  // JSON.parse makes "__proto__" an own key; a plain `{}` assigned that key would take it as its prototype.
+  hostile.folders[folderId]!.items = JSON.parse(
+    '{"__proto__": {"identities": ["8:live:proto_1"], "displayName": "Proto"}, "toString": {"identities": ["8:live:ts_1"], "displayName": "Ts"}}',
+  ) as Record<string, unknown>;
+  const sync = new ContactSync({ activesync: "http://127.0.0.1:1" }, noTokens, {
+    state: JSON.stringify(hostile),
+  });
+  assert.deepEqual(
+    sync.contacts().map((c) => c.displayName),
+    ["Proto", "Ts"],
+  );
+  const state = sync.exportState();
+  assert.deepEqual(Object.keys(state.folders), ["constructor"]);
+  assert.deepEqual(Object.keys(state.folders[folderId]!.items), ["__proto__", "toString"]);
+  assert.equal(Object.getPrototypeOf(state.folders[folderId]!.items), null);
+  assert.deepEqual(JSON.parse(JSON.stringify(state)), hostile, "it serialises back as it came");
+});
