@@ -6,5 +6,6 @@ import m002 from "./002-inbox.js";
 import m003 from "./003-drop-as-txns.js";
 import m004 from "./004-matrix-token-avatars.js";
 import m005 from "./005-avatar-checked.js";
+import m006 from "./006-management-room-index.js";
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];

@@ -91,6 +91,16 @@ const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore):
       assert.equal(store.persons.get("8:live:bob_1")?.avatarCheckedTs, 1234);
     },
   },
+  // v6 only added an index (users_management_room): the data stays, and is found through it.
+  6: {
+    insert(db) {
+      SAMPLES[5]!.insert(db);
+    },
+    check(store) {
+      SAMPLES[5]!.check(store);
+      assert.equal(store.users.getByManagementRoom("!mgmt:x")?.mxid, ALICE);
+    },
+  },
 };
 
 /** Rows in the tables v1 created and later versions kept. */
@@ -217,7 +227,7 @@ void test("v3 drops as_txns and its index; a v2 database with rows in it upgrade
 
   const store = openStore({ path, key: KEY_A });
   try {
-    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4, 5] });
+    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4, 5, 6] });
     SAMPLES[2]!.check(store);
   } finally {
     store.close();

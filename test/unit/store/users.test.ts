@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { StoreErrorCode } from "../../../src/store/index.js";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { ALICE, BOB_DM_ROOM, open, seedUserAndPortal, tempDir } from "./helpers.js";
 
 void test("upsert creates a logged-out user, then patches: undefined keeps, null clears", (t) => {
@@ -170,4 +171,23 @@ void test("update patches an existing user only: false and nothing created for a
   assert.throws(() => store.users.update(ALICE, { contactSyncState: 1n }), {
     code: StoreErrorCode.InvalidArgument,
   });
+});
+
+test("finding a user by management room uses an index, not a scan of every user (asked for every Matrix message)", (t) => {
+  const path = join(tempDir(t), "bridge.db");
+  const store = open(t, { path });
+  store.users.upsert(ALICE, { managementRoomId: "!mgmt:x" });
+  const db = new Database(path, { readonly: true });
+  t.after(() => db.close());
+  // The query of SqliteUsersRepo.getByManagementRoom.
+  const plan = db
+    .prepare(
+      "EXPLAIN QUERY PLAN SELECT * FROM users WHERE management_room_id = ? ORDER BY created_ts, mxid LIMIT 1",
+    )
+    .all("!mgmt:x") as { detail: string }[];
+  assert.ok(
+    plan.some((row) => /USING INDEX users_management_room/.test(row.detail)),
+    JSON.stringify(plan),
+  );
+  assert.equal(store.users.getByManagementRoom("!mgmt:x")?.mxid, ALICE);
 });
