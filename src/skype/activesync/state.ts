@@ -32,10 +32,9 @@ function invalid(what: string): SkypeError {
 }
 
 /**
- * An empty map of server ids (folders, contacts) as a null-prototype object. A hostile server's id
- * such as `__proto__` is then just a key. And V8 keeps such an object in dictionary mode: as a
- * plain `{}`, each session's own ids made a hidden class per key (~64 per session, ~7 KB of heap
- * with 50 contacts, in a heap snapshot at 1,000 sessions; BENCHMARKS.md, cause 5).
+ * An empty map of server ids (folders, contacts) as a null-prototype object: a hostile server's id
+ * such as `__proto__` is then just a key (in a plain `{}` it set the map's prototype and the
+ * contact was lost).
  */
 export function idMap<T>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
