@@ -25,6 +25,8 @@
  *   BENCH_NODE_ARGS         more node flags for the bridge, space-separated (e.g. V8 heap settings)
  *   BENCH_STORM_ALLOCATIONS a path prefix: P3 writes every allocation of each storm (drop → all back,
  *                           garbage included) to <prefix>.<N>.heapprofile
+ *   BENCH_STORM_CPU_PROFILE a path prefix: P3 profiles the bridge's CPU in each storm (drop → all
+ *                           back), to <prefix>.<N>.cpuprofile
  *   BENCH_CHAT_CPU_PROFILE  a path prefix: P3 profiles the bridge's CPU in each chat window, to
  *                           <prefix>.<chatters>.cpuprofile
  *   BENCH_HEAP_SNAPSHOT     a path prefix: P3 writes the settled heap after each restart (and of the

@@ -351,12 +351,16 @@ async function reconnectStorm(
   // Opt-in: every allocation from the drop until all are back, garbage included (bench/lib/probe.ts).
   const allocations = process.env.BENCH_STORM_ALLOCATIONS;
   if (allocations) await bridge.probe("allocations-start");
+  // Opt-in: the main thread's CPU from the drop until all are back (what stalls the event loop).
+  const cpuProfile = process.env.BENCH_STORM_CPU_PROFILE;
+  if (cpuProfile) await bridge.probe("cpu-start");
   try {
     const t0 = performance.now();
     const { connections } = await stack.control<{ connections: number }>("/msnp/drop-all", {});
     const connectedAt = await allConnected(stack, want, bridge, timeoutMs);
     if (allocations)
       await bridge.probe("allocations-stop", 120_000, `${allocations}.${want.length}.heapprofile`);
+    if (cpuProfile) await bridge.probe("cpu-stop", 120_000, `${cpuProfile}.${want.length}.cpuprofile`);
     const lag = lagOf(await bridge.probe("sample"));
     const bridgeCpuS = round(cpuSeconds(bridge.pid) - cpu0, 1) ?? NaN;
     const benchCpuS = round(processCpuSeconds() - benchCpu0, 1) ?? NaN;
