@@ -106,9 +106,14 @@ export class Inbox {
    * re-sends).
    */
   accept(txnId: string, events: readonly MatrixEventJson[]): MatrixEventJson[] {
-    const ours = (e: MatrixEventJson): boolean =>
-      typeof e["sender"] === "string" && isBridgeUser(this.ctx, e["sender"]);
-    const storable = events.filter((e) => typeof e.event_id === "string" && e.event_id !== "" && !ours(e));
+    // Events the inbox keeps: with an id, and not of the bridge's own users (checked once each).
+    const storable = events.filter(
+      (e) =>
+        typeof e.event_id === "string" &&
+        e.event_id !== "" &&
+        !(typeof e["sender"] === "string" && isBridgeUser(this.ctx, e["sender"])),
+    );
+    const kept = new Set(storable);
     const fresh =
       storable.length === 0
         ? []
@@ -124,10 +129,7 @@ export class Inbox {
     if (fresh.length < storable.length)
       log.debug("events already received were skipped", { txnId, skipped: storable.length - fresh.length });
     this.maybePrune();
-    const out = events.filter((e) => {
-      if (typeof e.event_id !== "string" || e.event_id === "" || ours(e)) return true;
-      return freshIds.has(e.event_id) && !this.replayRunning;
-    });
+    const out = events.filter((e) => !kept.has(e) || (freshIds.has(e.event_id!) && !this.replayRunning));
     // Handed out now: a replay starting before the caller handles them must not take them too.
     for (const e of out) if (e.event_id && freshIds.has(e.event_id)) this.inFlight.add(e.event_id);
     return out;
