@@ -194,7 +194,7 @@ async function allConnected(stack: BenchStack, want: string[], bridge: BridgePro
 function syncedCount(dbPath: string): number {
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
-    const row = db.prepare("SELECT count(*) AS n FROM users WHERE contact_sync_state IS NOT NULL").get() as {
+    const row = db.prepare("SELECT count(*) AS n FROM user_sync_state").get() as {
       n: number;
     };
     return row.n;

@@ -24,7 +24,10 @@ export interface UserRow {
   readonly stateDetail: string | null;
   /** Whether an encrypted refresh token is stored. */
   readonly hasRefreshToken: boolean;
-  /** Contact-sync bookkeeping (sync keys, cache keys), as JSON written by the session. */
+  /**
+   * Contact-sync bookkeeping (sync keys, cache keys, the contact list), as JSON written by the
+   * session. Read from the store when first asked for (it is most of a user's data and kept apart).
+   */
   readonly contactSyncState: unknown;
   readonly createdTs: number;
   readonly updatedTs: number;

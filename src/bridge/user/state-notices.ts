@@ -11,9 +11,16 @@
  * - `connecting` is never announced; `logged_out` because of `logout`, shutdown or a stop by the
  *   bridge is not either (the user or the admin did it).
  * - What was last announced is kept in store.meta, so a restart neither repeats nor forgets it.
+ * - Made for outages that drop everyone at once (a server restart drops all 10,000 sessions of a
+ *   large bridge): one timer serves every pending disconnect, notices go out a few at a time across
+ *   the bridge, and a lost-connection notice still waiting for its turn when the connection returns
+ *   is dropped, along with the "it is back" it would have needed. Sent all at once they were
+ *   thousands of timers and Synapse requests competing with the reconnections (BENCHMARKS.md,
+ *   cause 11).
  */
 import { describeRefreshTokenStore, describeState } from "../../sessions/state-messages.js";
 import type { Session, SessionState } from "../../sessions/types.js";
+import { ConcurrencyLimit } from "../../util/keyed-queue.js";
 import { Logger, errorText } from "../../util/logger.js";
 import type { BridgeEnv } from "../bridge.js";
 
@@ -29,20 +36,39 @@ const lossKey = (mxid: string): string => `bridge.state_notice_event.${mxid}`;
 export interface StateNoticesOptions {
   /** How long a transient disconnect may last before it is announced. Default 10 s. */
   transientDelayMs?: number;
+  /** How many notices are in flight at once across the bridge. Default 4. */
+  concurrency?: number;
+}
+
+/** A lost-connection notice decided but not yet sent. */
+interface QueuedLoss {
+  withdrawn: boolean;
+  /** What had been announced before it (what stands again if it is withdrawn). */
+  before: string;
 }
 
 export class StateNotices {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /**
+   * Transient disconnects not yet announced, oldest first, with when each is due. The delay is the
+   * same for everyone, so insertion order is deadline order and one timer (for the first) serves all.
+   */
+  private readonly due = new Map<string, { state: SessionState; at: number }>();
+  private timer: NodeJS.Timeout | undefined;
   private readonly attached = new WeakSet<Session>();
   private readonly delayMs: number;
   /** Serialises the notices of one user so they arrive in order. */
   private readonly chains = new Map<string, Promise<void>>();
+  /** The kind last decided for a user whose notices are still being sent (the store has the rest). */
+  private readonly decided = new Map<string, string>();
+  private readonly queuedLoss = new Map<string, QueuedLoss>();
+  private readonly sending: ConcurrencyLimit;
 
   constructor(
     private readonly ctx: Pick<BridgeEnv, "store" | "notifyUser">,
     opts: StateNoticesOptions = {},
   ) {
     this.delayMs = opts.transientDelayMs ?? 10_000;
+    this.sending = new ConcurrencyLimit(opts.concurrency ?? 4);
   }
 
   /** Subscribes to the session's `state` events (idempotent). */
@@ -53,41 +79,39 @@ export class StateNotices {
     // A renewed sign-in that could not be saved would force a new login after the next restart.
     session.on("refreshTokenStore", (status) => {
       const { text, alert } = describeRefreshTokenStore(status);
-      this.send(session.mxid, text, alert);
+      this.send(session.mxid, () => this.ctx.notifyUser(session.mxid, text, { alert }));
     });
   }
 
-  /** The kind last announced to the user ("connected" when nothing was). */
+  /** The kind last announced to the user, or decided and on its way ("connected" when none was). */
   lastAnnounced(mxid: string): string {
-    return this.ctx.store.meta.get(metaKey(mxid)) ?? "connected";
+    return this.decided.get(mxid) ?? this.stored(mxid);
   }
 
   /** Handles one state change of `mxid`'s session. Never throws. */
   onState(mxid: string, state: SessionState): void {
     try {
-      this.cancel(mxid);
+      this.due.delete(mxid);
+      if (state.kind === "connecting") return;
+      // The outage a waiting lost-connection notice was about is over (or became something else).
+      if (state.kind !== "transient_disconnect") this.withdrawLoss(mxid);
       const last = this.lastAnnounced(mxid);
       switch (state.kind) {
-        case "connecting":
-          return;
         case "connected":
         case "bad_credentials":
-          if (last !== state.kind) this.announce(mxid, state);
+          if (last !== state.kind) this.announce(mxid, state, last);
           return;
         case "transient_disconnect":
           if (last === state.kind) return;
-          this.timers.set(
-            mxid,
-            setTimeout(() => {
-              this.timers.delete(mxid);
-              this.announce(mxid, state);
-            }, this.delayMs).unref(),
-          );
+          this.due.set(mxid, { state, at: Date.now() + this.delayMs });
+          this.arm();
           return;
         case "logged_out":
-          if (state.reason === "logout") this.ctx.store.meta.delete(metaKey(mxid));
-          else if (!SILENT_LOGOUT_REASONS.has(state.reason) && last !== state.kind)
-            this.announce(mxid, state);
+          if (state.reason === "logout") {
+            this.decided.delete(mxid);
+            this.ctx.store.meta.delete(metaKey(mxid));
+          } else if (!SILENT_LOGOUT_REASONS.has(state.reason) && last !== state.kind)
+            this.announce(mxid, state, last);
           return;
       }
     } catch (e) {
@@ -95,48 +119,88 @@ export class StateNotices {
     }
   }
 
-  private cancel(mxid: string): void {
-    const t = this.timers.get(mxid);
-    if (t) clearTimeout(t);
-    this.timers.delete(mxid);
+  private stored(mxid: string): string {
+    return this.ctx.store.meta.get(metaKey(mxid)) ?? "connected";
   }
 
-  private announce(mxid: string, state: SessionState): void {
-    const user = this.ctx.store.users.get(mxid);
-    const account: { skypename?: string; email?: string } = {};
-    if (user?.skypeName) account.skypename = user.skypeName;
-    if (user?.accountEmail) account.email = user.accountEmail;
-    const { text, alert } = describeState(state, account);
-    const last = this.lastAnnounced(mxid);
-    this.ctx.store.meta.set(metaKey(mxid), state.kind);
-    const loss = this.ctx.store.meta.get(lossKey(mxid));
-    this.ctx.store.meta.delete(lossKey(mxid));
-    if (state.kind === "connected" && last === "transient_disconnect" && loss !== undefined) {
-      this.send(mxid, `The connection to Skype was lost for a while and is back. ${text}`, false, loss);
-      return;
+  /** Sets the timer for the first pending disconnect, unless one is set. */
+  private arm(): void {
+    if (this.timer || this.due.size === 0) return;
+    const first = this.due.values().next().value!;
+    this.timer = setTimeout(() => this.fireDue(), Math.max(0, first.at - Date.now())).unref();
+  }
+
+  private fireDue(): void {
+    this.timer = undefined;
+    const now = Date.now();
+    for (const [mxid, { state, at }] of this.due) {
+      if (at > now) break;
+      this.due.delete(mxid);
+      try {
+        this.announce(mxid, state, this.lastAnnounced(mxid));
+      } catch (e) {
+        log.error("could not announce a lost connection", { user: mxid, error: errorText(e) });
+      }
     }
-    const remember = state.kind === "transient_disconnect";
-    this.send(mxid, text, alert, undefined, remember);
+    this.arm();
   }
 
-  /** Sends a notice to the user's management room, after the ones decided before it. */
-  private send(mxid: string, text: string, alert: boolean, replaces?: string, remember = false): void {
+  private withdrawLoss(mxid: string): void {
+    const loss = this.queuedLoss.get(mxid);
+    if (!loss) return;
+    loss.withdrawn = true;
+    this.queuedLoss.delete(mxid);
+    this.decided.set(mxid, loss.before);
+  }
+
+  /**
+   * Decides a notice now; what it says (and whether it edits the lost-connection notice) is worked
+   * out when its turn comes, from what was sent before it.
+   */
+  private announce(mxid: string, state: SessionState, before: string): void {
+    this.decided.set(mxid, state.kind);
+    const loss: QueuedLoss | undefined =
+      state.kind === "transient_disconnect" ? { withdrawn: false, before } : undefined;
+    if (loss) this.queuedLoss.set(mxid, loss);
+    this.send(mxid, async () => {
+      if (loss?.withdrawn) return;
+      if (loss && this.queuedLoss.get(mxid) === loss) this.queuedLoss.delete(mxid);
+      const { store } = this.ctx;
+      const user = store.users.get(mxid);
+      const account: { skypename?: string; email?: string } = {};
+      if (user?.skypeName) account.skypename = user.skypeName;
+      if (user?.accountEmail) account.email = user.accountEmail;
+      const { text, alert } = describeState(state, account);
+      const last = this.stored(mxid);
+      store.meta.set(metaKey(mxid), state.kind);
+      const lossEvent = store.meta.get(lossKey(mxid));
+      if (lossEvent !== undefined) store.meta.delete(lossKey(mxid));
+      if (state.kind === "connected" && last === "transient_disconnect" && lossEvent !== undefined) {
+        const back = `The connection to Skype was lost for a while and is back. ${text}`;
+        await this.ctx.notifyUser(mxid, back, { alert: false, replaces: lossEvent });
+        return;
+      }
+      const id = await this.ctx.notifyUser(mxid, text, { alert });
+      if (loss && typeof id === "string") store.meta.set(lossKey(mxid), id);
+    });
+  }
+
+  /** Sends a notice to the user's management room, after the ones decided before it, when a slot is free. */
+  private send(mxid: string, job: () => Promise<unknown>): void {
     const prev = this.chains.get(mxid) ?? Promise.resolve();
     const next = prev
-      .then(async () => {
-        const id = await this.ctx.notifyUser(
-          mxid,
-          text,
-          replaces === undefined ? { alert } : { alert, replaces },
-        );
-        if (remember && typeof id === "string") this.ctx.store.meta.set(lossKey(mxid), id);
-      })
-      .catch((e: unknown) =>
-        log.warn("could not tell the user about their session", { user: mxid, error: errorText(e) }),
+      .then(() => this.sending.run(job))
+      .then(
+        () => undefined,
+        (e: unknown) =>
+          log.warn("could not tell the user about their session", { user: mxid, error: errorText(e) }),
       );
     this.chains.set(mxid, next);
     void next.then(() => {
-      if (this.chains.get(mxid) === next) this.chains.delete(mxid);
+      if (this.chains.get(mxid) !== next) return;
+      // Everything decided was sent (or dropped): the store has the truth again.
+      this.chains.delete(mxid);
+      this.decided.delete(mxid);
     });
   }
 
@@ -147,7 +211,8 @@ export class StateNotices {
 
   /** Cancels pending transient-disconnect notices. */
   stop(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due.clear();
   }
 }

@@ -108,6 +108,12 @@ export class SqlitePersonRepo implements PersonRepo {
     const ids = [...new Set(identities.map(checkIdentity))];
     if (ids.length === 0)
       throw new StoreError(StoreErrorCode.InvalidArgument, "link needs at least one identity");
+    // Already one person (each session links its user's own identities at every connect): answered
+    // with reads only, without a write transaction and its commit.
+    const first = this.#byIdentity.get(ids[0]!);
+    if (first && ids.every((id, i) => i === 0 || this.#byIdentity.get(id)?.id === first.id)) {
+      return { person: toPerson(first), created: false, merged: [] };
+    }
     return transaction(this.db, () => {
       const known = new Set<string>();
       for (const id of ids) {

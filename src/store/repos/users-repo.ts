@@ -17,7 +17,6 @@ interface RawUser {
   login_state: string;
   state_detail: string | null;
   refresh_token_enc: string | null;
-  contact_sync_state: string | null;
   created_ts: number;
   updated_ts: number;
 }
@@ -31,7 +30,6 @@ const PATCH_FIELDS = {
   epid: "epid",
   loginState: "login_state",
   stateDetail: "state_detail",
-  contactSyncState: "contact_sync_state",
 } as const;
 
 /** GCM additional data binding a refresh token to its user: a blob moved to another row fails. */
@@ -52,6 +50,9 @@ export class SqliteUserRepo implements UserRepo {
   readonly #setMatrixToken;
   readonly #getMatrixToken;
   readonly #delete;
+  readonly #getSyncState;
+  readonly #setSyncState;
+  readonly #clearSyncState;
 
   constructor(
     private readonly db: Db,
@@ -86,41 +87,62 @@ export class SqliteUserRepo implements UserRepo {
       .prepare<[string], string | null>("SELECT matrix_token_enc FROM users WHERE mxid = ?")
       .pluck();
     this.#delete = db.prepare<[string]>("DELETE FROM users WHERE mxid = ?");
+    // The contact-sync state has a table of its own (migration 7): the users rows stay small.
+    this.#getSyncState = db
+      .prepare<[string], string>("SELECT state FROM user_sync_state WHERE mxid = ?")
+      .pluck();
+    this.#setSyncState = db.prepare<[string, string, number]>(
+      `INSERT INTO user_sync_state (mxid, state, updated_ts) VALUES (?, ?, ?)
+       ON CONFLICT (mxid) DO UPDATE SET state = excluded.state, updated_ts = excluded.updated_ts`,
+    );
+    this.#clearSyncState = db.prepare<[string]>("DELETE FROM user_sync_state WHERE mxid = ?");
   }
 
   get(mxid: string): UserRow | undefined {
     const raw = this.#get.get(mxid);
-    return raw && toUser(raw);
+    return raw && this.#toUser(raw);
   }
 
   list(): UserRow[] {
-    return this.#list.all().map(toUser);
+    return this.#list.all().map((r) => this.#toUser(r));
   }
 
   listByMri(mri: string): UserRow[] {
-    return this.#byMri.all(mri, mri).map(toUser);
+    return this.#byMri.all(mri, mri).map((r) => this.#toUser(r));
   }
 
   getByManagementRoom(roomId: string): UserRow | undefined {
     const raw = this.#byManagementRoom.get(roomId);
-    return raw && toUser(raw);
+    return raw && this.#toUser(raw);
   }
 
   upsert(mxid: string, patch: UserPatch = {}): UserRow {
-    const params = this.#patchParams(mxid, patch);
+    const { params, sync } = this.#patchParams(mxid, patch);
     return transaction(this.db, () => {
       const now = this.now();
       this.#insert.run(mxid, now, now);
-      return toUser(found(this.#patch.get({ ...params, now }), "the user"));
+      const row = this.#toUser(found(this.#patch.get({ ...params, now }), "the user"));
+      this.#writeSyncState(mxid, sync, now);
+      return row;
     });
   }
 
   update(mxid: string, patch: UserPatch): boolean {
-    const params = this.#patchParams(mxid, patch);
-    return this.#update.run({ ...params, now: this.now() }).changes > 0;
+    const { params, sync } = this.#patchParams(mxid, patch);
+    const now = this.now();
+    if (sync === undefined) return this.#update.run({ ...params, now }).changes > 0;
+    return transaction(this.db, () => {
+      if (this.#update.run({ ...params, now }).changes === 0) return false;
+      this.#writeSyncState(mxid, sync, now);
+      return true;
+    });
   }
 
-  #patchParams(mxid: string, patch: UserPatch): Record<string, unknown> {
+  /** The patch's `users` parameters, and its contact-sync state as JSON (null clears, undefined keeps). */
+  #patchParams(
+    mxid: string,
+    patch: UserPatch,
+  ): { params: Record<string, unknown>; sync: string | null | undefined } {
     checkText(mxid, "mxid");
     if (patch.loginState !== undefined) checkText(patch.loginState, "loginState");
     const { contactSyncState, ...rest } = patch;
@@ -128,7 +150,24 @@ export class SqliteUserRepo implements UserRepo {
       contactSyncState === undefined || contactSyncState === null
         ? contactSyncState
         : toJson(contactSyncState, "contactSyncState");
-    return { ...patchParams({ ...rest, contactSyncState: sync }, PATCH_FIELDS), key: mxid };
+    return { params: { ...patchParams(rest, PATCH_FIELDS), key: mxid }, sync };
+  }
+
+  #writeSyncState(mxid: string, sync: string | null | undefined, now: number): void {
+    if (sync === null) this.#clearSyncState.run(mxid);
+    else if (sync !== undefined) this.#setSyncState.run(mxid, sync, now);
+  }
+
+  /**
+   * The row as the repository returns it. `contactSyncState` is read (and parsed) when first
+   * asked for: it is the bulk of a user's data, and most readers (the session's existence check
+   * before each write, state notices, bridge states, `upsert`'s result) never look at it. It is
+   * the value stored when it is first asked for, not when the row was read. A corrupt value throws
+   * `STORE_CORRUPT` then.
+   */
+  #toUser(r: RawUser): UserRow {
+    const readSyncState = (): string | null => this.#getSyncState.get(r.mxid) ?? null;
+    return toUser(r, readSyncState);
   }
 
   setRefreshToken(mxid: string, token: string | null): void {
@@ -205,12 +244,8 @@ export class SqliteUserRepo implements UserRepo {
   }
 }
 
-/**
- * The row as the repository returns it. `contactSyncState` is parsed when first read: the
- * contact list in it is the bulk of the row, and most readers (the session's existence check before
- * each write, `upsert`'s result) never look at it. A corrupt value throws `STORE_CORRUPT` then.
- */
-function toUser(r: RawUser): UserRow {
+/** See `SqliteUserRepo.#toUser`. */
+function toUser(r: RawUser, readSyncState: () => string | null): UserRow {
   let syncState: unknown;
   let parsed = false;
   return {
@@ -226,7 +261,7 @@ function toUser(r: RawUser): UserRow {
     hasRefreshToken: r.refresh_token_enc !== null,
     get contactSyncState(): unknown {
       if (!parsed) {
-        syncState = fromJson(r.contact_sync_state, "contact-sync state");
+        syncState = fromJson(readSyncState(), "contact-sync state");
         parsed = true;
       }
       return syncState;

@@ -26,6 +26,7 @@ const TABLES = [
   "persons",
   "portals",
   "puppets",
+  "user_sync_state",
   "users",
 ];
 
@@ -101,14 +102,34 @@ const SAMPLES: Record<number, { insert(db: Db): void; check(store: SqliteStore):
       assert.equal(store.users.getByManagementRoom("!mgmt:x")?.mxid, ALICE);
     },
   },
+  // v7 moved users.contact_sync_state into user_sync_state (insertV1Rows writes it where the
+  // version keeps it); the earlier samples check that the move kept it.
+  7: {
+    insert(db) {
+      SAMPLES[6]!.insert(db);
+    },
+    check(store) {
+      SAMPLES[6]!.check(store);
+    },
+  },
 };
 
 /** Rows in the tables v1 created and later versions kept. */
 function insertV1Rows(db: Db): void {
+  // Up to v6 the contact-sync state was a column of users; v7 gave it a table.
+  const inUsers = db
+    .prepare("SELECT 1 FROM pragma_table_info('users') WHERE name = 'contact_sync_state'")
+    .get();
+  db.exec(
+    inUsers
+      ? `INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, contact_sync_state, created_ts, updated_ts)
+           VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', '{"syncKey":"7"}', 1, 2);`
+      : `INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, created_ts, updated_ts)
+           VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', 1, 2);
+         INSERT INTO user_sync_state (mxid, state, updated_ts) VALUES ('${ALICE}', '{"syncKey":"7"}', 2);`,
+  );
   db.exec(`
     INSERT INTO meta (key, value) VALUES ('bridge.note', 'kept');
-    INSERT INTO users (mxid, management_room_id, live_mri, skype_mri, epid, login_state, contact_sync_state, created_ts, updated_ts)
-      VALUES ('${ALICE}', '!mgmt:x', '1:alice@hotmail.co.uk', '8:live:alice_1', 'e-1', 'connected', '{"syncKey":"7"}', 1, 2);
     INSERT INTO persons (id, display_name, created_ts, updated_ts) VALUES ('8:live:bob_1', 'Bob', 1, 1);
     INSERT INTO identities (identity, person_id, created_ts) VALUES ('8:live:bob_1', '8:live:bob_1', 1),
       ('1:bob@hotmail.com', '8:live:bob_1', 1);
@@ -227,7 +248,7 @@ void test("v3 drops as_txns and its index; a v2 database with rows in it upgrade
 
   const store = openStore({ path, key: KEY_A });
   try {
-    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4, 5, 6] });
+    assert.deepEqual(store.migration, { from: 2, to: latestVersion(), applied: [3, 4, 5, 6, 7] });
     SAMPLES[2]!.check(store);
   } finally {
     store.close();

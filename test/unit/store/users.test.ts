@@ -140,13 +140,13 @@ void test("meta holds free bookkeeping and protects the store's own keys", (t) =
   assert.throws(() => store.meta.delete("store.key_check"), { code: StoreErrorCode.InvalidArgument });
 });
 
-void test("the contact-sync state is parsed when read, not with every row (a corrupt one fails only then)", async (t) => {
+void test("the contact-sync state is read and parsed when asked for, not with every row (a corrupt one fails only then)", async (t) => {
   const path = join(tempDir(t), "users.db");
   const store = open(t, { path });
   store.users.upsert(ALICE, { contactSyncState: { folders: { SKYPE: "3" } } });
   const { default: Database } = await import("better-sqlite3");
   const raw = new Database(path);
-  raw.prepare("UPDATE users SET contact_sync_state = '{not json' WHERE mxid = ?").run(ALICE);
+  raw.prepare("UPDATE user_sync_state SET state = '{not json' WHERE mxid = ?").run(ALICE);
   raw.close();
   const row = store.users.get(ALICE);
   assert.equal(row?.loginState, "logged_out", "the rest of the row reads");
@@ -168,6 +168,13 @@ void test("update patches an existing user only: false and nothing created for a
   assert.deepEqual(row.contactSyncState, { cacheKey: "ck" }, "fields not in the patch are kept");
   assert.equal(store.users.update(ALICE, { contactSyncState: null }), true);
   assert.equal(store.users.get(ALICE)!.contactSyncState, null);
+  assert.equal(store.users.update(ALICE, { contactSyncState: { cacheKey: "ck2" } }), true, "set again alone");
+  assert.deepEqual(store.users.get(ALICE)!.contactSyncState, { cacheKey: "ck2" });
+  assert.equal(
+    store.users.update("@bob:x", { contactSyncState: { cacheKey: "x" } }),
+    false,
+    "no state without a user",
+  );
   assert.throws(() => store.users.update(ALICE, { contactSyncState: 1n }), {
     code: StoreErrorCode.InvalidArgument,
   });
@@ -190,4 +197,19 @@ test("finding a user by management room uses an index, not a scan of every user 
     JSON.stringify(plan),
   );
   assert.equal(store.users.getByManagementRoom("!mgmt:x")?.mxid, ALICE);
+});
+
+void test("the contact-sync state lives apart from the users rows and goes with its user", (t) => {
+  const path = join(tempDir(t), "bridge.db");
+  const store = open(t, { path });
+  store.users.upsert(ALICE, { contactSyncState: { folders: { WL: "5" } } });
+  const db = new Database(path, { readonly: true });
+  t.after(() => db.close());
+  const count = (): number =>
+    (db.prepare("SELECT count(*) AS n FROM user_sync_state").get() as { n: number }).n;
+  assert.equal(count(), 1);
+  const columns = db.prepare("SELECT name FROM pragma_table_info('users')").pluck().all();
+  assert.ok(!columns.includes("contact_sync_state"), "users rows stay small");
+  assert.equal(store.users.delete(ALICE), true);
+  assert.equal(count(), 0, "deleted with the user");
 });

@@ -219,3 +219,81 @@ test("the end of an announced outage edits its notice, so one outage is one noti
   assert.equal(sent[1]!.replaces, "$notice1", "the reconnection edits the lost-connection notice");
   assert.match(sent[1]!.text, /^The connection to Skype was lost for a while and is back\./);
 });
+
+test("an outage that drops many users at once: one notice each, a few at a time, edited when each is back", async () => {
+  const bed = testBed();
+  const sent: { mxid: string; text: string; replaces?: string }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const notices = new StateNotices(
+    {
+      store: bed.store,
+      notifyUser: async (mxid, text, o) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        sent.push(o?.replaces === undefined ? { mxid, text } : { mxid, text, replaces: o.replaces });
+        return `$n${sent.length}`;
+      },
+    },
+    { transientDelayMs: 20, concurrency: 3 },
+  );
+  const users = Array.from({ length: 40 }, (_, i) => `@u${i}:${DOMAIN}`);
+  for (const u of users) notices.onState(u, { kind: "transient_disconnect", retryAt: Date.now() });
+  await until(() => sent.length === users.length, "every lost-connection notice");
+  for (const u of users) notices.onState(u, { kind: "connected" });
+  await notices.flush();
+  assert.equal(sent.length, 2 * users.length);
+  assert.ok(maxInFlight <= 3, `at most 3 in flight (saw ${maxInFlight})`);
+  for (const u of users) {
+    const mine = sent.filter((s) => s.mxid === u);
+    assert.equal(mine.length, 2, u);
+    assert.equal(mine[0]!.replaces, undefined);
+    assert.equal(
+      mine[1]!.replaces,
+      `$n${sent.indexOf(mine[0]!) + 1}`,
+      "the end edits that user's own notice",
+    );
+  }
+  notices.stop();
+});
+
+test("a lost-connection notice still waiting for its turn is dropped when the connection returns first", async () => {
+  const bed = testBed();
+  const BOB_ID = `@bob:${DOMAIN}`;
+  const sent: { mxid: string; text: string }[] = [];
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const notices = new StateNotices(
+    {
+      store: bed.store,
+      notifyUser: async (mxid, text) => {
+        if (mxid === ALICE) await held;
+        sent.push({ mxid, text });
+        return `$n${sent.length}`;
+      },
+    },
+    { transientDelayMs: 10, concurrency: 1 },
+  );
+  // Alice's notice holds the only slot; Bob's lost connection is decided and waits behind it.
+  notices.onState(ALICE, { kind: "bad_credentials" });
+  notices.onState(BOB_ID, { kind: "transient_disconnect", retryAt: Date.now() });
+  await until(() => notices.lastAnnounced(BOB_ID) === "transient_disconnect", "Bob's notice decided");
+  notices.onState(BOB_ID, { kind: "connecting" });
+  notices.onState(BOB_ID, { kind: "connected" });
+  assert.equal(notices.lastAnnounced(BOB_ID), "connected", "nothing stands announced for Bob");
+  release();
+  await notices.flush();
+  assert.deepEqual(
+    sent.map((s) => s.mxid),
+    [ALICE],
+    "neither the lost connection nor its end reached Bob",
+  );
+  assert.equal(bed.store.meta.get(`bridge.state_notice.${BOB_ID}`), undefined);
+  // A later outage of Bob's that lasts is announced as usual.
+  notices.onState(BOB_ID, { kind: "transient_disconnect", retryAt: Date.now() });
+  await until(() => sent.length === 2, "Bob's next lost-connection notice");
+  assert.equal(sent[1]!.mxid, BOB_ID);
+  notices.stop();
+});
