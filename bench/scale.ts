@@ -98,6 +98,8 @@ export interface StormFigures {
   /** CPU seconds of the bridge, and of this process and the reference server's, drop → all connected. */
   bridgeCpuS: number;
   benchCpuS: number;
+  /** CPU seconds of Synapse, drop → all connected (the bridge's notices and presence reach it). */
+  synapseCpuS: number;
   /** Event-loop delay of the bridge, drop → all connected. */
   lag: Lag;
   /** Just before the drop, quiet, after a full GC. */
@@ -338,6 +340,7 @@ async function reconnectStorm(
   const hwm = resetPeakRss(bridge.pid);
   const cpu0 = cpuSeconds(bridge.pid);
   const benchCpu0 = processCpuSeconds();
+  const synapseCpu0 = cpuSeconds(stack.synapse.pid);
   let sampling = true;
   const sampler = (async () => {
     while (sampling && !bridge.exited) {
@@ -364,6 +367,7 @@ async function reconnectStorm(
     const lag = lagOf(await bridge.probe("sample"));
     const bridgeCpuS = round(cpuSeconds(bridge.pid) - cpu0, 1) ?? NaN;
     const benchCpuS = round(processCpuSeconds() - benchCpu0, 1) ?? NaN;
+    const synapseCpuS = round(cpuSeconds(stack.synapse.pid) - synapseCpu0, 1) ?? NaN;
     const quiet = await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + want.length * 20 });
     sampling = false;
     await sampler;
@@ -376,6 +380,7 @@ async function reconnectStorm(
       quiet: quiet.settled,
       bridgeCpuS,
       benchCpuS,
+      synapseCpuS,
       lag,
       steady,
       peak: {
@@ -499,7 +504,8 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     `P3 N=${n}: reconnect storm, ${storm.dropped} dropped, all connected again in ${storm.allConnectedMs} ms ` +
       `(quiet after ${storm.quietMs} ms), peak RSS ${Math.max(storm.peak.rssMiB, storm.peakRssHwmMiB ?? 0)} MiB ` +
       `(${storm.rssRatio}× steady ${storm.steady.rssMiB} MiB), peak heap ${storm.peak.heapUsedMiB} MiB ` +
-      `(${storm.heapRatio}×), lag p99 ${storm.lag.p99} ms, bridge CPU ${storm.bridgeCpuS} s`,
+      `(${storm.heapRatio}×), lag p99 ${storm.lag.p99} ms, bridge CPU ${storm.bridgeCpuS} s, ` +
+      `server and bench CPU ${storm.benchCpuS} s, Synapse CPU ${storm.synapseCpuS} s`,
   );
   await bridge.stop("SIGTERM");
   return {

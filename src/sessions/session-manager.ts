@@ -33,6 +33,8 @@ export interface SessionManagerOptions {
   contactRefresh?: Omit<ContactRefreshOptions, "intervalMs">;
   /** Retries of storing rotated refresh tokens (tests). */
   tokenStore?: TokenStoreOptions;
+  /** Contact re-reads after reconnects running at once across the bridge (tests). Default 2. */
+  reconnectRefreshConcurrency?: number;
   /** Longest wait for one session's first connection attempt before starting the next. Default 60 s. */
   startTimeoutMs?: number;
   /** Longest wait for all sessions to sign out in stopAll(). Default 5 s. */
@@ -62,6 +64,13 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
   }
 }
 
+/**
+ * Contact re-reads after reconnects running at once across the bridge. Two keep a backlog of 10,000
+ * draining at hundreds a second once the reconnections are done, and hold a small share of the
+ * thread while they are not.
+ */
+const RECONNECT_REFRESH_CONCURRENCY = 2;
+
 /** The session manager. Wire it as `BridgeContext.sessions`. */
 export class SkypeSessionManager implements SessionManager {
   private readonly sessions = new Map<string, SkypeSession>();
@@ -73,11 +82,20 @@ export class SkypeSessionManager implements SessionManager {
    * connection at once, every client's first retry is due within the same second.
    */
   private readonly reconnectSlots: ConcurrencyLimit;
+  /**
+   * Bridge-wide slots for the contact re-read each session makes after a reconnect: after an outage
+   * they wait their turn rather than compete with the reconnections (a third of a reconnect's CPU;
+   * BENCHMARKS.md, cause 11).
+   */
+  private readonly reconnectRefreshSlots: ConcurrencyLimit;
   private shuttingDown = false;
 
   constructor(private readonly opts: SessionManagerOptions) {
     this.log = opts.logger ?? new Logger("sessions");
     this.reconnectSlots = new ConcurrencyLimit(Math.max(1, opts.config.limits.reconnect_concurrency));
+    this.reconnectRefreshSlots = new ConcurrencyLimit(
+      opts.reconnectRefreshConcurrency ?? RECONNECT_REFRESH_CONCURRENCY,
+    );
     this.perUser = new KeyedQueue((mxid, e) =>
       this.log.error("a session task failed", { user: mxid, error: errorText(e) }),
     );
@@ -306,6 +324,7 @@ export class SkypeSessionManager implements SessionManager {
       logger: this.log.child({ user: mxid }),
       dispatcher: this.opts.dispatcher,
       msnp: { reconnectGate: () => this.reconnectSlots.acquire(), ...this.opts.msnp },
+      reconnectRefreshGate: () => this.reconnectRefreshSlots.acquire(),
       contactRefresh: this.opts.contactRefresh,
       tokenStore: this.opts.tokenStore,
     });

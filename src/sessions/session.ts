@@ -62,6 +62,13 @@ export interface SkypeSessionOptions {
   tokenStore?: TokenStoreOptions;
   /** A first link: read back this much history at the first catch-up (see MsnpClientOptions). */
   initialHistory?: { conversations: number; messages: number };
+  /**
+   * A bridge-wide slot for the routine contact re-read after a reconnect, held until it ends (the
+   * session manager's; without one it runs at once). When a server outage ends, every session
+   * reconnects within the same minute: their re-reads then wait their turn, a few at a time, instead
+   * of competing with the reconnections for the bridge's one thread.
+   */
+  reconnectRefreshGate?: () => Promise<() => void>;
 }
 
 /**
@@ -111,6 +118,9 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** The state kind last written to the store (see {@link persistState}). */
   private persistedKind?: SessionState["kind"];
   private authRecoveries = 0;
+  /** The MSNP connection was ready once: later "connected" states are reconnects. */
+  private everConnected = false;
+  private readonly reconnectRefreshGate?: () => Promise<() => void>;
   /** Why the session halted, when Skype refused the sign-in. */
   private refusal?: SkypeError;
   /** A digest of the contact list last published (`PUT MSGR\CONTACTS`), not the list itself. */
@@ -122,6 +132,7 @@ export class SkypeSession extends SessionEmitter implements Session {
   constructor(opts: SkypeSessionOptions) {
     super(opts.logger);
     this.mxid = opts.mxid;
+    this.reconnectRefreshGate = opts.reconnectRefreshGate;
     this.identities = [...opts.account.identities];
     this.displayName = opts.account.displayName;
     this.user = new UserRecord(opts.store, opts.mxid, this.log);
@@ -247,7 +258,9 @@ export class SkypeSession extends SessionEmitter implements Session {
       case "connected":
         this.authRecoveries = 0;
         this.setState({ kind: "connected" });
-        this.refresher.trigger("connected");
+        if (this.everConnected) this.refreshAfterReconnect();
+        else this.refresher.trigger("connected");
+        this.everConnected = true;
         return;
       case "transient_disconnect":
         this.setState({
@@ -265,6 +278,31 @@ export class SkypeSession extends SessionEmitter implements Session {
         this.setState({ kind: "logged_out", reason: s.reason });
         return;
     }
+  }
+
+  /**
+   * The routine re-read after a reconnect (what changed while the connection was down), in a
+   * bridge-wide slot. A change pushed meanwhile (`addressBookChanged`) still refreshes at once.
+   */
+  private refreshAfterReconnect(): void {
+    const gate = this.reconnectRefreshGate;
+    if (!gate) {
+      this.refresher.trigger("connected");
+      return;
+    }
+    void gate().then(
+      async (release) => {
+        try {
+          if (!this.stopped && !this.halted) await this.refresher.refresh("connected");
+        } catch {
+          // Logged and retried by the refresher.
+        } finally {
+          release();
+        }
+      },
+      // A failing gate must not cost the re-read.
+      () => this.refresher.trigger("connected"),
+    );
   }
 
   /**

@@ -246,6 +246,11 @@ export class Synapse {
   }
 
   /** Stops Synapse (SIGTERM, then SIGKILL after 10 s; or SIGKILL at once). Safe to call twice. */
+  /** The homeserver process's id (benchmarks read its CPU time). */
+  get pid(): number | undefined {
+    return this.proc.pid;
+  }
+
   async stop(signal: "SIGTERM" | "SIGKILL" = "SIGTERM"): Promise<void> {
     const p = this.proc;
     if (p.exitCode !== null || p.signalCode !== null) return;

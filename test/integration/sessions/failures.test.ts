@@ -283,6 +283,47 @@ test("a server dropping everyone at once: at most reconnect_concurrency reconnec
   await manager.stopAll();
 });
 
+test("after a server drops everyone, the contact re-reads wait their turn, one session's after another's", async (t) => {
+  const accounts = Array.from({ length: 6 }, (_, i) => ({
+    email: `reread${i}@example.com`,
+    skypename: `live:reread_${i}`,
+    display_name: `Reread ${i}`,
+    password: `pass${i}`,
+  }));
+  // Slow contact reads: without the bridge-wide turn, six sessions' reads would overlap.
+  const env = await startSessionEnv(t, {
+    ref: { fixtures: { accounts }, http: { delays: { activesync: 25 } } },
+    config: (c) => {
+      c.limits.session_start_concurrency = 6;
+      c.limits.reconnect_concurrency = 6;
+    },
+  });
+  await linkAccounts(env, accounts, "r");
+  const manager = env.manager({
+    msnp: { backoff: { initialMs: 10, maxMs: 100, jitter: 0 } },
+    reconnectRefreshConcurrency: 1,
+  });
+  const reads = new Map<string, number>();
+  manager.onSession((s) => s.on("contacts", () => reads.set(s.mxid, (reads.get(s.mxid) ?? 0) + 1)));
+  await manager.startAll();
+  await until(() => accounts.every((a) => subscribed(env, a.email)), "all online");
+  await until(() => reads.size === accounts.length, "every first contact read");
+  const log = async (since = 0): Promise<{ seq: number; endpoint: string; details: { user?: string } }[]> =>
+    ((await (await fetch(`${env.ref.controlUrl}/http/requests?since=${since}`)).json()) as { requests: [] })
+      .requests;
+  const before = Math.max(0, ...(await log()).map((e) => e.seq));
+
+  env.ref.msnp.dropEveryone({});
+  await until(() => [...reads.values()].every((n) => n === 2), "every session re-read its contacts");
+  const order = (await log(before))
+    .filter((e) => e.endpoint === "activesync" || e.endpoint === "sharing" || e.endpoint === "abservice")
+    .map((e) => String(e.details.user ?? "?"));
+  const runs = order.filter((u, i) => i === 0 || order[i - 1] !== u);
+  assert.equal(new Set(runs).size, accounts.length, `each session re-read (${order.join(" ")})`);
+  assert.equal(runs.length, accounts.length, `one session's re-read after another's (${order.join(" ")})`);
+  await manager.stopAll();
+});
+
 test("signed in elsewhere (OUT OTH): logged_out with reason OTH, no reconnect", async (t) => {
   const env = await startSessionEnv(t);
   const manager = env.manager();
