@@ -19,6 +19,17 @@ import {
 const ALICE = "@alice:example.org";
 const BOB = "@bob:example.org";
 
+/** `count` reference-server accounts named `<name><i>` (e-mail, Skype name, display name, password). */
+function testAccounts(name: string, count: number) {
+  const title = name[0]!.toUpperCase() + name.slice(1);
+  return Array.from({ length: count }, (_, i) => ({
+    email: `${name}${i}@example.com`,
+    skypename: `live:${name}_${i}`,
+    display_name: `${title} ${i}`,
+    password: `pass${i}`,
+  }));
+}
+
 /** Signs each account in and stores it linked to `@<prefix><i>:example.org`, as a finished login does. */
 async function linkAccounts(
   env: Awaited<ReturnType<typeof startSessionEnv>>,
@@ -184,12 +195,7 @@ test("unlink: clean sign-out, no endpoint left on the server, token and account 
 });
 
 test("startAll: at most session_start_concurrency sessions connect at once; a failing one harms no other", async (t) => {
-  const accounts = Array.from({ length: 6 }, (_, i) => ({
-    email: `user${i}@example.com`,
-    skypename: `live:user_${i}`,
-    display_name: `User ${i}`,
-    password: `pass${i}`,
-  }));
+  const accounts = testAccounts("user", 6);
   const fixtures: Fixtures = { accounts };
   const env = await startSessionEnv(t, {
     ref: { fixtures, msnp: { replyDelayMs: 15 } },
@@ -235,12 +241,7 @@ test("startAll: at most session_start_concurrency sessions connect at once; a fa
 });
 
 test("a server dropping everyone at once: at most reconnect_concurrency reconnect at a time, and all come back", async (t) => {
-  const accounts = Array.from({ length: 8 }, (_, i) => ({
-    email: `storm${i}@example.com`,
-    skypename: `live:storm_${i}`,
-    display_name: `Storm ${i}`,
-    password: `pass${i}`,
-  }));
+  const accounts = testAccounts("storm", 8);
   const env = await startSessionEnv(t, {
     ref: { fixtures: { accounts }, msnp: { replyDelayMs: 15 } },
     config: (c) => {
@@ -284,12 +285,7 @@ test("a server dropping everyone at once: at most reconnect_concurrency reconnec
 });
 
 test("after a server drops everyone, the contact re-reads wait their turn, one session's after another's", async (t) => {
-  const accounts = Array.from({ length: 6 }, (_, i) => ({
-    email: `reread${i}@example.com`,
-    skypename: `live:reread_${i}`,
-    display_name: `Reread ${i}`,
-    password: `pass${i}`,
-  }));
+  const accounts = testAccounts("reread", 6);
   // Slow contact reads: without the bridge-wide turn, six sessions' reads would overlap.
   const env = await startSessionEnv(t, {
     ref: { fixtures: { accounts }, http: { delays: { activesync: 25 } } },
@@ -307,10 +303,20 @@ test("after a server drops everyone, the contact re-reads wait their turn, one s
   manager.onSession((s) => s.on("contacts", () => reads.set(s.mxid, (reads.get(s.mxid) ?? 0) + 1)));
   await manager.startAll();
   await until(() => accounts.every((a) => subscribed(env, a.email)), "all online");
-  await until(() => reads.size === accounts.length, "every first contact read");
-  const log = async (since = 0): Promise<{ seq: number; endpoint: string; details: { user?: string } }[]> =>
+  type Logged = { seq: number; endpoint: string; status: number; details: { user?: string } };
+  const log = async (since = 0): Promise<Logged[]> =>
     ((await (await fetch(`${env.ref.controlUrl}/http/requests?since=${since}`)).json()) as { requests: [] })
       .requests;
+  // A refresh reads the contacts, then the pending requests (ABCH sharing): the first refreshes are
+  // over once every account's sharing read was answered.
+  const firstDone = async (): Promise<boolean> => {
+    const answered = (await log()).filter((e) => e.endpoint === "sharing" && e.status > 0);
+    return accounts.every((a) => answered.some((e) => e.details.user === a.email));
+  };
+  for (const deadline = Date.now() + 15_000; !(reads.size === accounts.length && (await firstDone()));) {
+    assert.ok(Date.now() < deadline, "every first contact read, requests included");
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const before = Math.max(0, ...(await log()).map((e) => e.seq));
 
   env.ref.msnp.dropEveryone({});
