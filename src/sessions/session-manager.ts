@@ -65,9 +65,9 @@ async function within(p: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /**
- * Contact re-reads after reconnects running at once across the bridge. Two keep a backlog of 10,000
- * draining at hundreds a second once the reconnections are done, and hold a small share of the
- * thread while they are not.
+ * Contact re-reads after reconnects running at once across the bridge. Two drained the backlog of a
+ * 10,000-account outage at ~220–260 a second once the reconnections were done, and held a small
+ * share of the thread while they were not (BENCHMARKS.md, cause 11).
  */
 const RECONNECT_REFRESH_CONCURRENCY = 2;
 
