@@ -29,6 +29,9 @@ const log = new Logger("bridge.state-notices");
 /** `logged_out` reasons the user is not told about. */
 const SILENT_LOGOUT_REASONS = new Set(["logout", "stopped", "shutdown"]);
 
+/** Due lost-connection notices decided per turn of the event loop. */
+const FIRE_BATCH = 200;
+
 const metaKey = (mxid: string): string => `bridge.state_notice.${mxid}`;
 /** The event id of the lost-connection notice an outage's end edits. */
 const lossKey = (mxid: string): string => `bridge.state_notice_event.${mxid}`;
@@ -133,8 +136,15 @@ export class StateNotices {
   private fireDue(): void {
     this.timer = undefined;
     const now = Date.now();
+    let handled = 0;
     for (const [mxid, { state, at }] of this.due) {
       if (at > now) break;
+      // After an outage thousands fall due together: a few hundred per turn of the event loop, so
+      // the reconnections in progress are not held up (one turn of 10,000 took 177 ms; cause 11).
+      if (handled++ === FIRE_BATCH) {
+        this.timer = setTimeout(() => this.fireDue(), 0).unref();
+        return;
+      }
       this.due.delete(mxid);
       try {
         this.announce(mxid, state, this.lastAnnounced(mxid));

@@ -297,3 +297,23 @@ test("a lost-connection notice still waiting for its turn is dropped when the co
   assert.equal(sent[1]!.mxid, BOB_ID);
   notices.stop();
 });
+
+test("thousands of disconnects falling due together are all announced, a few hundred per turn", async () => {
+  const bed = testBed();
+  const sent = new Set<string>();
+  const notices = new StateNotices(
+    {
+      store: bed.store,
+      notifyUser: (mxid) => {
+        sent.add(mxid);
+        return Promise.resolve(`$n${sent.size}`);
+      },
+    },
+    { transientDelayMs: 5, concurrency: 8 },
+  );
+  const users = Array.from({ length: 1000 }, (_, i) => `@many${i}:${DOMAIN}`);
+  for (const u of users) notices.onState(u, { kind: "transient_disconnect", retryAt: Date.now() });
+  await until(() => sent.size === users.length, "a notice for every user");
+  for (const u of users) assert.equal(notices.lastAnnounced(u), "transient_disconnect", u);
+  notices.stop();
+});
