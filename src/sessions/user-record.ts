@@ -46,9 +46,20 @@ export class UserRecord {
     }
   }
 
-  /** The contact-sync bookkeeping an earlier run saved. */
+  /**
+   * The contact-sync bookkeeping an earlier run saved. When it cannot be read (a corrupt value, a
+   * failing store) the session starts with none: a full sync, which writes it again.
+   */
   syncState(): PersistedSyncState {
-    const stored = this.row()?.contactSyncState;
+    let stored: unknown;
+    try {
+      stored = this.row()?.contactSyncState;
+    } catch (e) {
+      this.log.error("reading the saved contact-sync state failed; starting a full sync", {
+        error: errorText(e),
+      });
+      stored = undefined;
+    }
     if (stored !== undefined && stored !== null) this.savedSyncDigest = digest(JSON.stringify(stored));
     return readSyncState(stored);
   }

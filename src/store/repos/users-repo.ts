@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 /** The `users` table: linked Matrix users and their encrypted refresh tokens. */
 import type { SecretBox } from "../crypto.js";
-import { type Db, transaction } from "../db.js";
+import { type Db, guard, transaction } from "../db.js";
 import { StoreError, StoreErrorCode } from "../errors.js";
 import type { UserPatch, UserRepo, UserRow } from "../types.js";
 import { type Clock, checkText, found, fromJson, patchParams, patchSql, toJson } from "./sql.js";
@@ -163,10 +163,12 @@ export class SqliteUserRepo implements UserRepo {
    * asked for: it is the bulk of a user's data, and most readers (the session's existence check
    * before each write, state notices, bridge states, `upsert`'s result) never look at it. It is
    * the value stored when it is first asked for, not when the row was read. A corrupt value throws
-   * `STORE_CORRUPT` then.
+   * `STORE_CORRUPT` then, a failing read another StoreError.
    */
   #toUser(r: RawUser): UserRow {
-    const readSyncState = (): string | null => this.#getSyncState.get(r.mxid) ?? null;
+    // Read outside the store's guarded methods, so SQLite failures are mapped here.
+    const readSyncState = (): string | null =>
+      guard("read the contact-sync state", () => this.#getSyncState.get(r.mxid) ?? null);
     return toUser(r, readSyncState);
   }
 

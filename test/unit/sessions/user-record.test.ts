@@ -4,7 +4,11 @@
  * changed (each contact refresh persisted it twice, every time, with the contact list in it).
  */
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import Database from "better-sqlite3";
 import type { PersistedSyncState } from "../../../src/sessions/setup.js";
 import { UserRecord } from "../../../src/sessions/user-record.js";
 import { openStore } from "../../../src/store/index.js";
@@ -65,4 +69,22 @@ test("saveSyncState writes a changed state only; a new record knows what the row
   store.users.upsert(ALICE);
   again.saveSyncState(state("8"));
   assert.deepEqual(store.users.get(ALICE)?.contactSyncState, state("8"));
+});
+
+test("a saved contact-sync state that cannot be read means a full sync, not a session that fails to start", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "user-record-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "bridge.db");
+  const store = openStore({ path });
+  t.after(() => store.close());
+  store.users.upsert(ALICE, { contactSyncState: state("5") });
+  const raw = new Database(path);
+  raw.prepare("UPDATE user_sync_state SET state = '{not json' WHERE mxid = ?").run(ALICE);
+  raw.close();
+  const record = new UserRecord(store, ALICE, new Logger("test"));
+  const fresh = record.syncState();
+  assert.equal(fresh.activeSync, undefined, "nothing saved is used");
+  // The full sync's result is written again.
+  record.saveSyncState(state("6"));
+  assert.deepEqual(store.users.get(ALICE)?.contactSyncState, state("6"));
 });

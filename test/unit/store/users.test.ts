@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { StoreErrorCode } from "../../../src/store/index.js";
+import { openStore, StoreErrorCode } from "../../../src/store/index.js";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { ALICE, BOB_DM_ROOM, open, seedUserAndPortal, tempDir } from "./helpers.js";
@@ -212,4 +212,12 @@ void test("the contact-sync state lives apart from the users rows and goes with 
   assert.ok(!columns.includes("contact_sync_state"), "users rows stay small");
   assert.equal(store.users.delete(ALICE), true);
   assert.equal(count(), 0, "deleted with the user");
+});
+
+void test("a contact-sync state that cannot be read fails as a StoreError (it is read after the row)", (t) => {
+  const store = openStore({ path: join(tempDir(t), "bridge.db") });
+  store.users.upsert(ALICE, { contactSyncState: { folders: {} } });
+  const row = store.users.get(ALICE)!;
+  store.close();
+  assert.throws(() => row.contactSyncState, { code: StoreErrorCode.Closed });
 });
