@@ -15,7 +15,11 @@ export async function runBridge(config: Config, registrationPath: string, port?:
   // matrix-appservice-bridge and matrix-bot-sdk log through our sink (one level, one format, redacted).
   installLibraryLogging();
   const registration = readRegistration(registrationPath);
-  const store = openStore({ path: config.database.path, key: config.secrets.token_key });
+  const store = openStore({
+    path: config.database.path,
+    key: config.secrets.token_key,
+    cacheMiB: config.database.cache_mib,
+  });
   const app = new BridgeApp({ config, registration, store, version: packageVersion() });
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));

@@ -63,6 +63,8 @@ export interface PuppetsConfig {
 export interface DatabaseConfig {
   /** Path of the SQLite file (relative paths are relative to the working directory). */
   path: string;
+  /** Most memory SQLite's page cache takes, MiB (1–4096). Default 4. */
+  cache_mib: number;
 }
 
 /** `secrets`, after loading: the token-encryption key, from the file or `SKYPE_BRIDGE_TOKEN_KEY`. */
@@ -236,7 +238,10 @@ export const configSchema = {
       type: "object",
       additionalProperties: false,
       default: {},
-      properties: { path: { ...nonEmpty, default: "skype-bridge.db" } },
+      properties: {
+        path: { ...nonEmpty, default: "skype-bridge.db" },
+        cache_mib: { type: "integer", minimum: 1, maximum: 4096, default: 4 },
+      },
     },
     secrets: {
       type: "object",

@@ -16,7 +16,20 @@ export interface OpenDatabaseOptions {
   readonly path: string;
   /** How long a write waits for a lock before failing with `STORE_BUSY`. Default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Most memory SQLite's page cache takes, in MiB. Default {@link DEFAULT_CACHE_MIB}. better-sqlite3
+   * builds SQLite with a 16 MiB default; pages it no longer holds are read again from the operating
+   * system's file cache.
+   */
+  readonly cacheMiB?: number;
 }
+
+/**
+ * The page cache's default size (MiB). Rows are read again and again only in a few small tables
+ * (users, portals, the message map's recent rows); see BENCHMARKS.md, P3, for what 16 MiB cost in
+ * memory and what 4 MiB cost in time.
+ */
+export const DEFAULT_CACHE_MIB = 4;
 
 /** `PRAGMA application_id` of the bridge's databases ("SKYB"), set by migration 1. */
 export const APPLICATION_ID = 0x534b5942;
@@ -47,6 +60,10 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   if (!Number.isInteger(busy) || busy < 0) {
     throw new StoreError(StoreErrorCode.InvalidArgument, "busyTimeoutMs must be a non-negative integer");
   }
+  const cacheMiB = options.cacheMiB ?? DEFAULT_CACHE_MIB;
+  if (!Number.isInteger(cacheMiB) || cacheMiB < 1 || cacheMiB > 4096) {
+    throw new StoreError(StoreErrorCode.InvalidArgument, "cacheMiB must be an integer from 1 to 4096");
+  }
   if (path !== ":memory:" && path !== "") {
     try {
       mkdirSync(dirname(path), { recursive: true });
@@ -65,6 +82,8 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   }
   try {
     db.pragma(`busy_timeout = ${busy}`);
+    // A negative cache_size is in KiB.
+    db.pragma(`cache_size = ${-cacheMiB * 1024}`);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");

@@ -43,6 +43,8 @@ export interface OpenStoreOptions {
   readonly key?: string;
   /** Lock wait before `STORE_BUSY`; default 5000 ms. */
   readonly busyTimeoutMs?: number;
+  /** Most memory SQLite's page cache takes, in MiB; default 4 (see `openDatabase`). */
+  readonly cacheMiB?: number;
   /** Clock for timestamps (ms since the epoch); default `Date.now`. */
   readonly now?: Clock;
 }

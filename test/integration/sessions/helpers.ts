@@ -88,7 +88,7 @@ export async function startSessionEnv(
       url: "http://127.0.0.1:9",
     },
     puppets: { localpart_template: "skype_{id}", display_name_template: "{name} (Skype)", presence: true },
-    database: { path: dbPath },
+    database: { path: dbPath, cache_mib: 4 },
     secrets: { token_key: key },
     skype: { endpoints: { ...ref.endpoints }, msnp_tls: false },
     permissions: { "*": "user" },

@@ -60,7 +60,7 @@ void test("a minimal file gets every default and normalised URLs", () => {
     display_name_template: "{name} (Skype)",
     presence: true,
   });
-  assert.deepEqual(config.database, { path: "skype-bridge.db" });
+  assert.deepEqual(config.database, { path: "skype-bridge.db", cache_mib: 4 });
   assert.deepEqual(config.logging, { level: "info", format: "text", modules: {} });
   assert.deepEqual(config.limits, { session_start_concurrency: 16, reconnect_concurrency: 32 });
   assert.deepEqual(config.history, { conversations: 20, messages: 50 });
@@ -94,6 +94,7 @@ void test("schema and semantic problems are reported together", () => {
   (data.appservice as Record<string, unknown>).port = "29330";
   delete (data.skype as { endpoints: Record<string, unknown> }).endpoints.abch;
   data.puppets = { localpart_template: "skype_", display_name_template: "{nom}" };
+  data.database = { cache_mib: 0 };
   const err = configError(() => validateConfig(data, ENV));
   const byPath = new Map(err.problems.map((p) => [p.path, p.reason]));
   assert.equal(byPath.get("appservice.port"), "must be a whole number");
@@ -101,7 +102,8 @@ void test("schema and semantic problems are reported together", () => {
   assert.match(byPath.get("homeserver.domain") ?? "", /server name/);
   assert.match(byPath.get("puppets.localpart_template") ?? "", /\{id\}/);
   assert.match(byPath.get("puppets.display_name_template") ?? "", /\{name\}/);
-  assert.equal(err.problems.length, 5);
+  assert.equal(byPath.get("database.cache_mib"), "must be at least 1");
+  assert.equal(err.problems.length, 6);
 });
 
 void test("unknown keys are reported at every level", () => {

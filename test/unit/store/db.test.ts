@@ -25,6 +25,25 @@ void test("a file database runs in WAL mode with foreign keys, busy timeout and 
   if (process.platform !== "win32") assert.equal(statSync(path).mode & 0o777, 0o600);
 });
 
+void test("the page cache is 4 MiB unless told otherwise (better-sqlite3's own default is 16 MiB)", (t) => {
+  const path = join(tempDir(t), "bridge.db");
+  const store = openStore({ path, key: KEY_A, cacheMiB: 32 });
+  t.after(() => store.close());
+  const fallback = openDatabase({ path });
+  t.after(() => fallback.close());
+  // Negative: KiB.
+  assert.equal(fallback.pragma("cache_size", { simple: true }), -4 * 1024);
+  const chosen = openDatabase({ path, cacheMiB: 32 });
+  t.after(() => chosen.close());
+  assert.equal(chosen.pragma("cache_size", { simple: true }), -32 * 1024);
+  for (const cacheMiB of [0, -1, 1.5, 5000, Number.NaN]) {
+    assert.throws(() => openDatabase({ path: ":memory:", cacheMiB }), {
+      code: StoreErrorCode.InvalidArgument,
+      message: /cacheMiB/,
+    });
+  }
+});
+
 void test("a commit reaches the database file (synced) within the durability interval", async (t) => {
   const dir = tempDir(t);
   const path = join(dir, "bridge.db");
