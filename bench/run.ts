@@ -16,6 +16,8 @@
  *   BENCH_CHAT_SHARE        P3 share of accounts chatting [0.05]
  *   BENCH_CHAT_INTERVAL_MS  P3 one message each way per chatting account this often [10000]
  *   BENCH_IDLE_WINDOW_MS, BENCH_CHAT_WINDOW_MS   P3 lag windows [15000, 30000]
+ *   BENCH_IDLE_MEMORY_WAIT_MS  P3: at most this long for V8 to give back its start-up heap
+ *                           before memory is measured [90000]
  *   BENCH_SESSION_CONCURRENCY  P3 limits.session_start_concurrency [the config default]
  *   BENCH_SERVER_DELAY_MS   P3: the reference server holds every reply back this long, like a far
  *                           server (HTTP delayMs and MSNP replyDelayMs knobs) [0]
@@ -33,6 +35,10 @@
  *                           empty bridge) to <prefix>.<N>.heapsnapshot
  *   BENCH_OUT               the JSON file [bench/results/<date>.json]
  *   BENCH_KEEP_DIRS=1       keep the temporary folder (Synapse, bridge logs and databases)
+ *   BENCH_BRIDGE_SOURCE=1   run the bridge's sources through tsx instead of the TypeScript build
+ *                           (built to .bench-build/ first; bench/lib/build.ts says why)
+ *   BENCH_SMAPS             a path prefix: P3 writes the bridge's /proc memory map at each idle
+ *                           measurement, to <prefix>.<N>.smaps
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -40,6 +46,7 @@ import { cpus, loadavg, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { format, resolveConfig } from "prettier";
 import { runLatency, type LatencyFigures } from "./latency.js";
+import { bridgeEntry } from "./lib/build.js";
 import { setUpChat } from "./lib/chat-setup.js";
 import { BenchStack } from "./lib/stack.js";
 import { round } from "./lib/stats.js";
@@ -72,6 +79,8 @@ interface BenchResult {
   date: string;
   machine: Record<string, unknown>;
   settings: Record<string, unknown>;
+  /** Which bridge ran: the build (the default) or the sources through tsx. */
+  bridge?: string;
   p1?: LatencyFigures;
   p2?: ThroughputFigures;
   p3?: ScaleFigures;
@@ -200,9 +209,9 @@ function tableRows(r: BenchResult): Target[] {
       });
       add({
         part: "P3",
-        figure: `N=${p.accounts}: RSS, heap used after settling (full GC)`,
-        value: `${p.memory.rssMiB} MiB, ${p.memory.heapUsedMiB} MiB`,
-        baseline: `N=0: ${r.p3.points[0]!.memory.rssMiB} MiB, ${r.p3.points[0]!.memory.heapUsedMiB} MiB`,
+        figure: `N=${p.accounts}: RSS, heap used when idle (V8 has given back its start-up heap; full GC); RSS right after settling`,
+        value: `${p.memory.rssMiB} MiB, ${p.memory.heapUsedMiB} MiB; ${p.memoryAfterStart.rssMiB} MiB`,
+        baseline: `N=0: ${r.p3.points[0]!.memory.rssMiB} MiB, ${r.p3.points[0]!.memory.heapUsedMiB} MiB; ${r.p3.points[0]!.memoryAfterStart.rssMiB} MiB`,
         ratio: "",
         target: "",
         met: null,
@@ -256,8 +265,8 @@ function tableRows(r: BenchResult): Target[] {
     for (const m of r.p3.marginalKB) {
       add({
         part: "P3",
-        figure: `N=${m.accounts}: marginal memory per idle session ((N − N=0) / N), heap; RSS`,
-        value: `${m.heapUsed} KB; ${m.rss} KB`,
+        figure: `N=${m.accounts}: marginal memory per idle session ((N − N=0) / N, idle), heap; RSS (RSS right after settling)`,
+        value: `${m.heapUsed} KB; ${m.rss} KB (${m.rssAfterStart} KB)`,
         baseline: "",
         ratio: "",
         target: m.accounts === 1000 ? "≤ 100 KB" : "",
@@ -336,6 +345,7 @@ async function main(): Promise<void> {
     chatShare: num("BENCH_CHAT_SHARE", 0.05),
     chatIntervalMs: num("BENCH_CHAT_INTERVAL_MS", 10_000),
     idleWindowMs: num("BENCH_IDLE_WINDOW_MS", 15_000),
+    idleMemoryWaitMs: num("BENCH_IDLE_MEMORY_WAIT_MS", 90_000),
     chatWindowMs: num("BENCH_CHAT_WINDOW_MS", 30_000),
     sessionStartConcurrency: concurrency ? Number(concurrency) : "config default",
     serverDelayMs: num("BENCH_SERVER_DELAY_MS", 0),
@@ -359,6 +369,9 @@ async function main(): Promise<void> {
     });
   }
   if (want("p1") || want("p2") || want("p3")) {
+    log("building the bridge…");
+    result.bridge = bridgeEntry().describe;
+    log(`bridge: ${result.bridge}`);
     log("starting Synapse, the reference server and the minimal appservice…");
     const stack = await BenchStack.create();
     // Ctrl-C or a kill: stop the bridge and Synapse before leaving.
@@ -404,6 +417,7 @@ async function main(): Promise<void> {
             chatShare: settings.chatShare,
             chatIntervalMs: settings.chatIntervalMs,
             idleWindowMs: settings.idleWindowMs,
+            idleMemoryWaitMs: settings.idleMemoryWaitMs,
             chatWindowMs: settings.chatWindowMs,
             config: concurrency ? { limits: { session_start_concurrency: Number(concurrency) } } : undefined,
             serverDelayMs: settings.serverDelayMs,

@@ -27,7 +27,7 @@ import { Arrivals } from "./lib/arrivals.js";
 import { linkThroughStore } from "./lib/link.js";
 import { until, type MatrixUser } from "./lib/matrix.js";
 import type { ProbeSample } from "./lib/probe.js";
-import { cpuSeconds, peakRssBytes, resetPeakRss, settle } from "./lib/proc.js";
+import { cpuSeconds, memoryMap, peakRssBytes, resetPeakRss, settle, type MemoryMap } from "./lib/proc.js";
 import {
   benchCpuSeconds,
   STARTED,
@@ -40,6 +40,8 @@ import { linearFit, round, summarize, type LinearFit, type Summary } from "./lib
 export interface ScaleOptions {
   sizes: number[];
   contacts: number;
+  /** At most this long for V8 to give back its start-up heap before memory is measured (90 s). */
+  idleMemoryWaitMs: number;
   /** Share of accounts that chat in the chat window (0.05). */
   chatShare: number;
   chatIntervalMs: number;
@@ -61,6 +63,8 @@ export interface Memory {
   arrayBuffersMiB: number;
   rssBytes: number;
   heapUsedBytes: number;
+  /** Resident memory by kind of mapping (bench/lib/proc.ts), MiB; absent when /proc is unreadable. */
+  map?: Record<keyof MemoryMap, number>;
 }
 
 export interface Lag {
@@ -120,7 +124,12 @@ export interface ScalePoint {
   cold?: StartFigures & { allSyncedMs: number };
   restart?: StartFigures;
   settleMs: number;
+  /** Memory of the idle bridge, once V8 has given back the heap it grew to at start (see idleMemory). */
   memory: Memory;
+  /** How long the idle measurement waited for that, and whether it saw it happen. */
+  idleWait: { waitedMs: number; shrank: boolean };
+  /** Memory right after settling (full GC), before V8 gave back its start-up heap. */
+  memoryAfterStart: Memory;
   lagIdle?: Lag;
   /** Why the chat window failed, when it did (the run went on with the storm). */
   chatError?: string;
@@ -144,13 +153,23 @@ export interface ScaleFigures {
   /** Bytes per account (memory) and ms per account (connect time after "starting sessions"). */
   fits: { rssBytes: LinearFit; heapUsedBytes: LinearFit; restartConnectMs: LinearFit };
   /** (heap or RSS at N − at N = 0) / N, in KB (1,000 bytes) per session, for each N. */
-  marginalKB: Array<{ accounts: number; heapUsed: number; rss: number }>;
+  marginalKB: Array<{ accounts: number; heapUsed: number; rss: number; rssAfterStart: number }>;
 }
 
 const MiB = 1024 * 1024;
 
-function memoryOf(s: ProbeSample): Memory {
+function memoryOf(s: ProbeSample, pid?: number, n?: number): Memory {
+  // BENCH_SMAPS=<prefix>: the whole memory map too, to <prefix>.<N>.smaps, to compare sizes offline.
+  const dump = process.env.BENCH_SMAPS;
+  const map = pid === undefined ? null : memoryMap(pid, dump ? `${dump}.${n}.smaps` : undefined);
   return {
+    ...(map === null
+      ? {}
+      : {
+          map: Object.fromEntries(
+            Object.entries(map).map(([k, v]) => [k, round(v / MiB, 1) ?? NaN]),
+          ) as Record<keyof MemoryMap, number>,
+        }),
     rssMiB: round(s.rss / MiB, 1) ?? NaN,
     heapUsedMiB: round(s.heapUsed / MiB, 1) ?? NaN,
     heapTotalMiB: round(s.heapTotal / MiB, 1) ?? NaN,
@@ -408,10 +427,19 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     // Fixed cost: a bridge with nobody linked.
     const bridge = await stack.startBridge(startOpts);
     const s = await settle(bridge.pid, { maxShare: 0.1, timeoutMs: 30_000 });
-    const memory = memoryOf(await bridge.probe("gc"));
+    const memoryAfterStart = memoryOf(await bridge.probe("gc"));
+    const { memory, idleWait } = await idleMemory(bridge, 0, opts.idleMemoryWaitMs);
     await heapSnapshot(bridge, 0);
     await bridge.stop("SIGTERM");
-    return { accounts: 0, contacts: opts.contacts, linkMs: 0, settleMs: s.waitedMs, memory };
+    return {
+      accounts: 0,
+      contacts: opts.contacts,
+      linkMs: 0,
+      settleMs: s.waitedMs,
+      memory,
+      idleWait,
+      memoryAfterStart,
+    };
   }
   const prefix = `s${n}x${tag}`;
   const accounts = await stack.generate(prefix, n, opts.contacts);
@@ -469,7 +497,8 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     `P3 N=${n}: restart, all connected in ${restart.allConnectedMs} ms (${restart.fromSessionsStartMs} ms after sessions started)`,
   );
   const settled = await settle(bridge.pid, { maxShare: 0.15, timeoutMs: 60_000 + n * 20 });
-  const memory = memoryOf(await bridge.probe("gc"));
+  const memoryAfterStart = memoryOf(await bridge.probe("gc"));
+  const { memory, idleWait } = await idleMemory(bridge, n, opts.idleMemoryWaitMs);
   await heapSnapshot(bridge, n);
 
   // 3. Idle.
@@ -516,11 +545,41 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
     restart,
     settleMs: settled.waitedMs,
     memory,
+    idleWait,
+    memoryAfterStart,
     lagIdle,
     chat,
     ...(chatError === undefined ? {} : { chatError }),
     storm,
   };
+}
+
+/**
+ * Memory of the idle bridge. After the start-up burst V8 keeps the heap it grew to (at 1,000
+ * accounts 185 MiB committed for 113 MiB used, right after a full GC) until its memory reducer runs,
+ * which happened 5–25 s after the bridge went quiet, with no GC forced (RSS 301 → 233 MiB at 1,000;
+ * 152 → 112 MiB with nobody linked). Measured earlier, the start-up heap counts as memory per
+ * session. So: sample every 5 s, without forcing a collection, until the committed heap is within
+ * 1.2× of the heap in use (the reducer has run) or `maxWaitMs` has passed; then a full GC and the
+ * figures (and, with BENCH_SMAPS, the memory map).
+ */
+async function idleMemory(
+  bridge: BridgeProcess,
+  n: number,
+  maxWaitMs: number,
+): Promise<{ memory: Memory; idleWait: ScalePoint["idleWait"] }> {
+  const t0 = Date.now();
+  let shrank = false;
+  while (Date.now() - t0 < maxWaitMs) {
+    const s = await bridge.probe("sample");
+    if (s.heapTotal <= 1.2 * s.heapUsed) {
+      shrank = true;
+      break;
+    }
+    await sleep(Math.min(5000, Math.max(0, maxWaitMs - (Date.now() - t0))));
+  }
+  const idleWait = { waitedMs: Date.now() - t0, shrank };
+  return { memory: memoryOf(await bridge.probe("gc"), bridge.pid, n), idleWait };
 }
 
 /** With BENCH_HEAP_SNAPSHOT=<prefix>: the settled heap of the run with N accounts, to <prefix>.<N>.heapsnapshot. */
@@ -569,6 +628,7 @@ export async function runScale(stack: BenchStack, opts: ScaleOptions): Promise<S
         accounts: p.accounts,
         heapUsed: kb(p.memory.heapUsedBytes, base.memory.heapUsedBytes, p.accounts),
         rss: kb(p.memory.rssBytes, base.memory.rssBytes, p.accounts),
+        rssAfterStart: kb(p.memoryAfterStart.rssBytes, base.memoryAfterStart.rssBytes, p.accounts),
       })),
   };
 }

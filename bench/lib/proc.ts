@@ -64,3 +64,50 @@ export function peakRssBytes(pid: number | undefined): number {
     return NaN;
   }
 }
+
+/**
+ * Where a process's resident memory lies, from /proc/<pid>/smaps (Linux), in bytes:
+ * - `brk`: the `[heap]` mapping, glibc malloc's main arena;
+ * - `anonSmall`: anonymous mappings under 1 MiB (malloc's large single allocations, thread stacks'
+ *   guard neighbours, V8's large-object pages);
+ * - `anonLarge`: anonymous mappings of 1 MiB or more (V8's heap reservations, the other malloc arenas,
+ *   WebAssembly memories);
+ * - `file`: mappings of files (code, shared libraries, SQLite's memory map if any);
+ * - `other`: the rest (`[stack]`, `[vvar]`, …).
+ * Null when unreadable.
+ */
+export interface MemoryMap {
+  brk: number;
+  anonSmall: number;
+  anonLarge: number;
+  file: number;
+  other: number;
+}
+
+export function memoryMap(pid: number | undefined, dumpTo?: string): MemoryMap | null {
+  if (!pid) return null;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, "utf8");
+  } catch {
+    return null;
+  }
+  if (dumpTo) writeFileSync(dumpTo, text);
+  const map: MemoryMap = { brk: 0, anonSmall: 0, anonLarge: 0, file: 0, other: 0 };
+  let kind: keyof MemoryMap = "other";
+  for (const line of text.split("\n")) {
+    const header = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (header) {
+      const size = parseInt(header[2]!, 16) - parseInt(header[1]!, 16);
+      const path = header[3]!;
+      if (path === "[heap]") kind = "brk";
+      else if (path === "") kind = size >= 1024 * 1024 ? "anonLarge" : "anonSmall";
+      else if (path.startsWith("/")) kind = "file";
+      else kind = "other";
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB$/.exec(line);
+    if (rss) map[kind] += Number(rss[1]) * 1024;
+  }
+  return map;
+}

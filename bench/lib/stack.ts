@@ -29,10 +29,10 @@ import { freePort } from "../../test/e2e/harness/util.js";
 import { MiniAppservice } from "./appservice.js";
 import { MatrixUser } from "./matrix.js";
 import type { ProbeSample } from "./probe.js";
+import { bridgeEntry } from "./build.js";
 import { cpuSeconds } from "./proc.js";
 
 const ROOT = resolve(__dirname, "..", "..");
-const PROBE = resolve(__dirname, "probe.ts");
 const REFSERVER = join(ROOT, "refserver", "main.ts");
 
 /** Reference servers started and not yet stopped: killed when this process exits, whatever the path. */
@@ -377,11 +377,7 @@ export class BenchStack {
       [
         "--expose-gc",
         ...(opts.nodeArgs ?? []),
-        "--import",
-        "tsx",
-        "--import",
-        PROBE,
-        join(ROOT, "src", "main.ts"),
+        ...bridgeEntry().args,
         "-c",
         configPath,
         "-f",
