@@ -58,8 +58,6 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   private myStatus: PresenceStatus;
   private myMood: string;
   private contactList?: readonly string[];
-  /** The last `PUT MSGR\CONTACTS` document and the list (by identity) it was built from. */
-  private contactsDoc?: { mris: readonly string[]; xml: string };
   private reauthTimer?: unknown;
   /** A first link's history, until one catch-up finished. */
   private historyPending: MsnpClientOptions["initialHistory"];
@@ -481,27 +479,15 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   async setContacts(mris: readonly string[]): Promise<void> {
     this.contactList = mris;
     const s = this.session;
-    if (s?.ready && !s.conn.isClosed) {
-      const doc = this.documentOf(mris);
-      // Published after each login's catch-up, the last use of the login's document: it is not kept
-      // (~8 KB per session for 50 contacts, for as long as the session runs).
-      this.contactsDoc = undefined;
-      await s.request("PUT", "MSGR\\CONTACTS", doc);
-    }
-  }
-
-  /** The contact list's document for the login (see {@link documentOf}). */
-  private async contactsDocument(): Promise<string> {
-    return this.documentOf(await this.contacts());
+    if (s?.ready && !s.conn.isClosed) await s.request("PUT", "MSGR\\CONTACTS", contactsXml(mris));
   }
 
   /**
-   * The `PUT MSGR\CONTACTS` document of `mris`, built again only for another list: the caller
-   * hands the same array while its list is unchanged, and every login publishes it twice (at the
-   * login, and after catch-up, which drops it).
+   * The contact list's document for the login. Built for each publish and not kept: it is ~8 KB for
+   * 50 contacts, and a copy kept for the next login stayed for the session's life (the publish
+   * after catch-up that was to drop it runs before the session is ready, so it never did).
    */
-  private documentOf(mris: readonly string[]): string {
-    if (this.contactsDoc?.mris !== mris) this.contactsDoc = { mris, xml: contactsXml(mris) };
-    return this.contactsDoc.xml;
+  private async contactsDocument(): Promise<string> {
+    return contactsXml(await this.contacts());
   }
 }

@@ -304,3 +304,62 @@ test("XFR redirect: reconnect to the target and send its state in CNT", async (t
   const cnt = await target.waitFor((f) => f.command === "CNT", "CNT at the target");
   assert.ok(cnt.body.toString().startsWith("<connect><xfr><state>ST&amp;1</state></xfr><ver>2</ver>"));
 });
+
+/** Every string under `root` (own properties, Maps, Sets, arrays; `depth` levels) that starts with `prefix`. */
+function stringsUnder(root: unknown, prefix: string, depth = 4): string[] {
+  const found: string[] = [];
+  const seen = new Set<unknown>();
+  const walk = (v: unknown, left: number): void => {
+    if (typeof v === "string") {
+      if (v.startsWith(prefix)) found.push(v);
+      return;
+    }
+    if (v === null || typeof v !== "object" || left === 0 || seen.has(v)) return;
+    seen.add(v);
+    const values = v instanceof Map || v instanceof Set ? [...v.values()] : Object.values(v);
+    for (const x of values) walk(x, left - 1);
+  };
+  walk(root, depth);
+  return found;
+}
+
+test("the CONTACTS document is built for each publish and never kept (~8 KB per session for 50 contacts)", async (t) => {
+  const server = new ScriptServer();
+  loginScript(server);
+  const port = await server.listen();
+  const client = new MsnpClient({
+    host: "127.0.0.1",
+    port,
+    credentials: creds,
+    epid: "{ABCD-1}",
+    displayName: "Alice",
+    backoff: { initialMs: 10, maxMs: 20 },
+    getContacts: () => Promise.resolve(["8:live:bob_1", "1:carol@example.com"]),
+  });
+  t.after(async () => {
+    await client.stop();
+    await server.close();
+  });
+  const contactFrames = () => server.frames.filter((f) => f.type === "MSGR\\CONTACTS");
+  client.start();
+  await waitState(client, "connected");
+  await server.waitFor((f) => f.command === "PNG", "first PNG");
+  const login = contactFrames()[0]!.body.toString();
+  assert.ok(login.includes('<c n="live:bob_1" t="8">') && login.includes('<d n="example.com"><c n="carol"'));
+  // The client's own state holds no copy of what it sent (the probe finds one when it is kept).
+  assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
+  assert.equal(stringsUnder({ kept: { doc: login } }, '<ml l="1">').length, 1);
+
+  await client.setContacts(["8:live:bob_1", "8:live:dave_1"]);
+  assert.equal(contactFrames().length, 2);
+  assert.ok(contactFrames()[1]!.body.toString().includes('<c n="live:dave_1" t="8">'));
+  assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
+
+  // The next login publishes the list set last, built again.
+  server.dropAll();
+  await until(() => contactFrames().length === 3);
+  const relogin = contactFrames()[2]!.body.toString();
+  assert.ok(relogin.includes('<c n="live:dave_1" t="8">') && !relogin.includes("carol"));
+  await waitState(client, "connected");
+  assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
+});
