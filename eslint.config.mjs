@@ -4,7 +4,18 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".cache/**", "stubs/**", "**/*.cjs", ".venv/**", "tmp/**"] },
+  {
+    ignores: [
+      "dist/**",
+      ".bench-build/**",
+      "node_modules/**",
+      ".cache/**",
+      "stubs/**",
+      "**/*.cjs",
+      ".venv/**",
+      "tmp/**",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -265,8 +265,12 @@ function tableRows(r: BenchResult): Target[] {
     for (const m of r.p3.marginalKB) {
       add({
         part: "P3",
-        figure: `N=${m.accounts}: marginal memory per idle session ((N − N=0) / N, idle), heap; RSS (RSS right after settling)`,
-        value: `${m.heapUsed} KB; ${m.rss} KB (${m.rssAfterStart} KB)`,
+        figure:
+          `N=${m.accounts}: marginal memory per idle session ((N − N=0) / N, idle), heap; RSS (RSS right after settling)` +
+          (m.step ? `; from N=${m.step.from} to N=${m.accounts}, heap; RSS` : ""),
+        value:
+          `${m.heapUsed} KB; ${m.rss} KB (${m.rssAfterStart} KB)` +
+          (m.step ? `; ${m.step.heapUsed} KB; ${m.step.rss} KB` : ""),
         baseline: "",
         ratio: "",
         target: m.accounts === 1000 ? "≤ 100 KB" : "",

@@ -153,7 +153,14 @@ export interface ScaleFigures {
   /** Bytes per account (memory) and ms per account (connect time after "starting sessions"). */
   fits: { rssBytes: LinearFit; heapUsedBytes: LinearFit; restartConnectMs: LinearFit };
   /** (heap or RSS at N − at N = 0) / N, in KB (1,000 bytes) per session, for each N. */
-  marginalKB: Array<{ accounts: number; heapUsed: number; rss: number; rssAfterStart: number }>;
+  marginalKB: Array<{
+    accounts: number;
+    heapUsed: number;
+    rss: number;
+    rssAfterStart: number;
+    /** (value at N − value at the next smaller N) / the difference, when there is a smaller N > 0. */
+    step?: { from: number; heapUsed: number; rss: number };
+  }>;
 }
 
 const MiB = 1024 * 1024;
@@ -557,7 +564,7 @@ async function measureSize(stack: BenchStack, n: number, opts: ScaleOptions): Pr
 /**
  * Memory of the idle bridge. After the start-up burst V8 keeps the heap it grew to (at 1,000
  * accounts 185 MiB committed for 113 MiB used, right after a full GC) until its memory reducer runs,
- * which happened 5–25 s after the bridge went quiet, with no GC forced (RSS 301 → 233 MiB at 1,000;
+ * which happened 5–35 s after the bridge went quiet, with no GC forced (RSS 301 → 233 MiB at 1,000;
  * 152 → 112 MiB with nobody linked). Measured earlier, the start-up heap counts as memory per
  * session. So: sample every 5 s, without forcing a collection, until the committed heap is within
  * 1.2× of the heap in use (the reducer has run) or `maxWaitMs` has passed; then a full GC and the
@@ -624,11 +631,22 @@ export async function runScale(stack: BenchStack, opts: ScaleOptions): Promise<S
     },
     marginalKB: points
       .filter((p) => p.accounts > 0)
-      .map((p) => ({
-        accounts: p.accounts,
-        heapUsed: kb(p.memory.heapUsedBytes, base.memory.heapUsedBytes, p.accounts),
-        rss: kb(p.memory.rssBytes, base.memory.rssBytes, p.accounts),
-        rssAfterStart: kb(p.memoryAfterStart.rssBytes, base.memoryAfterStart.rssBytes, p.accounts),
-      })),
+      .map((p, i, linked) => {
+        // From the next smaller size with sessions: what one more session costs once some run (the
+        // first sessions also bring costs paid once: worker threads' malloc arenas, compiled code).
+        const prev = linked[i - 1];
+        const step = prev && {
+          from: prev.accounts,
+          heapUsed: kb(p.memory.heapUsedBytes, prev.memory.heapUsedBytes, p.accounts - prev.accounts),
+          rss: kb(p.memory.rssBytes, prev.memory.rssBytes, p.accounts - prev.accounts),
+        };
+        return {
+          accounts: p.accounts,
+          heapUsed: kb(p.memory.heapUsedBytes, base.memory.heapUsedBytes, p.accounts),
+          rss: kb(p.memory.rssBytes, base.memory.rssBytes, p.accounts),
+          rssAfterStart: kb(p.memoryAfterStart.rssBytes, base.memoryAfterStart.rssBytes, p.accounts),
+          ...(step ? { step } : {}),
+        };
+      }),
   };
 }

@@ -53,7 +53,10 @@ interface SyncResponse {
 export class MatrixUser {
   private txn = 0;
   private since?: string;
+  /** The current /sync request's. */
   private abort?: AbortController;
+  /** The sync loop's: aborted by stop(). */
+  private stopper?: AbortController;
   private loop?: Promise<void>;
   private readonly listeners: Array<(e: SyncedEvent) => void> = [];
   /** Rooms this user was invited to, in the order seen. */
@@ -133,15 +136,19 @@ export class MatrixUser {
   async startSync(): Promise<void> {
     if (this.loop) return;
     await this.syncOnce(0);
-    this.abort = new AbortController();
-    const signal = this.abort.signal;
+    const stopped = new AbortController();
+    this.stopper = stopped;
     this.loop = (async () => {
-      while (!signal.aborted) {
+      while (!stopped.signal.aborted) {
+        // A signal of its own for each request: undici's fetch leaves its abort listener on the
+        // signal until a GC, and one long-lived signal collected thousands in a burst
+        // (MaxListenersExceededWarning in the bench's own process).
+        this.abort = new AbortController();
         try {
-          await this.syncOnce(30_000, signal);
+          await this.syncOnce(30_000, this.abort.signal);
           this.syncErrors = 0;
         } catch (e) {
-          if (signal.aborted) return;
+          if (stopped.signal.aborted) return;
           this.syncErrors++;
           if (this.syncErrors > 100) throw e;
           await new Promise((r) => setTimeout(r, 200));
@@ -152,6 +159,7 @@ export class MatrixUser {
   }
 
   stop(): void {
+    this.stopper?.abort();
     this.abort?.abort();
   }
 

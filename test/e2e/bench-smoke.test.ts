@@ -75,7 +75,8 @@ void test(
       p3: {
         points: Array<{
           accounts: number;
-          memory: { heapUsedMiB: number; rssMiB: number };
+          memory: { heapUsedMiB: number; rssMiB: number; map?: Record<string, number> };
+          memoryAfterStart: { rssMiB: number };
           restart?: { allConnectedMs: number };
           cold?: { allConnectedMs: number };
           lagIdle?: { p99: number };
@@ -128,6 +129,9 @@ void test(
     for (const p of r.p3.points) {
       positive(p.memory.heapUsedMiB, `P3 N=${p.accounts} heap`);
       positive(p.memory.rssMiB, `P3 N=${p.accounts} RSS`);
+      positive(p.memoryAfterStart.rssMiB, `P3 N=${p.accounts} RSS right after settling`);
+      // Where the RSS lies (/proc/<pid>/smaps): V8's pages are anonymous mappings.
+      if (process.platform === "linux") positive(p.memory.map?.anonSmall, `P3 N=${p.accounts} memory map`);
       if (p.accounts === 0) continue;
       positive(p.cold?.allConnectedMs, `P3 N=${p.accounts} cold start`);
       positive(p.restart?.allConnectedMs, `P3 N=${p.accounts} restart`);
