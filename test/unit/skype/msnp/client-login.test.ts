@@ -1,6 +1,7 @@
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { MsnpClient, type MessageEvent, type MsnpState } from "../../../../src/skype/msnp/index.js";
+import type { MsnpClientOptions } from "../../../../src/skype/msnp/types.js";
 import { cs64Response } from "../../../../src/skype/msnp/cs64.js";
 import { parseMultipart } from "../../../../src/skype/msnp/body.js";
 import { SkypeError, SkypeErrorCode } from "../../../../src/skype/errors.js";
@@ -60,9 +61,14 @@ function loginScript(server: ScriptServer, opts: { challenge?: string } = {}) {
   };
 }
 
-test("login sequence, challenge, registration cookie on every frame after BND, ACK, send and OUT", async (t) => {
+/** A server running {@link loginScript} and Alice's client for it, both stopped after the test. */
+async function scriptedLogin(
+  t: TestContext,
+  options: Partial<MsnpClientOptions> = {},
+  script: { challenge?: string } = {},
+): Promise<{ server: ScriptServer; client: MsnpClient }> {
   const server = new ScriptServer();
-  loginScript(server, { challenge: "22210219642164014968" });
+  loginScript(server, script);
   const port = await server.listen();
   const client = new MsnpClient({
     host: "127.0.0.1",
@@ -70,11 +76,17 @@ test("login sequence, challenge, registration cookie on every frame after BND, A
     credentials: creds,
     epid: "{ABCD-1}",
     displayName: "Alice",
+    ...options,
   });
   t.after(async () => {
     await client.stop();
     await server.close();
   });
+  return { server, client };
+}
+
+test("login sequence, challenge, registration cookie on every frame after BND, ACK, send and OUT", async (t) => {
+  const { server, client } = await scriptedLogin(t, {}, { challenge: "22210219642164014968" });
   const messages: MessageEvent[] = [];
   client.on("message", (m) => messages.push(m));
   const caughtUp = new Promise((r) => client.once("caughtUp", r));
@@ -324,21 +336,9 @@ function stringsUnder(root: unknown, prefix: string, depth = 4): string[] {
 }
 
 test("the CONTACTS document is built for each publish and never kept (~8 KB per session for 50 contacts)", async (t) => {
-  const server = new ScriptServer();
-  loginScript(server);
-  const port = await server.listen();
-  const client = new MsnpClient({
-    host: "127.0.0.1",
-    port,
-    credentials: creds,
-    epid: "{ABCD-1}",
-    displayName: "Alice",
+  const { server, client } = await scriptedLogin(t, {
     backoff: { initialMs: 10, maxMs: 20 },
     getContacts: () => Promise.resolve(["8:live:bob_1", "1:carol@example.com"]),
-  });
-  t.after(async () => {
-    await client.stop();
-    await server.close();
   });
   const contactFrames = () => server.frames.filter((f) => f.type === "MSGR\\CONTACTS");
   client.start();
