@@ -25,9 +25,10 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * The page cache's default size (MiB). Rows are read again and again only in a few small tables
- * (users, portals, the message map's recent rows); see BENCHMARKS.md, P3, for what 16 MiB cost in
- * memory and what 4 MiB cost in time.
+ * The page cache's default size (MiB); `database.cache_mib` in the config has the same default.
+ * At 1,000 accounts better-sqlite3's 16 MiB was ~12 KB more RSS per idle session, and 4 MiB did not
+ * slow the restart, the reconnect storm at 10,000 or the bursts (BENCHMARKS.md, cause 5 and the
+ * fifth round).
  */
 export const DEFAULT_CACHE_MIB = 4;
 

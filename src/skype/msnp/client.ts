@@ -472,8 +472,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   }
 
   /**
-   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins; the array
-   * is kept as given, so hand a new one for a new list). Network I/O when connected.
+   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins). Network
+   * I/O when connected.
    * @throws MsnpError when the server refuses.
    */
   async setContacts(mris: readonly string[]): Promise<void> {
