@@ -68,8 +68,8 @@ export function peakRssBytes(pid: number | undefined): number {
 /**
  * Where a process's resident memory lies, from /proc/<pid>/smaps (Linux), in bytes:
  * - `brk`: the `[heap]` mapping, glibc malloc's main arena;
- * - `anonSmall`: anonymous mappings under 1 MiB (malloc's large single allocations, thread stacks'
- *   guard neighbours, V8's large-object pages);
+ * - `anonSmall`: anonymous mappings under 1 MiB: mostly V8's heap pages (256 KiB each), also
+ *   malloc's large single allocations;
  * - `anonLarge`: anonymous mappings of 1 MiB or more (V8's heap reservations, the other malloc arenas,
  *   WebAssembly memories);
  * - `file`: mappings of files (code, shared libraries, SQLite's memory map if any);
