@@ -73,15 +73,22 @@ export class ContactSync {
   private merged?: Contact[];
   private running?: Promise<Contact[]>;
   private readonly log: SkypeLogger;
+  /** The options without the saved state, which is read once into {@link state}. */
+  private readonly opts: Omit<ContactSyncOptions, "state">;
 
   constructor(
     private readonly endpoints: Pick<SkypeEndpoints, "activesync">,
     private readonly tokens: TokenSource,
-    private readonly opts: ContactSyncOptions = {},
+    opts: ContactSyncOptions = {},
   ) {
+    // Keeping the caller's options whole kept the saved state they name (the stored JSON, parsed)
+    // beside the private copy for the session's life: ~13 KB per session with 50 contacts
+    // (BENCHMARKS.md, cause 5).
+    const { state, ...rest } = opts;
+    this.opts = rest;
     this.log = opts.logger ?? silentLogger;
-    this.state = opts.state
-      ? freezeContacts(parseContactSyncState(opts.state))
+    this.state = state
+      ? freezeContacts(parseContactSyncState(state))
       : { version: 1, deviceId: opts.deviceId ?? newDeviceId(), folderSyncKey: "0", folders: idMap() };
   }
 

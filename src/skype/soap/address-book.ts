@@ -53,16 +53,20 @@ const HOST_RE = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252})(?::\d{1,5})?$/;
 export class AddressBookClient {
   private readonly state: AddressBookState;
   private readonly log: SkypeLogger;
+  /** The options without the saved state (copied into {@link state}; the caller's object is not kept). */
+  private readonly opts: Omit<AddressBookOptions, "state">;
 
   constructor(
     private readonly endpoints: Pick<SkypeEndpoints, "abch">,
     private readonly tokens: TokenSource,
-    private readonly opts: AddressBookOptions = {},
+    opts: AddressBookOptions = {},
   ) {
+    const { state, ...rest } = opts;
+    this.opts = rest;
     this.log = opts.logger ?? silentLogger;
     this.state = {
-      cacheKeys: { ...opts.state?.cacheKeys },
-      preferredHosts: { ...opts.state?.preferredHosts },
+      cacheKeys: { ...state?.cacheKeys },
+      preferredHosts: { ...state?.preferredHosts },
     };
   }
 

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 /**
  * One contact list per session (BENCHMARKS.md, cause 5): the sync state, its export and the merged
- * list share the same frozen contacts instead of each holding a deep copy.
+ * list share the same frozen contacts instead of each holding a deep copy, and the state the
+ * session was started from is not kept beside them.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ContactSync, type ContactSyncState } from "../../../../src/skype/activesync/contact-sync.js";
 import type { TokenScope, TokenSource } from "../../../../src/skype/tokens.js";
+import { AddressBookClient, type AddressBookState } from "../../../../src/skype/soap/address-book.js";
+import { valuesUnder } from "../object-graph.js";
 
 const noTokens = {
   getToken: () => Promise.reject(new Error("no network in this test")),
@@ -90,4 +93,19 @@ test("server ids are plain keys: __proto__ and constructor as folder and contact
   assert.deepEqual(Object.keys(state.folders[folderId]!.items), ["__proto__", "toString"]);
   assert.equal(Object.getPrototypeOf(state.folders[folderId]!.items), null);
   assert.deepEqual(JSON.parse(JSON.stringify(state)), hostile, "it serialises back as it came");
+});
+
+test("the saved state given at construction is read, not kept (~13 KB per session for 50 contacts)", () => {
+  // The bridge hands the stored state as parsed JSON; the clients keep a private copy, and before
+  // the fix their options kept the caller's object too, for the session's life.
+  const given = JSON.parse(JSON.stringify(saved)) as ContactSyncState;
+  const sync = new ContactSync({ activesync: "http://127.0.0.1:1" }, noTokens, { state: given });
+  const book: AddressBookState = { cacheKeys: { ab: "key" }, preferredHosts: {} };
+  const client = new AddressBookClient({ abch: "http://127.0.0.1:1" }, noTokens, { state: book });
+  assert.equal(sync.contacts().length, 2);
+  assert.deepEqual(client.exportState(), book);
+  const held = valuesUnder({ sync, client }, 6);
+  assert.ok(held.has(sync.contacts()[0]), "the walk reaches what the clients do hold");
+  for (const part of [given, given.folders, given.folders["1"]!.items, given.folders["1"]!.items.a, book])
+    assert.ok(!held.has(part), "no part of the caller's state is held");
 });

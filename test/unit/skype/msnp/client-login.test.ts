@@ -6,6 +6,7 @@ import { cs64Response } from "../../../../src/skype/msnp/cs64.js";
 import { parseMultipart } from "../../../../src/skype/msnp/body.js";
 import { SkypeError, SkypeErrorCode } from "../../../../src/skype/errors.js";
 import { ScriptServer } from "./script-server.js";
+import { stringsUnder } from "../object-graph.js";
 
 const creds = {
   email: "alice@hotmail.co.uk",
@@ -316,24 +317,6 @@ test("XFR redirect: reconnect to the target and send its state in CNT", async (t
   const cnt = await target.waitFor((f) => f.command === "CNT", "CNT at the target");
   assert.ok(cnt.body.toString().startsWith("<connect><xfr><state>ST&amp;1</state></xfr><ver>2</ver>"));
 });
-
-/** Every string under `root` (own properties, Maps, Sets, arrays; `depth` levels) that starts with `prefix`. */
-function stringsUnder(root: unknown, prefix: string, depth = 4): string[] {
-  const found: string[] = [];
-  const seen = new Set<unknown>();
-  const walk = (v: unknown, left: number): void => {
-    if (typeof v === "string") {
-      if (v.startsWith(prefix)) found.push(v);
-      return;
-    }
-    if (v === null || typeof v !== "object" || left === 0 || seen.has(v)) return;
-    seen.add(v);
-    const values = v instanceof Map || v instanceof Set ? [...v.values()] : Object.values(v);
-    for (const x of values) walk(x, left - 1);
-  };
-  walk(root, depth);
-  return found;
-}
 
 test("the CONTACTS document is built for each publish and never kept (~8 KB per session for 50 contacts)", async (t) => {
   const { server, client } = await scriptedLogin(t, {
