@@ -64,7 +64,11 @@ export class ContactRefresher {
   private failures = 0;
   private retryTimer?: NodeJS.Timeout;
   private intervalTimer?: NodeJS.Timeout;
-  private readonly abort = new AbortController();
+  /**
+   * Aborts the run in flight. One per run, not one per refresher: a controller and its signal are
+   * ~1 KB, kept for every idle session otherwise (BENCHMARKS.md, cause 5).
+   */
+  private inFlight?: AbortController;
   private last: Contact[];
   /** A caller since the last run started asked because something changed (not routine). */
   private changeAsked = false;
@@ -107,7 +111,7 @@ export class ContactRefresher {
     this.stopped = true;
     clearInterval(this.intervalTimer);
     clearTimeout(this.retryTimer);
-    this.abort.abort();
+    this.inFlight?.abort();
   }
 
   /** Refreshes in the background; failures are logged and retried. Never throws. */
@@ -141,9 +145,18 @@ export class ContactRefresher {
   }
 
   private async runOnce(reason: string): Promise<void> {
+    const controller = new AbortController();
+    this.inFlight = controller;
+    try {
+      await this.runWith(reason, controller.signal);
+    } finally {
+      if (this.inFlight === controller) this.inFlight = undefined;
+    }
+  }
+
+  private async runWith(reason: string, signal: AbortSignal): Promise<void> {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    const signal = this.abort.signal;
     this.log.debug("refreshing contacts and requests", { reason });
     // Reasons of callers that joined a queued run are merged: any change makes the run a change.
     const routine = !this.changeAsked;

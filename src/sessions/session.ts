@@ -89,6 +89,11 @@ function asSkypeError(e: unknown): SkypeError {
   return new SkypeError(SkypeErrorCode.Network, `unexpected failure: ${errorText(e)}`, true, { cause: e });
 }
 
+/** Every identity of the contacts, once each and sorted: what `PUT MSGR\CONTACTS` publishes. */
+function publishedMris(list: readonly Contact[]): string[] {
+  return [...new Set(list.flatMap((c) => c.identities))].sort();
+}
+
 /** A linked user's Skype session. Build it through SkypeSessionManager. */
 export class SkypeSession extends SessionEmitter implements Session {
   readonly mxid: string;
@@ -113,8 +118,11 @@ export class SkypeSession extends SessionEmitter implements Session {
   /** Credentials refused or signed out: no reconnect, no refresh. */
   private halted = false;
   private stopping?: Promise<void>;
-  /** {@link publishable}'s result for the list it was computed from. */
-  private mrisOf?: { list: readonly Contact[]; mris: string[]; key: string };
+  /**
+   * The digest {@link publishable} computed, with the list it is of. The MRIs themselves are not
+   * kept: they are needed only at a login or a change, and held they cost ~0.9 KB per idle session.
+   */
+  private digestOf?: { list: readonly Contact[]; key: string };
   /** The state kind last written to the store (see {@link persistState}). */
   private persistedKind?: SessionState["kind"];
   private authRecoveries = 0;
@@ -374,17 +382,16 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   /** The MRIs to publish, and their digest; computed again only when the contact list changed. */
   private contactMris(): string[] {
-    return this.publishable().mris;
+    return publishedMris(this.refresher.shared());
   }
 
   private publishable(): { mris: string[]; key: string } {
     const list = this.refresher.shared();
-    if (this.mrisOf?.list !== list) {
-      const mris = [...new Set(list.flatMap((c) => c.identities))].sort();
-      const key = createHash("sha256").update(mris.join("\n")).digest("base64");
-      this.mrisOf = { list, mris, key };
+    const mris = publishedMris(list);
+    if (this.digestOf?.list !== list) {
+      this.digestOf = { list, key: createHash("sha256").update(mris.join("\n")).digest("base64") };
     }
-    return this.mrisOf;
+    return { mris, key: this.digestOf.key };
   }
 
   private onContacts(list: Contact[], info: ContactsReadInfo): void {

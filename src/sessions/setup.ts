@@ -124,12 +124,9 @@ export function msnpClientOptions(
     getContacts: () => Promise.resolve(wiring.contacts()),
     ...overrides,
   };
-  if (overrides.reauthIntervalMs === undefined) {
-    Object.defineProperty(options, "reauthIntervalMs", {
-      enumerable: true,
-      get: () => reauthDelay(tokens.expiresAt(TokenScope.Ath), Date.now()),
-    });
-  }
+  // A function, not a getter: an accessor defined on each options object gave every session a
+  // hidden class and a dictionary-mode property table of its own (~1 KB; BENCHMARKS.md, cause 5).
+  options.reauthIntervalMs ??= () => reauthDelay(tokens.expiresAt(TokenScope.Ath), Date.now());
   return options;
 }
 

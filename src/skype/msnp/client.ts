@@ -310,7 +310,8 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   }
 
   private scheduleReauth(): void {
-    const every = this.options.reauthIntervalMs;
+    const interval = this.options.reauthIntervalMs;
+    const every = typeof interval === "function" ? interval() : interval;
     if (!every || every <= 0) return;
     this.reauthTimer = this.clock.setTimeout(() => {
       this.reauthTimer = undefined;

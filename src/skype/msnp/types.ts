@@ -99,8 +99,11 @@ export interface MsnpClientOptions {
    * source `history`. Later catch-ups of the same client do not repeat it. Off when unset.
    */
   initialHistory?: InitialHistory;
-  /** Re-send ATH on the live connection this often (token refresh); off by default. */
-  reauthIntervalMs?: number;
+  /**
+   * Re-send ATH on the live connection this often (token refresh); off by default. A function is
+   * asked again before each wait (the delay follows the ticket's expiry).
+   */
+  reauthIntervalMs?: number | (() => number);
   /**
    * Paces reconnects across many clients (one bridge, thousands of accounts, one server outage):
    * awaited before every attempt that follows a lost or failed connection — after the backoff

@@ -9,6 +9,7 @@ import type { Contact } from "../../../src/skype/model.js";
 import type { PendingRequest } from "../../../src/skype/soap/parse.js";
 import { Logger } from "../../../src/util/logger.js";
 import { nextEvent, startSessionEnv, stateOf, until } from "./helpers.js";
+import { valuesUnder } from "../../helpers/object-graph.js";
 
 const log = new Logger("test.refresh");
 const BOB: Contact = { identities: ["1:bob@outlook.com", "8:live:bob_1"], displayName: "Bob" };
@@ -190,4 +191,36 @@ test("the sync bookkeeping is saved once a run read anything: after contacts alo
   await assert.rejects(r.refresh("sync"), { code: SkypeErrorCode.Network });
   assert.equal(f.calls.requests, 2);
   assert.equal(f.out.persisted, 1, "nothing read: nothing saved");
+});
+
+test("stop aborts the run in flight; no abort controller is kept between runs", async (t) => {
+  let signal: AbortSignal | undefined;
+  const f = fakes({ contacts: [ok([BOB])], requests: [ok([])] });
+  const source = {
+    ...f.source,
+    syncAll: (s?: AbortSignal) => {
+      signal = s;
+      return f.source.syncAll();
+    },
+  };
+  const r = new ContactRefresher(source, f.book, f.hooks, log);
+  t.after(() => r.stop());
+  await r.refresh("first");
+  assert.ok(signal && !signal.aborted);
+  // Idle, the refresher holds no controller or signal (~1 KB per session when it did).
+  const held = [...valuesUnder(r, 3)];
+  assert.ok(!held.some((v) => v instanceof AbortController || v instanceof AbortSignal));
+
+  let release!: () => void;
+  const gate = new Promise<void>((res) => (release = res));
+  const slow = { ...source, syncAll: (s?: AbortSignal) => ((signal = s), gate.then(() => [BOB])) };
+  const r2 = new ContactRefresher(slow, f.book, f.hooks, log);
+  signal = undefined;
+  const running = r2.refresh("second");
+  await until(() => signal !== undefined, "the run started");
+  const inFlight = signal!;
+  r2.stop();
+  assert.ok(inFlight.aborted, "stopping aborts the run in flight");
+  release();
+  await running.catch(() => undefined);
 });

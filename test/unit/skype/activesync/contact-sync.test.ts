@@ -9,7 +9,7 @@ import { test } from "node:test";
 import { ContactSync, type ContactSyncState } from "../../../../src/skype/activesync/contact-sync.js";
 import type { TokenScope, TokenSource } from "../../../../src/skype/tokens.js";
 import { AddressBookClient, type AddressBookState } from "../../../../src/skype/soap/address-book.js";
-import { valuesUnder } from "../object-graph.js";
+import { valuesUnder } from "../../../helpers/object-graph.js";
 
 const noTokens = {
   getToken: () => Promise.reject(new Error("no network in this test")),

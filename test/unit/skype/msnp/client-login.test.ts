@@ -6,7 +6,7 @@ import { cs64Response } from "../../../../src/skype/msnp/cs64.js";
 import { parseMultipart } from "../../../../src/skype/msnp/body.js";
 import { SkypeError, SkypeErrorCode } from "../../../../src/skype/errors.js";
 import { ScriptServer } from "./script-server.js";
-import { stringsUnder } from "../object-graph.js";
+import { stringsUnder } from "../../../helpers/object-graph.js";
 
 const creds = {
   email: "alice@hotmail.co.uk",
