@@ -221,7 +221,6 @@ export class SkypeSession extends SessionEmitter implements Session {
     this.msnp.on("addressBookChanged", () => {
       if (!this.halted && !this.stopped) this.refresher.trigger("address book changed");
     });
-    this.msnp.on("caughtUp", () => this.publishContacts(true));
   }
 
   /**
@@ -380,11 +379,12 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   // ---- contacts ----
 
-  /** The MRIs to publish, and their digest; computed again only when the contact list changed. */
+  /** The MRIs to publish (the MSNP client asks at each login). */
   private contactMris(): string[] {
     return publishedMris(this.refresher.shared());
   }
 
+  /** The MRIs to publish and their digest; the digest is computed again only when the list changed. */
   private publishable(): { mris: string[]; key: string } {
     const list = this.refresher.shared();
     const mris = publishedMris(list);
@@ -396,14 +396,18 @@ export class SkypeSession extends SessionEmitter implements Session {
 
   private onContacts(list: Contact[], info: ContactsReadInfo): void {
     this.fire("contacts", list, info);
-    this.publishContacts(false);
+    this.publishContacts();
   }
 
-  /** `PUT MSGR\CONTACTS` with the synced list: when it changed, or after each login's catch-up. */
-  private publishContacts(always: boolean): void {
+  /**
+   * `PUT MSGR\CONTACTS` with the synced list when it changed. Each login publishes the list of the
+   * moment (the client's `getContacts`), and the client publishes a list set during a login's
+   * catch-up once the session is ready.
+   */
+  private publishContacts(): void {
     if (this.stopped || this.halted) return;
     const { mris, key } = this.publishable();
-    if (mris.length === 0 || (!always && key === this.publishedContacts)) return;
+    if (mris.length === 0 || key === this.publishedContacts) return;
     this.publishedContacts = key;
     this.msnp.setContacts(mris).catch((e: unknown) => {
       const err = asSkypeError(e);

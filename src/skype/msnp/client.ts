@@ -57,7 +57,13 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   private readonly backoff: BackoffOptions;
   private myStatus: PresenceStatus;
   private myMood: string;
+  /**
+   * The list set last, for later logins, kept only without `getContacts` (which is asked at each
+   * login instead: a list kept here too was ~0.9 KB per idle session).
+   */
   private contactList?: readonly string[];
+  /** A list was set after the login's `PUT MSGR\CONTACTS` was built and before the session was ready. */
+  private contactsUnpublished = false;
   private reauthTimer?: unknown;
   /** A first link's history, until one catch-up finished. */
   private historyPending: MsnpClientOptions["initialHistory"];
@@ -294,6 +300,7 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
         this.setState({ kind: "connected" });
         await session.afterLogin();
         this.historyPending = undefined;
+        this.publishUnpublishedContacts(session);
         onReady();
         this.scheduleReauth();
         return await session.done;
@@ -473,22 +480,37 @@ export class MsnpClient extends EventEmitter<MsnpClientEvents> {
   }
 
   /**
-   * Replaces the contact list published with `PUT MSGR\CONTACTS` (kept for later logins). Network
-   * I/O when connected.
+   * Replaces the contact list published with `PUT MSGR\CONTACTS`: at once when the session is
+   * ready, else as soon as it is (a list set during a login's catch-up). Later logins publish what
+   * `getContacts` gives, or without it this list. Network I/O when connected.
    * @throws MsnpError when the server refuses.
    */
   async setContacts(mris: readonly string[]): Promise<void> {
-    this.contactList = mris;
+    if (!this.options.getContacts) this.contactList = mris;
     const s = this.session;
-    if (s?.ready && !s.conn.isClosed) await s.request("PUT", "MSGR\\CONTACTS", contactsXml(mris));
+    if (s?.ready && !s.conn.isClosed) {
+      await s.request("PUT", "MSGR\\CONTACTS", contactsXml(mris));
+      return;
+    }
+    this.contactsUnpublished = true;
+  }
+
+  /** Publishes a list set while the session was not ready yet (its login carried an older one). */
+  private publishUnpublishedContacts(session: Session): void {
+    if (!this.contactsUnpublished) return;
+    this.contactsUnpublished = false;
+    this.contactsDocument()
+      .then((doc) => session.request("PUT", "MSGR\\CONTACTS", doc))
+      .catch((e: unknown) => this.log.warn("msnp: publishing the contact list failed", { error: String(e) }));
   }
 
   /**
-   * The contact list's document for the login. Built for each publish and not kept: it is ~8 KB for
-   * 50 contacts, and a copy kept for the next login stayed for the session's life (the publish
-   * after catch-up that was to drop it runs before the session is ready, so it never did).
+   * The contact list's document, for the login or a list set during it. Built for each publish and
+   * not kept: it is ~8 KB for 50 contacts, and a copy kept for the next login stayed for the
+   * session's life (BENCHMARKS.md, cause 5).
    */
   private async contactsDocument(): Promise<string> {
+    this.contactsUnpublished = false;
     return contactsXml(await this.contacts());
   }
 }

@@ -6,7 +6,7 @@ import { cs64Response } from "../../../../src/skype/msnp/cs64.js";
 import { parseMultipart } from "../../../../src/skype/msnp/body.js";
 import { SkypeError, SkypeErrorCode } from "../../../../src/skype/errors.js";
 import { ScriptServer } from "./script-server.js";
-import { stringsUnder } from "../../../helpers/object-graph.js";
+import { stringsUnder, valuesUnder } from "../../../helpers/object-graph.js";
 
 const creds = {
   email: "alice@hotmail.co.uk",
@@ -27,13 +27,15 @@ function waitState(c: MsnpClient, kind: MsnpState["kind"]): Promise<MsnpState> {
   });
 }
 
-/** Resolves once `cond` holds (checked every 2 ms). */
-function until(cond: () => boolean): Promise<void> {
-  return new Promise((resolve) => {
+/** Resolves once `cond` holds (checked every 2 ms); fails after `ms` instead of hanging the file. */
+function until(cond: () => boolean, what = "the awaited condition", ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  return new Promise((resolve, reject) => {
     const poll = setInterval(() => {
-      if (!cond()) return;
+      if (!cond() && Date.now() < deadline) return;
       clearInterval(poll);
-      resolve();
+      if (cond()) resolve();
+      else reject(new Error(`timed out waiting for ${what}`));
     }, 2);
   });
 }
@@ -319,9 +321,10 @@ test("XFR redirect: reconnect to the target and send its state in CNT", async (t
 });
 
 test("the CONTACTS document is built for each publish and never kept (~8 KB per session for 50 contacts)", async (t) => {
+  let current = ["8:live:bob_1", "1:carol@example.com"];
   const { server, client } = await scriptedLogin(t, {
     backoff: { initialMs: 10, maxMs: 20 },
-    getContacts: () => Promise.resolve(["8:live:bob_1", "1:carol@example.com"]),
+    getContacts: () => Promise.resolve(current),
   });
   const contactFrames = () => server.frames.filter((f) => f.type === "MSGR\\CONTACTS");
   client.start();
@@ -333,16 +336,37 @@ test("the CONTACTS document is built for each publish and never kept (~8 KB per 
   assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
   assert.equal(stringsUnder({ kept: { doc: login } }, '<ml l="1">').length, 1);
 
-  await client.setContacts(["8:live:bob_1", "8:live:dave_1"]);
+  current = ["8:live:bob_1", "8:live:dave_1"];
+  await client.setContacts(current);
   assert.equal(contactFrames().length, 2);
   assert.ok(contactFrames()[1]!.body.toString().includes('<c n="live:dave_1" t="8">'));
   assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
 
-  // The next login publishes the list set last, built again.
+  // The next login publishes the list of the moment, built again.
   server.dropAll();
   await until(() => contactFrames().length === 3);
   const relogin = contactFrames()[2]!.body.toString();
   assert.ok(relogin.includes('<c n="live:dave_1" t="8">') && !relogin.includes("carol"));
   await waitState(client, "connected");
   assert.deepEqual(stringsUnder(client, '<ml l="1">'), []);
+});
+
+test("a contact list set during a login's catch-up is published once the session is ready, and kept nowhere", async (t) => {
+  let current = ["8:live:bob_1"];
+  const { server, client } = await scriptedLogin(t, { getContacts: () => Promise.resolve(current) });
+  const contactFrames = () => server.frames.filter((f) => f.type === "MSGR\\CONTACTS");
+  // caughtUp fires before the session is ready: the bridge's first contact sync often ends there.
+  let during: Promise<void> | undefined;
+  client.once("caughtUp", () => {
+    current = ["8:live:bob_1", "8:live:dave_1"];
+    during = client.setContacts(current);
+  });
+  client.start();
+  await waitState(client, "connected");
+  await until(() => contactFrames().length === 2, "the list set during catch-up to be published");
+  await during;
+  assert.ok(!contactFrames()[0]!.body.toString().includes("dave"), "the login's own PUT had the older list");
+  assert.ok(contactFrames()[1]!.body.toString().includes('<c n="live:dave_1" t="8">'));
+  // With getContacts the client keeps no list of its own (it asks at each login).
+  assert.ok(![...valuesUnder(client, 3)].includes(current));
 });
