@@ -119,8 +119,8 @@ export class SkypeSession extends SessionEmitter implements Session {
   private halted = false;
   private stopping?: Promise<void>;
   /**
-   * The digest {@link publishable} computed, with the list it is of. The MRIs themselves are not
-   * kept: they are needed only at a login or a change, and held they cost ~0.9 KB per idle session.
+   * The list {@link publishContacts} saw last, with its digest. The MRIs themselves are not kept:
+   * they are needed only at a login or a change, and held they cost ~0.9 KB per idle session.
    */
   private digestOf?: { list: readonly Contact[]; key: string };
   /** The state kind last written to the store (see {@link persistState}). */
@@ -384,16 +384,6 @@ export class SkypeSession extends SessionEmitter implements Session {
     return publishedMris(this.refresher.shared());
   }
 
-  /** The MRIs to publish and their digest; the digest is computed again only when the list changed. */
-  private publishable(): { mris: string[]; key: string } {
-    const list = this.refresher.shared();
-    const mris = publishedMris(list);
-    if (this.digestOf?.list !== list) {
-      this.digestOf = { list, key: createHash("sha256").update(mris.join("\n")).digest("base64") };
-    }
-    return { mris, key: this.digestOf.key };
-  }
-
   private onContacts(list: Contact[], info: ContactsReadInfo): void {
     this.fire("contacts", list, info);
     this.publishContacts();
@@ -406,7 +396,13 @@ export class SkypeSession extends SessionEmitter implements Session {
    */
   private publishContacts(): void {
     if (this.stopped || this.halted) return;
-    const { mris, key } = this.publishable();
+    const list = this.refresher.shared();
+    // The very list of the last call (a re-read that changed nothing, as at every reconnect of a
+    // storm): nothing to compute or publish.
+    if (this.digestOf?.list === list) return;
+    const mris = publishedMris(list);
+    const key = createHash("sha256").update(mris.join("\n")).digest("base64");
+    this.digestOf = { list, key };
     if (mris.length === 0 || key === this.publishedContacts) return;
     this.publishedContacts = key;
     this.msnp.setContacts(mris).catch((e: unknown) => {

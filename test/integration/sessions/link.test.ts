@@ -175,6 +175,11 @@ test("contact requests: accepting one updates requests and contacts", async (t) 
   const added = nextEvent(alice, "contacts", (c) => c.some((x) => x.identities.includes("8:live:carol_7")));
   await alice.acceptContactRequest("1:carol@live.com");
   await Promise.all([emptied, added]);
+  // The changed list is published on the live connection (PUT MSGR\CONTACTS).
+  await until(
+    () => endpointsOf(env, "alice@hotmail.co.uk").some((e) => e.contacts.includes("8:live:carol_7")),
+    "the new contact list published",
+  );
   await assert.rejects(alice.declineContactRequest("1:carol@live.com"), { name: "SoapFaultError" });
   await alice.sendContactRequest("live:mallory", "hello");
   assert.ok(env.ref.world.mustFind("live:mallory").pending.has("alice@hotmail.co.uk"));
